@@ -1,0 +1,98 @@
+# lettergate - build, install, test.
+#   make                 build build/lettergated and build/lettergatectl
+#   make check           whole suite twice: normal build, then ASan+UBSan
+#   make test            whole suite once on the normal build
+#   make install         PREFIX=/usr/local DESTDIR=
+#   make fuzz            libFuzzer targets (clang), FUZZ_SECONDS each
+#   make bench           benchmarks (not tests)
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+SAN ?= 0
+ifeq ($(SAN),1)
+BUILD ?= build-san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT = -O1
+else
+BUILD ?= build
+SANFLAGS =
+OPT = -O2
+endif
+
+PKGS = milter gmime-3.0 glib-2.0 gio-2.0 libcurl openssl sqlite3 json-glib-1.0 vips \
+	libexttextcat libpcre2-8 gumbo cairo pangocairo libmicrohttpd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+
+CC ?= cc
+CFLAGS ?= $(OPT) -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow=local \
+	-Wformat=2 -Wno-format-nonliteral -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
+LDFLAGS += $(SANFLAGS)
+LDLIBS += $(PKG_LIBS) -lstemmer -lm -lpthread
+
+MODULES = common conf parser policy translate store deliver milter
+LIB_SRC := $(filter-out milter/lettergated.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+
+all: $(BUILD)/lettergated $(BUILD)/lettergatectl
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/liblettergate.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/lettergated: $(BUILD)/milter/lettergated.o $(BUILD)/liblettergate.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/lettergatectl: $(BUILD)/ctl/lettergatectl.o $(BUILD)/liblettergate.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblettergate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/liblettergate.a $(LDLIBS) -lcmocka
+
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/liblettergate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/liblettergate.a $(LDLIBS)
+
+tests: all $(UNIT_BIN) $(TOOL_BIN)
+
+test: tests
+	LG_BUILD=$(BUILD) tests/run.sh
+
+check:
+	$(MAKE) test SAN=0
+	$(MAKE) test SAN=1
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(SYSCONFDIR)/lettergate/rules
+	install -m 755 $(BUILD)/lettergated $(BUILD)/lettergatectl $(DESTDIR)$(SBINDIR)/
+	install -m 644 conf/lettergate.conf $(DESTDIR)$(SYSCONFDIR)/lettergate/lettergate.conf.example
+	install -m 644 conf/rules/*.rules $(DESTDIR)$(SYSCONFDIR)/lettergate/rules/
+	install -m 644 man/lettergated.8 man/lettergatectl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 man/lettergate.conf.5 $(DESTDIR)$(MANDIR)/man5/
+
+fuzz:
+	tests/fuzz/run.sh
+
+bench: all
+	tests/bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-san build-fuzz
+
+.PHONY: all tests test check install fuzz bench format clean
+-include $(LIB_OBJ:.o=.d) $(BUILD)/milter/lettergated.d $(BUILD)/ctl/lettergatectl.d

@@ -1,0 +1,51 @@
+/* common/log.c - see log.h. */
+#include "common/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+static gboolean log_stderr = TRUE;
+static gboolean log_debug_on = FALSE;
+static char log_ident[32] = "lettergate";
+static GMutex log_lock;
+
+void log_init(const char *ident, gboolean to_stderr, gboolean debug)
+{
+	g_strlcpy(log_ident, ident ? ident : "lettergate", sizeof(log_ident));
+	log_stderr = to_stderr;
+	log_debug_on = debug;
+	if (!to_stderr)
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+void log_msg(int priority, const char *fmt, ...)
+{
+	va_list ap;
+	char buf[2048];
+
+	if (priority >= LOG_DEBUG && !log_debug_on)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap); /* truncation is fine for a log line */
+	va_end(ap);
+	if (!log_stderr) {
+		syslog(priority, "%s", buf);
+		return;
+	}
+	g_mutex_lock(&log_lock);
+	{
+		static const char *names[] = {"emerg", "alert", "crit", "error",
+					      "warning", "notice", "info", "debug"};
+		GDateTime *now = g_date_time_new_now_utc();
+		char *ts = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S");
+		fprintf(stderr, "%s %s[%d]: %s: %s\n", ts, log_ident, (int)getpid(),
+			names[priority & 7], buf);
+		fflush(stderr);
+		g_free(ts);
+		g_date_time_unref(now);
+	}
+	g_mutex_unlock(&log_lock);
+}
