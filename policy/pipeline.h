@@ -62,6 +62,7 @@ typedef struct lg_letter {
 	char *text_hash;
 	char *org;
 	char *batch;
+	gboolean notify; /* writer authenticated (deliver/notify.h) */
 } lg_letter;
 
 typedef struct lg_outcome {

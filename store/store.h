@@ -72,6 +72,8 @@ typedef struct lg_letter_rec {
 	char *org;
 	char *batch;
 	char *reason;        /* moderator's or partner's reason */
+	gboolean notify;     /* writer authenticated: notifications may go */
+	char *reply_to;      /* signed reply+token address */
 	gint64 created;
 	gint64 updated;
 	int attempts;
