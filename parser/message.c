@@ -1,0 +1,554 @@
+/*
+ * parser/message.c - see message.h.
+ *
+ * The walk uses GMimePartIter over the whole tree. Parts below a
+ * message/rfc822 belong to the inner message: they are skipped here and the
+ * inner message is parsed on its own into msg->inner, so a forwarded
+ * supporter's letter never mixes with the outer text.
+ */
+#include "parser/message.h"
+
+#include <string.h>
+#include <fcntl.h>
+#include <time.h>
+
+#include "common/util.h"
+#include "conf/config.h"
+
+G_DEFINE_QUARK(lg-message-error-quark, lg_message_error)
+
+static GOnce gmime_once = G_ONCE_INIT;
+
+static gpointer gmime_init_once(gpointer unused)
+{
+	(void)unused;
+	g_mime_init();
+	return NULL;
+}
+
+void message_init(void)
+{
+	g_once(&gmime_once, gmime_init_once, NULL);
+}
+
+void message_limits_from_config(const lg_config *cfg, lg_limits *lim)
+{
+	lim->header_bytes = cfg->header_bytes;
+	lim->mime_depth = cfg->mime_depth;
+	lim->mime_parts = cfg->mime_parts;
+	lim->text_chars = cfg->text_chars;
+	lim->parse_seconds = cfg->parse_seconds;
+}
+
+static void part_free(lg_part *p)
+{
+	if (p == NULL)
+		return;
+	g_free(p->filename);
+	g_free(p->content_type);
+	g_free(p->content_id);
+	if (p->data)
+		g_bytes_unref(p->data);
+	g_free(p);
+}
+
+static void message_free_gfunc(gpointer p)
+{
+	lg_message *m = p;
+	message_free(&m);
+}
+
+static lg_message *message_alloc(void)
+{
+	lg_message *m = g_new0(lg_message, 1);
+	m->from_name = g_strdup("");
+	m->from_addr = g_strdup("");
+	m->subject = g_strdup("");
+	m->message_id = g_strdup("");
+	m->date = g_strdup("");
+	m->auto_submitted = g_strdup("");
+	m->plain = g_strdup("");
+	m->html = g_strdup("");
+	m->auth_results = g_ptr_array_new_with_free_func(g_free);
+	m->parts = g_ptr_array_new_with_free_func((GDestroyNotify)part_free);
+	m->inner = g_ptr_array_new_with_free_func(message_free_gfunc);
+	return m;
+}
+
+void message_free(lg_message **pm)
+{
+	lg_message *m = *pm;
+	*pm = NULL;
+	if (m == NULL)
+		return;
+	g_free(m->from_name);
+	g_free(m->from_addr);
+	g_free(m->subject);
+	g_free(m->message_id);
+	g_free(m->date);
+	g_free(m->auto_submitted);
+	g_free(m->plain);
+	g_free(m->html);
+	g_ptr_array_unref(m->auth_results);
+	g_ptr_array_unref(m->parts);
+	g_ptr_array_unref(m->inner);
+	g_free(m);
+}
+
+static void replace(char **slot, char *value)
+{
+	g_free(*slot);
+	*slot = value;
+}
+
+static double thread_cpu_seconds(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *lower_type(GMimeContentType *ct)
+{
+	char *t;
+	if (ct == NULL)
+		return g_strdup("text/plain");
+	t = g_strdup_printf("%s/%s", ct->type ? ct->type : "application",
+			    ct->subtype ? ct->subtype : "octet-stream");
+	{
+		char *low = g_ascii_strdown(t, -1);
+		g_free(t);
+		t = util_utf8_repair(low, -1);
+		g_free(low);
+	}
+	return t;
+}
+
+/* Decoded content of a leaf part, bounded by max bytes (0 = no bound). */
+static GBytes *part_bytes(GMimePart *part, gsize max)
+{
+	GMimeDataWrapper *dw = g_mime_part_get_content(part);
+	GMimeStream *mem;
+	GByteArray *arr;
+	GBytes *out;
+	if (dw == NULL)
+		return g_bytes_new(NULL, 0);
+	mem = g_mime_stream_mem_new();
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+	g_mime_data_wrapper_write_to_stream(dw, mem);
+	arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	if (max > 0 && arr->len > max)
+		g_byte_array_set_size(arr, (guint)max);
+	out = g_byte_array_free_to_bytes(arr);
+	g_object_unref(mem);
+	return out;
+}
+
+/* Text of a text part in UTF-8, invalid bytes repaired, bounded. */
+static char *part_text(GMimePart *part, gsize max)
+{
+	GBytes *raw = part_bytes(part, max);
+	gsize len = 0;
+	const char *data = g_bytes_get_data(raw, &len);
+	const char *charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+	char *out = NULL;
+
+	if (charset && *charset && g_ascii_strcasecmp(charset, "utf-8") &&
+	    g_ascii_strcasecmp(charset, "us-ascii") && g_ascii_strcasecmp(charset, "utf8")) {
+		const char *iconv_name = g_mime_charset_iconv_name(charset);
+		GError *e = NULL;
+		gsize written = 0;
+		char *conv = NULL;
+		if (iconv_name)
+			conv = g_convert_with_fallback(data ? data : "", (gssize)len, "UTF-8",
+						       iconv_name, "\xEF\xBF\xBD", NULL, &written, &e);
+		g_clear_error(&e);
+		if (conv) {
+			out = util_utf8_repair(conv, (gssize)written);
+			g_free(conv);
+		}
+	}
+	if (out == NULL)
+		out = util_utf8_repair(data ? data : "", (gssize)len);
+	g_bytes_unref(raw);
+	return out;
+}
+
+static gboolean is_signature_type(const char *t)
+{
+	return !strcmp(t, "application/pkcs7-signature") ||
+	       !strcmp(t, "application/x-pkcs7-signature") ||
+	       !strcmp(t, "application/pgp-signature");
+}
+
+static gboolean is_encrypted_type(GMimeObject *obj, const char *t)
+{
+	if (!strcmp(t, "application/pgp-encrypted") || !strcmp(t, "multipart/encrypted"))
+		return TRUE;
+	if (!strcmp(t, "application/pkcs7-mime") || !strcmp(t, "application/x-pkcs7-mime")) {
+		const char *st = g_mime_object_get_content_type_parameter(obj, "smime-type");
+		return st == NULL || g_ascii_strcasecmp(st, "signed-data") != 0;
+	}
+	/* PGP/MIME payload is application/octet-stream inside multipart/encrypted:
+	 * handled through the parent check in the walk. */
+	return FALSE;
+}
+
+static void read_headers(lg_message *m, GMimeMessage *gm)
+{
+	InternetAddressList *from = g_mime_message_get_from(gm);
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(gm));
+	const char *v;
+	int n = hl ? g_mime_header_list_get_count(hl) : 0;
+
+	if (from && internet_address_list_length(from) > 0) {
+		InternetAddress *ia = internet_address_list_get_address(from, 0);
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			InternetAddressList *members =
+			    internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia));
+			ia = (members && internet_address_list_length(members) > 0)
+				 ? internet_address_list_get_address(members, 0)
+				 : NULL;
+		}
+		if (ia && INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+			const char *name = internet_address_get_name(ia);
+			const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+			replace(&m->from_name, util_utf8_repair(name ? name : "", -1));
+			replace(&m->from_addr, util_addr_normalize(addr ? addr : ""));
+		}
+	}
+	v = g_mime_message_get_subject(gm);
+	replace(&m->subject, util_utf8_repair(v ? v : "", -1));
+	v = g_mime_message_get_message_id(gm);
+	replace(&m->message_id, util_utf8_repair(v ? v : "", -1));
+	v = g_mime_object_get_header(GMIME_OBJECT(gm), "Date");
+	replace(&m->date, util_utf8_repair(v ? v : "", -1));
+	v = g_mime_object_get_header(GMIME_OBJECT(gm), "Auto-Submitted");
+	replace(&m->auto_submitted, g_strstrip(util_utf8_repair(v ? v : "", -1)));
+	if (g_mime_object_get_header(GMIME_OBJECT(gm), "List-Id") ||
+	    g_mime_object_get_header(GMIME_OBJECT(gm), "List-Unsubscribe"))
+		m->is_list = TRUE;
+	v = g_mime_object_get_header(GMIME_OBJECT(gm), "Precedence");
+	if (v && (strstr(v, "bulk") || strstr(v, "list") || strstr(v, "junk")))
+		m->is_list = TRUE;
+	for (int i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *name = g_mime_header_get_name(h);
+		if (name && !g_ascii_strcasecmp(name, "Authentication-Results")) {
+			const char *raw = g_mime_header_get_raw_value(h);
+			char *val = util_utf8_repair(raw ? raw : "", -1);
+			g_ptr_array_add(m->auth_results, val);
+		}
+	}
+}
+
+static gint64 header_bytes(GMimeObject *obj)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	gint64 total = 0;
+	int n = hl ? g_mime_header_list_get_count(hl) : 0;
+	for (int i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *name = g_mime_header_get_name(h);
+		const char *raw = g_mime_header_get_raw_value(h);
+		total += (gint64)(name ? strlen(name) : 0) + (raw ? (gint64)strlen(raw) : 0) + 2;
+	}
+	return total;
+}
+
+static int path_depth(const char *path)
+{
+	int d = 1;
+	for (const char *p = path; p && *p; p++)
+		if (*p == '.')
+			d++;
+	return d;
+}
+
+static gboolean path_within(const char *path, GPtrArray *prefixes)
+{
+	for (guint i = 0; i < prefixes->len; i++) {
+		const char *pre = g_ptr_array_index(prefixes, i);
+		size_t n = strlen(pre);
+		if (strncmp(path, pre, n) == 0 && path[n] == '.')
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static lg_message *message_from_gmime(GMimeMessage *gm, const lg_limits *lim, int depth0,
+				      int *parts_total, double cpu0, GError **err);
+
+static gboolean walk(lg_message *m, GMimeMessage *gm, const lg_limits *lim, int depth0,
+		     int *parts_total, double cpu0, GError **err)
+{
+	GMimeObject *top = g_mime_message_get_mime_part(gm);
+	GMimePartIter *it = NULL;
+	GPtrArray *skip = g_ptr_array_new_with_free_func(g_free);
+	gboolean ok = FALSE;
+	gboolean any_text = FALSE, any_encrypted = FALSE;
+	gsize text_max = (gsize)MAX(lim->text_chars, 1000) * 8;
+	gsize html_max = MAX(text_max * 4, 4 * 1024 * 1024);
+
+	if (top == NULL) {
+		ok = TRUE;
+		goto out;
+	}
+	/* The top part itself (a single-part message) is not visited by the iter. */
+	if (!GMIME_IS_MULTIPART(top) && !GMIME_IS_MESSAGE_PART(top)) {
+		it = NULL;
+	} else {
+		it = g_mime_part_iter_new(top);
+	}
+
+	for (gboolean first = TRUE;; first = FALSE) {
+		GMimeObject *obj, *parent;
+		char *path = NULL;
+		char *type;
+		int depth;
+
+		if (it == NULL) {
+			if (!first)
+				break;
+			obj = top;
+			parent = NULL;
+			path = g_strdup("1");
+		} else {
+			if (!first && !g_mime_part_iter_next(it))
+				break;
+			if (first && !g_mime_part_iter_is_valid(it))
+				break;
+			obj = g_mime_part_iter_get_current(it);
+			parent = g_mime_part_iter_get_parent(it);
+			path = g_mime_part_iter_get_path(it);
+		}
+		if (obj == NULL) {
+			g_free(path);
+			continue;
+		}
+		depth = depth0 + path_depth(path);
+		(*parts_total)++;
+		m->part_count++;
+		if (depth > m->max_depth)
+			m->max_depth = depth;
+		if (depth > lim->mime_depth) {
+			g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_MIME_DEPTH,
+				    "MIME structure nested deeper than %d levels", lim->mime_depth);
+			g_free(path);
+			goto out;
+		}
+		if (*parts_total > lim->mime_parts) {
+			g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_MIME_PARTS,
+				    "more than %d MIME parts", lim->mime_parts);
+			g_free(path);
+			goto out;
+		}
+		if (lim->parse_seconds > 0 && thread_cpu_seconds() - cpu0 > lim->parse_seconds) {
+			g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_CPU,
+				    "message took more than %d s of CPU to read", lim->parse_seconds);
+			g_free(path);
+			goto out;
+		}
+		if (path_within(path, skip)) {
+			g_free(path);
+			continue;
+		}
+		type = lower_type(g_mime_object_get_content_type(obj));
+
+		if (GMIME_IS_MESSAGE_PART(obj)) {
+			GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+			g_ptr_array_add(skip, g_strdup(path));
+			if (inner) {
+				lg_message *im = message_from_gmime(inner, lim, depth, parts_total, cpu0, err);
+				if (im == NULL) {
+					g_free(type);
+					g_free(path);
+					goto out;
+				}
+				g_ptr_array_add(m->inner, im);
+			}
+		} else if (GMIME_IS_MULTIPART(obj)) {
+			if (!strcmp(type, "multipart/encrypted")) {
+				any_encrypted = TRUE;
+				g_ptr_array_add(skip, g_strdup(path));
+				{
+					lg_part *p = g_new0(lg_part, 1);
+					p->filename = g_strdup("");
+					p->content_type = g_strdup(type);
+					p->content_id = g_strdup("");
+					p->is_encrypted = TRUE;
+					p->data = g_bytes_new(NULL, 0);
+					g_ptr_array_add(m->parts, p);
+				}
+			}
+		} else if (GMIME_IS_PART(obj)) {
+			GMimePart *part = GMIME_PART(obj);
+			const char *fn = g_mime_part_get_filename(part);
+			const char *cid = g_mime_object_get_content_id(obj);
+			const char *disp = g_mime_object_get_disposition(obj);
+			gboolean attachment = disp && !g_ascii_strcasecmp(disp, "attachment");
+			gboolean is_text = GMIME_IS_TEXT_PART(obj) && !attachment;
+			(void)parent;
+
+			if (is_text && !strcmp(type, "text/plain") && m->plain[0] == '\0' && !any_text) {
+				const char *fmt = g_mime_object_get_content_type_parameter(obj, "format");
+				const char *delsp = g_mime_object_get_content_type_parameter(obj, "delsp");
+				replace(&m->plain, part_text(part, text_max));
+				m->plain_flowed = fmt && !g_ascii_strcasecmp(fmt, "flowed");
+				m->plain_delsp = delsp && !g_ascii_strcasecmp(delsp, "yes");
+				any_text = m->plain[0] != '\0' || any_text;
+			} else if (is_text && !strcmp(type, "text/html") && m->html[0] == '\0') {
+				replace(&m->html, part_text(part, html_max));
+			} else if (is_text && (!strcmp(type, "text/plain") || !strcmp(type, "text/html"))) {
+				/* later alternative or extra inline text: the first one is the letter */
+			} else {
+				lg_part *p = g_new0(lg_part, 1);
+				p->filename = util_utf8_repair(fn ? fn : "", -1);
+				p->content_type = g_strdup(type);
+				p->content_id = util_utf8_repair(cid ? cid : "", -1);
+				p->inline_disp = disp && !g_ascii_strcasecmp(disp, "inline");
+				p->is_signature = is_signature_type(type);
+				p->is_encrypted = is_encrypted_type(obj, type);
+				if (p->is_encrypted)
+					any_encrypted = TRUE;
+				p->data = part_bytes(part, 0);
+				g_ptr_array_add(m->parts, p);
+			}
+		}
+		g_free(type);
+		g_free(path);
+	}
+	if (m->plain[0] == '\0' && m->html[0] == '\0') {
+		/* A lone text/plain attachment is still the writer's text. */
+		for (guint i = 0; i < m->parts->len; i++) {
+			lg_part *p = g_ptr_array_index(m->parts, i);
+			if (!strcmp(p->content_type, "text/plain") && !p->is_encrypted) {
+				gsize len;
+				const char *d = g_bytes_get_data(p->data, &len);
+				replace(&m->plain, util_utf8_repair(d ? d : "", (gssize)MIN(len, text_max)));
+				m->plain_is_attachment = TRUE;
+				g_ptr_array_remove_index(m->parts, i);
+				break;
+			}
+		}
+	}
+	m->encrypted_only = any_encrypted && m->plain[0] == '\0' && m->html[0] == '\0';
+	ok = TRUE;
+out:
+	if (it)
+		g_mime_part_iter_free(it);
+	g_ptr_array_unref(skip);
+	return ok;
+}
+
+static lg_message *message_from_gmime(GMimeMessage *gm, const lg_limits *lim, int depth0,
+				      int *parts_total, double cpu0, GError **err)
+{
+	lg_message *m = message_alloc();
+	if (header_bytes(GMIME_OBJECT(gm)) > lim->header_bytes) {
+		g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_HEADER_BYTES,
+			    "message headers larger than %" G_GINT64_FORMAT " bytes", lim->header_bytes);
+		message_free(&m);
+		return NULL;
+	}
+	read_headers(m, gm);
+	if (!walk(m, gm, lim, depth0, parts_total, cpu0, err))
+		message_free(&m);
+	return m;
+}
+
+/*
+ * GMime 3.2.13 can loop forever on some fuzzed boundary parameters (GMime
+ * issue #165). Boundaries are checked before GMime sees the message: a
+ * boundary must be 1..70 characters of RFC 2046 bchars.
+ */
+static gboolean boundary_ok(const char *b)
+{
+	size_t n = strlen(b);
+	if (n == 0 || n > 200)
+		return FALSE;
+	for (const unsigned char *p = (const unsigned char *)b; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return FALSE;
+	return TRUE;
+}
+
+static gboolean check_boundaries(GMimeObject *obj, int depth, GError **err)
+{
+	if (depth > 2000)
+		return TRUE;
+	if (GMIME_IS_MULTIPART(obj)) {
+		const char *b = g_mime_multipart_get_boundary(GMIME_MULTIPART(obj));
+		int n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
+		if (b && !boundary_ok(b)) {
+			g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE,
+				    "invalid MIME boundary parameter");
+			return FALSE;
+		}
+		for (int i = 0; i < n; i++)
+			if (!check_boundaries(g_mime_multipart_get_part(GMIME_MULTIPART(obj), i),
+					      depth + 1, err))
+				return FALSE;
+	}
+	return TRUE;
+}
+
+lg_message *message_parse(GMimeStream *stream, const lg_limits *lim, GError **err)
+{
+	GMimeParser *parser = NULL;
+	GMimeParserOptions *opts = NULL;
+	GMimeMessage *gm = NULL;
+	lg_message *m = NULL;
+	int parts_total = 0;
+	double cpu0 = thread_cpu_seconds();
+
+	message_init();
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	g_mime_parser_set_persist_stream(parser, FALSE);
+	opts = g_mime_parser_options_new();
+	g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_parameter_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	gm = g_mime_parser_construct_message(parser, opts);
+	if (gm == NULL) {
+		g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE,
+			    "the message could not be read as MIME");
+		goto out;
+	}
+	if (lim->parse_seconds > 0 && thread_cpu_seconds() - cpu0 > lim->parse_seconds) {
+		g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_CPU,
+			    "message took more than %d s of CPU to read", lim->parse_seconds);
+		goto out;
+	}
+	if (g_mime_message_get_mime_part(gm) &&
+	    !check_boundaries(g_mime_message_get_mime_part(gm), 0, err))
+		goto out;
+	m = message_from_gmime(gm, lim, 0, &parts_total, cpu0, err);
+out:
+	if (gm)
+		g_object_unref(gm);
+	if (opts)
+		g_mime_parser_options_free(opts);
+	if (parser)
+		g_object_unref(parser);
+	return m;
+}
+
+lg_message *message_parse_file(const char *path, const lg_limits *lim, GError **err)
+{
+	GMimeStream *st;
+	lg_message *m;
+	GError *e = NULL;
+	message_init();
+	st = g_mime_stream_fs_open(path, O_RDONLY, 0, &e);
+	if (st == NULL) {
+		g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE, "%s: %s", path,
+			    e ? e->message : "cannot open");
+		g_clear_error(&e);
+		return NULL;
+	}
+	m = message_parse(st, lim, err);
+	g_object_unref(st);
+	return m;
+}
