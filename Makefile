@@ -44,7 +44,8 @@ all: $(BUILD)/lettergated $(BUILD)/lettergatectl
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/liblettergate.a: $(LIB_OBJ)
 	@rm -f $@
