@@ -1,0 +1,1199 @@
+/*
+ * store/store.c - see store.h.
+ *
+ * One connection behind a mutex: SQLite serialises writers anyway, and a
+ * letter commit is one short transaction. WAL lets lettergatectl read while
+ * the daemon writes.
+ */
+#include "store/store.h"
+
+#include <json-glib/json-glib.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+G_DEFINE_QUARK(lg-store-error-quark, lg_store_error)
+
+struct lg_store {
+	sqlite3 *db;
+	GMutex lock;
+	char *path;
+};
+
+static const char *const migrations[] = {
+	/* version 1 */
+	"CREATE TABLE prisoners("
+	" alias TEXT PRIMARY KEY, full_name TEXT NOT NULL, birth_year INTEGER NOT NULL DEFAULT 0,"
+	" region TEXT NOT NULL DEFAULT '', facility TEXT NOT NULL DEFAULT '',"
+	" status TEXT NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+	"CREATE TABLE aliases(alias TEXT PRIMARY KEY,"
+	" prisoner TEXT NOT NULL REFERENCES prisoners(alias) ON DELETE CASCADE);"
+	"CREATE TABLE letters("
+	" id TEXT PRIMARY KEY, state TEXT NOT NULL, queue_id TEXT, message_id TEXT,"
+	" dedup_key TEXT UNIQUE, writer_name TEXT, writer_addr TEXT, prisoner TEXT, rcpt TEXT,"
+	" lang TEXT, translated INTEGER NOT NULL DEFAULT 0, backend TEXT, subject TEXT,"
+	" text_original TEXT, text_ru TEXT, findings TEXT, dropped TEXT, categories TEXT,"
+	" score REAL NOT NULL DEFAULT 0, pages INTEGER NOT NULL DEFAULT 0, text_hash TEXT,"
+	" org TEXT, batch TEXT, reason TEXT, notify INTEGER NOT NULL DEFAULT 0, reply_to TEXT,"
+	" photos INTEGER NOT NULL DEFAULT 0, partner_ref TEXT,"
+	" created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+	"CREATE INDEX letters_state ON letters(state, created);"
+	"CREATE INDEX letters_writer ON letters(writer_addr, created);"
+	"CREATE INDEX letters_prisoner ON letters(prisoner, created);"
+	"CREATE INDEX letters_created ON letters(created);"
+	"CREATE TABLE photos(letter_id TEXT NOT NULL REFERENCES letters(id) ON DELETE CASCADE,"
+	" seq INTEGER NOT NULL, name TEXT, orig_name TEXT, type TEXT, sha256 TEXT,"
+	" bytes INTEGER, width INTEGER, height INTEGER, data BLOB, PRIMARY KEY(letter_id, seq));"
+	"CREATE TABLE history(id INTEGER PRIMARY KEY, letter_id TEXT NOT NULL, state TEXT NOT NULL,"
+	" actor TEXT, reason TEXT, at INTEGER NOT NULL);"
+	"CREATE INDEX history_letter ON history(letter_id);"
+	"CREATE TABLE outbox(letter_id TEXT PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt INTEGER NOT NULL, lease_until INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT, created INTEGER NOT NULL);"
+	"CREATE TABLE translation_cache(backend TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL, text TEXT NOT NULL, created INTEGER NOT NULL,"
+	" PRIMARY KEY(backend, src, dst, sha256));",
+};
+
+static void set_db_error(GError **err, sqlite3 *db, int rc, const char *what)
+{
+	int code = LG_STORE_ERR_OTHER;
+	int prim = rc & 0xff;
+	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+		code = LG_STORE_ERR_BUSY;
+	else if (prim == SQLITE_FULL)
+		code = LG_STORE_ERR_FULL;
+	else if (prim == SQLITE_IOERR || prim == SQLITE_CANTOPEN || prim == SQLITE_READONLY ||
+		 prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB)
+		code = LG_STORE_ERR_IO;
+	else if (prim == SQLITE_CONSTRAINT)
+		code = LG_STORE_ERR_CONSTRAINT;
+	g_set_error(err, LG_STORE_ERROR, code, "database: %s: %s", what,
+		    db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+static gboolean exec(sqlite3 *db, const char *sql, GError **err)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		set_db_error(err, db, rc, msg ? msg : "exec");
+		sqlite3_free(msg);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static sqlite3_stmt *prep(sqlite3 *db, const char *sql, GError **err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		set_db_error(err, db, rc, "prepare");
+		return NULL;
+	}
+	return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? g_strdup((const char *)t) : NULL;
+}
+
+static gboolean migrate(sqlite3 *db, GError **err)
+{
+	sqlite3_stmt *st = prep(db, "PRAGMA user_version", err);
+	int version;
+	if (st == NULL)
+		return FALSE;
+	version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	for (int v = version; v < (int)G_N_ELEMENTS(migrations); v++) {
+		char *set = g_strdup_printf("PRAGMA user_version = %d", v + 1);
+		gboolean ok = exec(db, "BEGIN IMMEDIATE", err) && exec(db, migrations[v], err) &&
+			      exec(db, set, err) && exec(db, "COMMIT", err);
+		g_free(set);
+		if (!ok) {
+			exec(db, "ROLLBACK", NULL);
+			return FALSE;
+		}
+	}
+	if (version > (int)G_N_ELEMENTS(migrations)) {
+		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_OTHER,
+			    "database schema version %d is newer than this lettergate (%d)", version,
+			    (int)G_N_ELEMENTS(migrations));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+lg_store *store_open(const char *path, GError **err)
+{
+	lg_store *s = g_new0(lg_store, 1);
+	int rc;
+	g_mutex_init(&s->lock);
+	s->path = g_strdup(path);
+	rc = sqlite3_open_v2(path, &s->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		set_db_error(err, s->db, rc, path);
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (!exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			 " PRAGMA foreign_keys=ON;",
+		  err))
+		goto fail;
+	if (!migrate(s->db, err))
+		goto fail;
+	return s;
+fail:
+	store_close(&s);
+	return NULL;
+}
+
+void store_close(lg_store **ps)
+{
+	lg_store *s = *ps;
+	*ps = NULL;
+	if (s == NULL)
+		return;
+	if (s->db)
+		sqlite3_close_v2(s->db);
+	g_mutex_clear(&s->lock);
+	g_free(s->path);
+	g_free(s);
+}
+
+const char *store_path(const lg_store *st)
+{
+	return st->path;
+}
+
+gboolean store_with_db(lg_store *st, gboolean (*fn)(sqlite3 *db, gpointer data, GError **err),
+		       gpointer data, GError **err)
+{
+	gboolean ok;
+	g_mutex_lock(&st->lock);
+	ok = fn(st->db, data, err);
+	g_mutex_unlock(&st->lock);
+	return ok;
+}
+
+/* ---- prisoners ---- */
+
+void prisoner_free(lg_prisoner *p)
+{
+	if (p == NULL)
+		return;
+	g_free(p->alias);
+	g_free(p->full_name);
+	g_free(p->region);
+	g_free(p->facility);
+	g_free(p->status);
+	g_free(p);
+}
+
+gboolean prisoner_status_valid(const char *s)
+{
+	return s && (!strcmp(s, "active") || !strcmp(s, "released") || !strcmp(s, "transferred") ||
+		     !strcmp(s, "deceased"));
+}
+
+static lg_prisoner *prisoner_from_row(sqlite3_stmt *st)
+{
+	lg_prisoner *p = g_new0(lg_prisoner, 1);
+	p->alias = col_text(st, 0);
+	p->full_name = col_text(st, 1);
+	p->birth_year = sqlite3_column_int(st, 2);
+	p->region = col_text(st, 3);
+	p->facility = col_text(st, 4);
+	p->status = col_text(st, 5);
+	return p;
+}
+
+#define PRISONER_COLS "p.alias, p.full_name, p.birth_year, p.region, p.facility, p.status"
+
+lg_prisoner *store_prisoner_get(lg_store *s, const char *alias, GError **err)
+{
+	sqlite3_stmt *st;
+	lg_prisoner *p = NULL;
+	int rc;
+	g_mutex_lock(&s->lock);
+	st = prep(s->db,
+		  "SELECT " PRISONER_COLS " FROM prisoners p WHERE p.alias = ?1 "
+		  "UNION ALL SELECT " PRISONER_COLS " FROM aliases a JOIN prisoners p "
+		  "ON p.alias = a.prisoner WHERE a.alias = ?1 LIMIT 1",
+		  err);
+	if (st == NULL)
+		goto out;
+	bind_text(st, 1, alias);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		p = prisoner_from_row(st);
+	else if (rc != SQLITE_DONE)
+		set_db_error(err, s->db, rc, "prisoner lookup");
+out:
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	return p;
+}
+
+static gboolean upsert_locked(lg_store *s, const lg_prisoner *p, GError **err)
+{
+	sqlite3_stmt *st = prep(
+	    s->db,
+	    "INSERT INTO prisoners(alias, full_name, birth_year, region, facility, status, created,"
+	    " updated) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT(alias) DO UPDATE SET"
+	    " full_name = excluded.full_name, birth_year = excluded.birth_year,"
+	    " region = excluded.region, facility = excluded.facility, status = excluded.status,"
+	    " updated = excluded.updated",
+	    err);
+	int rc;
+	if (st == NULL)
+		return FALSE;
+	bind_text(st, 1, p->alias);
+	bind_text(st, 2, p->full_name);
+	sqlite3_bind_int(st, 3, p->birth_year);
+	bind_text(st, 4, p->region ? p->region : "");
+	bind_text(st, 5, p->facility ? p->facility : "");
+	bind_text(st, 6, p->status);
+	sqlite3_bind_int64(st, 7, util_now());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, "prisoner upsert");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean store_prisoner_upsert(lg_store *s, const lg_prisoner *p, GError **err)
+{
+	gboolean ok;
+	g_mutex_lock(&s->lock);
+	ok = upsert_locked(s, p, err);
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
+gboolean store_prisoner_import(lg_store *s, GPtrArray *prisoners, GError **err)
+{
+	gboolean ok = FALSE;
+	g_mutex_lock(&s->lock);
+	if (!exec(s->db, "BEGIN IMMEDIATE", err))
+		goto out;
+	for (guint i = 0; i < prisoners->len; i++)
+		if (!upsert_locked(s, g_ptr_array_index(prisoners, i), err)) {
+			exec(s->db, "ROLLBACK", NULL);
+			goto out;
+		}
+	ok = exec(s->db, "COMMIT", err);
+	if (!ok)
+		exec(s->db, "ROLLBACK", NULL);
+out:
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
+gboolean store_prisoner_set_status(lg_store *s, const char *alias, const char *status,
+				   const char *facility, GError **err)
+{
+	sqlite3_stmt *st;
+	gboolean ok = FALSE;
+	int rc;
+	g_mutex_lock(&s->lock);
+	st = prep(s->db,
+		  "UPDATE prisoners SET status = ?2, facility = coalesce(?3, facility), updated = ?4"
+		  " WHERE alias = ?1",
+		  err);
+	if (st == NULL)
+		goto out;
+	bind_text(st, 1, alias);
+	bind_text(st, 2, status);
+	bind_text(st, 3, facility);
+	sqlite3_bind_int64(st, 4, util_now());
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		set_db_error(err, s->db, rc, "prisoner status");
+	else if (sqlite3_changes(s->db) == 0)
+		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_NOTFOUND, "no prisoner with alias %s",
+			    alias);
+	else
+		ok = TRUE;
+out:
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
+GPtrArray *store_prisoner_list(lg_store *s, GError **err)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)prisoner_free);
+	sqlite3_stmt *st;
+	int rc;
+	g_mutex_lock(&s->lock);
+	st = prep(s->db, "SELECT " PRISONER_COLS " FROM prisoners p ORDER BY p.alias", err);
+	if (st == NULL)
+		goto fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		g_ptr_array_add(out, prisoner_from_row(st));
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, "prisoner list");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	return out;
+fail:
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	g_ptr_array_unref(out);
+	return NULL;
+}
+
+gboolean store_alias_add(lg_store *s, const char *extra, const char *alias, GError **err)
+{
+	sqlite3_stmt *st;
+	gboolean ok = FALSE;
+	int rc;
+	g_mutex_lock(&s->lock);
+	st = prep(s->db,
+		  "INSERT INTO aliases(alias, prisoner) VALUES(?1, ?2) ON CONFLICT(alias) DO UPDATE"
+		  " SET prisoner = excluded.prisoner",
+		  err);
+	if (st == NULL)
+		goto out;
+	bind_text(st, 1, extra);
+	bind_text(st, 2, alias);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		set_db_error(err, s->db, rc, "alias add");
+	else
+		ok = TRUE;
+out:
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
+char *store_prisoner_least_written(lg_store *s, int days, GError **err)
+{
+	sqlite3_stmt *st;
+	char *alias = NULL;
+	int rc;
+	g_mutex_lock(&s->lock);
+	st = prep(s->db,
+		  "SELECT p.alias FROM prisoners p WHERE p.status = 'active' ORDER BY"
+		  " (SELECT count(*) FROM letters l WHERE l.prisoner = p.alias AND l.created >= ?1"
+		  "  AND l.state NOT IN ('rejected')), random() LIMIT 1",
+		  err);
+	if (st == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, util_now() - (gint64)days * 86400);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		alias = col_text(st, 0);
+	else if (rc != SQLITE_DONE)
+		set_db_error(err, s->db, rc, "least written");
+out:
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	return alias;
+}
+
+/* ---- letters ---- */
+
+lg_letter_rec *letter_rec_new(void)
+{
+	lg_letter_rec *r = g_new0(lg_letter_rec, 1);
+	r->photos = g_ptr_array_new_with_free_func((GDestroyNotify)photo_free);
+	return r;
+}
+
+void letter_rec_free(lg_letter_rec *r)
+{
+	if (r == NULL)
+		return;
+	g_free(r->id);
+	g_free(r->state);
+	g_free(r->queue_id);
+	g_free(r->message_id);
+	g_free(r->dedup_key);
+	g_free(r->writer_name);
+	g_free(r->writer_addr);
+	g_free(r->prisoner);
+	g_free(r->rcpt);
+	g_free(r->lang);
+	g_free(r->backend);
+	g_free(r->subject);
+	g_free(r->text_original);
+	g_free(r->text_ru);
+	g_free(r->findings_json);
+	g_free(r->dropped_json);
+	g_free(r->categories);
+	g_free(r->text_hash);
+	g_free(r->org);
+	g_free(r->batch);
+	g_free(r->reason);
+	g_free(r->reply_to);
+	g_free(r->last_error);
+	if (r->photos)
+		g_ptr_array_unref(r->photos);
+	g_free(r);
+}
+
+static gboolean history_locked(lg_store *s, const char *id, const char *state, const char *actor,
+			       const char *reason, GError **err)
+{
+	sqlite3_stmt *st = prep(s->db,
+				"INSERT INTO history(letter_id, state, actor, reason, at)"
+				" VALUES(?1, ?2, ?3, ?4, ?5)",
+				err);
+	int rc;
+	if (st == NULL)
+		return FALSE;
+	bind_text(st, 1, id);
+	bind_text(st, 2, state);
+	bind_text(st, 3, actor);
+	bind_text(st, 4, reason);
+	sqlite3_bind_int64(st, 5, util_now());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, "history");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean outbox_add_locked(lg_store *s, const char *id, GError **err)
+{
+	sqlite3_stmt *st = prep(s->db,
+				"INSERT OR IGNORE INTO outbox(letter_id, next_attempt, created)"
+				" VALUES(?1, ?2, ?2)",
+				err);
+	int rc;
+	if (st == NULL)
+		return FALSE;
+	bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, util_now());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, "outbox");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean dedup_locked(lg_store *s, const char *key, gboolean *found, GError **err)
+{
+	sqlite3_stmt *st = prep(s->db, "SELECT 1 FROM letters WHERE dedup_key = ?1", err);
+	int rc;
+	if (st == NULL)
+		return FALSE;
+	bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, "dedup");
+		return FALSE;
+	}
+	*found = rc == SQLITE_ROW;
+	return TRUE;
+}
+
+gboolean store_dedup_exists(lg_store *s, const char *key, GError **err)
+{
+	gboolean found = FALSE;
+	g_mutex_lock(&s->lock);
+	dedup_locked(s, key, &found, err);
+	g_mutex_unlock(&s->lock);
+	return found;
+}
+
+static gboolean insert_letter_locked(lg_store *s, const lg_letter_rec *r, GError **err)
+{
+	sqlite3_stmt *st = prep(
+	    s->db,
+	    "INSERT INTO letters(id, state, queue_id, message_id, dedup_key, writer_name,"
+	    " writer_addr, prisoner, rcpt, lang, translated, backend, subject, text_original,"
+	    " text_ru, findings, dropped, categories, score, pages, text_hash, org, batch, reason,"
+	    " notify, reply_to, photos, created, updated) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+	    " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25,"
+	    " ?26, ?27, ?28, ?28)",
+	    err);
+	int rc;
+	if (st == NULL)
+		return FALSE;
+	bind_text(st, 1, r->id);
+	bind_text(st, 2, r->state);
+	bind_text(st, 3, r->queue_id);
+	bind_text(st, 4, r->message_id);
+	bind_text(st, 5, r->dedup_key);
+	bind_text(st, 6, r->writer_name);
+	bind_text(st, 7, r->writer_addr);
+	bind_text(st, 8, r->prisoner);
+	bind_text(st, 9, r->rcpt);
+	bind_text(st, 10, r->lang);
+	sqlite3_bind_int(st, 11, r->translated);
+	bind_text(st, 12, r->backend);
+	bind_text(st, 13, r->subject);
+	bind_text(st, 14, r->text_original);
+	bind_text(st, 15, r->text_ru);
+	bind_text(st, 16, r->findings_json);
+	bind_text(st, 17, r->dropped_json);
+	bind_text(st, 18, r->categories);
+	sqlite3_bind_double(st, 19, r->score);
+	sqlite3_bind_int(st, 20, r->pages);
+	bind_text(st, 21, r->text_hash);
+	bind_text(st, 22, r->org);
+	bind_text(st, 23, r->batch);
+	bind_text(st, 24, r->reason);
+	sqlite3_bind_int(st, 25, r->notify);
+	bind_text(st, 26, r->reply_to);
+	sqlite3_bind_int(st, 27, r->photos ? (int)r->photos->len : 0);
+	sqlite3_bind_int64(st, 28, r->created ? r->created : util_now());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, "letter insert");
+		return FALSE;
+	}
+	for (guint i = 0; r->photos && i < r->photos->len; i++) {
+		const lg_photo *ph = g_ptr_array_index(r->photos, i);
+		gsize len = 0;
+		const void *data = ph->data ? g_bytes_get_data(ph->data, &len) : NULL;
+		st = prep(s->db,
+			  "INSERT INTO photos(letter_id, seq, name, orig_name, type, sha256, bytes,"
+			  " width, height, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+			  err);
+		if (st == NULL)
+			return FALSE;
+		bind_text(st, 1, r->id);
+		sqlite3_bind_int(st, 2, (int)i);
+		bind_text(st, 3, ph->name);
+		bind_text(st, 4, ph->orig_name);
+		bind_text(st, 5, ph->type);
+		bind_text(st, 6, ph->sha256);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)len);
+		sqlite3_bind_int(st, 8, ph->width);
+		sqlite3_bind_int(st, 9, ph->height);
+		sqlite3_bind_blob64(st, 10, data ? data : "", len, SQLITE_TRANSIENT);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			set_db_error(err, s->db, rc, "photo insert");
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+gboolean store_letters_commit(lg_store *s, GPtrArray *recs, gboolean *duplicate_r, GError **err)
+{
+	gboolean ok = FALSE;
+	*duplicate_r = FALSE;
+	g_mutex_lock(&s->lock);
+	if (!exec(s->db, "BEGIN IMMEDIATE", err))
+		goto out;
+	for (guint i = 0; i < recs->len; i++) {
+		const lg_letter_rec *r = g_ptr_array_index(recs, i);
+		gboolean found = FALSE;
+		if (r->dedup_key && !dedup_locked(s, r->dedup_key, &found, err))
+			goto rollback;
+		if (found) {
+			*duplicate_r = TRUE;
+			exec(s->db, "ROLLBACK", NULL);
+			ok = TRUE;
+			goto out;
+		}
+	}
+	for (guint i = 0; i < recs->len; i++) {
+		const lg_letter_rec *r = g_ptr_array_index(recs, i);
+		if (!insert_letter_locked(s, r, err))
+			goto rollback;
+		if (!history_locked(s, r->id, "received", "gateway", NULL, err))
+			goto rollback;
+		if (!strcmp(r->state, "queued")) {
+			if (!history_locked(s, r->id, "approved", "gateway", NULL, err) ||
+			    !history_locked(s, r->id, "queued", "gateway", NULL, err) ||
+			    !outbox_add_locked(s, r->id, err))
+				goto rollback;
+		} else if (!history_locked(s, r->id, r->state, "gateway", r->reason, err)) {
+			goto rollback;
+		}
+	}
+	if (!exec(s->db, "COMMIT", err))
+		goto rollback;
+	ok = TRUE;
+	goto out;
+rollback:
+	exec(s->db, "ROLLBACK", NULL);
+out:
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
+#define LETTER_COLS                                                                        \
+	"id, state, queue_id, message_id, dedup_key, writer_name, writer_addr, prisoner, rcpt," \
+	" lang, translated, backend, subject, text_original, text_ru, findings, dropped,"      \
+	" categories, score, pages, text_hash, org, batch, reason, notify, reply_to, created,"  \
+	" updated, partner_ref"
+
+static lg_letter_rec *letter_from_row(sqlite3_stmt *st)
+{
+	lg_letter_rec *r = letter_rec_new();
+	int c = 0;
+	r->id = col_text(st, c++);
+	r->state = col_text(st, c++);
+	r->queue_id = col_text(st, c++);
+	r->message_id = col_text(st, c++);
+	r->dedup_key = col_text(st, c++);
+	r->writer_name = col_text(st, c++);
+	r->writer_addr = col_text(st, c++);
+	r->prisoner = col_text(st, c++);
+	r->rcpt = col_text(st, c++);
+	r->lang = col_text(st, c++);
+	r->translated = sqlite3_column_int(st, c++);
+	r->backend = col_text(st, c++);
+	r->subject = col_text(st, c++);
+	r->text_original = col_text(st, c++);
+	r->text_ru = col_text(st, c++);
+	r->findings_json = col_text(st, c++);
+	r->dropped_json = col_text(st, c++);
+	r->categories = col_text(st, c++);
+	r->score = sqlite3_column_double(st, c++);
+	r->pages = sqlite3_column_int(st, c++);
+	r->text_hash = col_text(st, c++);
+	r->org = col_text(st, c++);
+	r->batch = col_text(st, c++);
+	r->reason = col_text(st, c++);
+	r->notify = sqlite3_column_int(st, c++);
+	r->reply_to = col_text(st, c++);
+	r->created = sqlite3_column_int64(st, c++);
+	r->updated = sqlite3_column_int64(st, c++);
+	(void)c;
+	return r;
+}
+
+static gboolean photos_locked(lg_store *s, lg_letter_rec *r, GError **err)
+{
+	sqlite3_stmt *st = prep(s->db,
+				"SELECT name, orig_name, type, sha256, width, height, data FROM photos"
+				" WHERE letter_id = ?1 ORDER BY seq",
+				err);
+	int rc;
+	if (st == NULL)
+		return FALSE;
+	bind_text(st, 1, r->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		lg_photo *ph = g_new0(lg_photo, 1);
+		const char *sha;
+		ph->name = col_text(st, 0);
+		ph->orig_name = col_text(st, 1);
+		ph->type = col_text(st, 2);
+		sha = (const char *)sqlite3_column_text(st, 3);
+		g_strlcpy(ph->sha256, sha ? sha : "", sizeof(ph->sha256));
+		ph->width = sqlite3_column_int(st, 4);
+		ph->height = sqlite3_column_int(st, 5);
+		ph->data = g_bytes_new(sqlite3_column_blob(st, 6), (gsize)sqlite3_column_bytes(st, 6));
+		g_ptr_array_add(r->photos, ph);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, "photos");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static lg_letter_rec *letter_get_locked(lg_store *s, const char *id, gboolean with_photos,
+					GError **err)
+{
+	sqlite3_stmt *st = prep(s->db, "SELECT " LETTER_COLS " FROM letters WHERE id = ?1", err);
+	lg_letter_rec *r = NULL;
+	int rc;
+	if (st == NULL)
+		return NULL;
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = letter_from_row(st);
+	else if (rc == SQLITE_DONE)
+		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_NOTFOUND, "no letter %s", id);
+	else
+		set_db_error(err, s->db, rc, "letter get");
+	sqlite3_finalize(st);
+	if (r && with_photos && !photos_locked(s, r, err)) {
+		letter_rec_free(r);
+		r = NULL;
+	}
+	return r;
+}
+
+lg_letter_rec *store_letter_get(lg_store *s, const char *id, gboolean with_photos, GError **err)
+{
+	lg_letter_rec *r;
+	g_mutex_lock(&s->lock);
+	r = letter_get_locked(s, id, with_photos, err);
+	g_mutex_unlock(&s->lock);
+	return r;
+}
+
+GPtrArray *store_letter_list(lg_store *s, const char *state, int limit, GError **err)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)letter_rec_free);
+	sqlite3_stmt *st;
+	int rc;
+	g_mutex_lock(&s->lock);
+	st = prep(s->db,
+		  "SELECT " LETTER_COLS " FROM letters WHERE (?1 IS NULL OR state = ?1)"
+		  " ORDER BY created, id LIMIT ?2",
+		  err);
+	if (st == NULL)
+		goto fail;
+	bind_text(st, 1, state);
+	sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		g_ptr_array_add(out, letter_from_row(st));
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, "letter list");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	return out;
+fail:
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	g_ptr_array_unref(out);
+	return NULL;
+}
+
+static gboolean update_state_locked(lg_store *s, const char *id, const char *state,
+				    const char *reason, GError **err)
+{
+	sqlite3_stmt *st = prep(s->db,
+				"UPDATE letters SET state = ?2, reason = coalesce(?3, reason),"
+				" updated = ?4 WHERE id = ?1",
+				err);
+	int rc;
+	if (st == NULL)
+		return FALSE;
+	bind_text(st, 1, id);
+	bind_text(st, 2, state);
+	bind_text(st, 3, reason);
+	sqlite3_bind_int64(st, 4, util_now());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, "letter state");
+		return FALSE;
+	}
+	if (sqlite3_changes(s->db) == 0) {
+		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_NOTFOUND, "no letter %s", id);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean store_letter_set_state(lg_store *s, const char *id, const char *state, const char *actor,
+				const char *reason, GError **err)
+{
+	gboolean ok = FALSE;
+	g_mutex_lock(&s->lock);
+	if (!exec(s->db, "BEGIN IMMEDIATE", err))
+		goto out;
+	if (!strcmp(state, "approved")) {
+		/* approval queues the letter for delivery at once */
+		if (!update_state_locked(s, id, "queued", reason, err) ||
+		    !history_locked(s, id, "approved", actor, reason, err) ||
+		    !history_locked(s, id, "queued", actor, NULL, err) ||
+		    !outbox_add_locked(s, id, err))
+			goto rollback;
+	} else {
+		if (!update_state_locked(s, id, state, reason, err) ||
+		    !history_locked(s, id, state, actor, reason, err))
+			goto rollback;
+		if (!strcmp(state, "rejected") || !strcmp(state, "failed") ||
+		    !strcmp(state, "delivered") || !strcmp(state, "censored")) {
+			sqlite3_stmt *st = prep(s->db, "DELETE FROM outbox WHERE letter_id = ?1", err);
+			if (st == NULL)
+				goto rollback;
+			bind_text(st, 1, id);
+			sqlite3_step(st);
+			sqlite3_finalize(st);
+		}
+	}
+	if (!exec(s->db, "COMMIT", err))
+		goto rollback;
+	ok = TRUE;
+	goto out;
+rollback:
+	exec(s->db, "ROLLBACK", NULL);
+out:
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
+gboolean store_letter_set_text_ru(lg_store *s, const char *id, const char *text_ru,
+				  const char *actor, GError **err)
+{
+	sqlite3_stmt *st;
+	gboolean ok = FALSE;
+	int rc;
+	g_mutex_lock(&s->lock);
+	if (!exec(s->db, "BEGIN IMMEDIATE", err))
+		goto out;
+	st = prep(s->db,
+		  "UPDATE letters SET text_ru = ?2, translated = 1, backend = 'human:' || ?3,"
+		  " updated = ?4 WHERE id = ?1",
+		  err);
+	if (st == NULL)
+		goto rollback;
+	bind_text(st, 1, id);
+	bind_text(st, 2, text_ru);
+	bind_text(st, 3, actor);
+	sqlite3_bind_int64(st, 4, util_now());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, "letter edit");
+		goto rollback;
+	}
+	if (sqlite3_changes(s->db) == 0) {
+		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_NOTFOUND, "no letter %s", id);
+		goto rollback;
+	}
+	if (!history_locked(s, id, "edited", actor, NULL, err))
+		goto rollback;
+	if (!exec(s->db, "COMMIT", err))
+		goto rollback;
+	ok = TRUE;
+	goto out;
+rollback:
+	exec(s->db, "ROLLBACK", NULL);
+out:
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
+char *store_letter_history_json(lg_store *s, const char *id, GError **err)
+{
+	JsonBuilder *b = json_builder_new();
+	JsonGenerator *gen = NULL;
+	JsonNode *root = NULL;
+	sqlite3_stmt *st;
+	char *out = NULL;
+	int rc;
+	g_mutex_lock(&s->lock);
+	st = prep(s->db,
+		  "SELECT state, actor, reason, at FROM history WHERE letter_id = ?1 ORDER BY id",
+		  err);
+	if (st == NULL)
+		goto out;
+	bind_text(st, 1, id);
+	json_builder_begin_array(b);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "state");
+		json_builder_add_string_value(b, (const char *)sqlite3_column_text(st, 0));
+		json_builder_set_member_name(b, "actor");
+		json_builder_add_string_value(b, (const char *)sqlite3_column_text(st, 1));
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+			json_builder_set_member_name(b, "reason");
+			json_builder_add_string_value(b, (const char *)sqlite3_column_text(st, 2));
+		}
+		json_builder_set_member_name(b, "at");
+		json_builder_add_int_value(b, sqlite3_column_int64(st, 3));
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, "history");
+		goto out;
+	}
+	root = json_builder_get_root(b);
+	gen = json_generator_new();
+	json_generator_set_root(gen, root);
+	out = json_generator_to_data(gen, NULL);
+out:
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	if (root)
+		json_node_unref(root);
+	if (gen)
+		g_object_unref(gen);
+	g_object_unref(b);
+	return out;
+}
+
+/* ---- outbox ---- */
+
+GPtrArray *store_outbox_claim(lg_store *s, int max, int lease_seconds, GError **err)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)letter_rec_free);
+	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+	sqlite3_stmt *st = NULL;
+	gint64 now = util_now();
+	int rc;
+	g_mutex_lock(&s->lock);
+	if (!exec(s->db, "BEGIN IMMEDIATE", err))
+		goto fail_unlocked_tx;
+	st = prep(s->db,
+		  "SELECT o.letter_id, o.attempts FROM outbox o WHERE o.next_attempt <= ?1 AND"
+		  " o.lease_until <= ?1 ORDER BY o.next_attempt, o.letter_id LIMIT ?2",
+		  err);
+	if (st == NULL)
+		goto rollback;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int(st, 2, max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		g_ptr_array_add(ids, col_text(st, 0));
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, "outbox claim");
+		goto rollback;
+	}
+	for (guint i = 0; i < ids->len; i++) {
+		const char *id = g_ptr_array_index(ids, i);
+		lg_letter_rec *r;
+		st = prep(s->db,
+			  "UPDATE outbox SET lease_until = ?2, attempts = attempts + 1"
+			  " WHERE letter_id = ?1 RETURNING attempts, created, coalesce(last_error, '')",
+			  err);
+		if (st == NULL)
+			goto rollback;
+		bind_text(st, 1, id);
+		sqlite3_bind_int64(st, 2, now + lease_seconds);
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW) {
+			set_db_error(err, s->db, rc, "outbox lease");
+			goto rollback;
+		}
+		r = letter_get_locked(s, id, TRUE, err);
+		if (r == NULL)
+			goto rollback;
+		r->attempts = sqlite3_column_int(st, 0);
+		r->next_attempt = sqlite3_column_int64(st, 1); /* outbox creation time */
+		sqlite3_finalize(st);
+		st = NULL;
+		g_ptr_array_add(out, r);
+	}
+	if (!exec(s->db, "COMMIT", err))
+		goto rollback;
+	g_mutex_unlock(&s->lock);
+	g_ptr_array_unref(ids);
+	return out;
+rollback:
+	sqlite3_finalize(st);
+	exec(s->db, "ROLLBACK", NULL);
+fail_unlocked_tx:
+	g_mutex_unlock(&s->lock);
+	g_ptr_array_unref(ids);
+	g_ptr_array_unref(out);
+	return NULL;
+}
+
+gboolean store_outbox_done(lg_store *s, const char *id, const char *state, const char *partner_ref,
+			   const char *error, GError **err)
+{
+	sqlite3_stmt *st = NULL;
+	gboolean ok = FALSE;
+	int rc;
+	g_mutex_lock(&s->lock);
+	if (!exec(s->db, "BEGIN IMMEDIATE", err))
+		goto out;
+	if (!update_state_locked(s, id, state, error, err) ||
+	    !history_locked(s, id, state, "delivery", error, err))
+		goto rollback;
+	st = prep(s->db, "UPDATE letters SET partner_ref = coalesce(?2, partner_ref) WHERE id = ?1",
+		  err);
+	if (st == NULL)
+		goto rollback;
+	bind_text(st, 1, id);
+	bind_text(st, 2, partner_ref);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = prep(s->db, "DELETE FROM outbox WHERE letter_id = ?1", err);
+	if (st == NULL || rc != SQLITE_DONE)
+		goto rollback;
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, "outbox done");
+		goto rollback;
+	}
+	if (!exec(s->db, "COMMIT", err))
+		goto rollback;
+	ok = TRUE;
+	goto out;
+rollback:
+	sqlite3_finalize(st);
+	exec(s->db, "ROLLBACK", NULL);
+out:
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
+gboolean store_outbox_retry(lg_store *s, const char *id, gint64 next_attempt, const char *error,
+			    GError **err)
+{
+	sqlite3_stmt *st;
+	gboolean ok = FALSE;
+	int rc;
+	g_mutex_lock(&s->lock);
+	st = prep(s->db,
+		  "UPDATE outbox SET next_attempt = ?2, lease_until = 0, last_error = ?3"
+		  " WHERE letter_id = ?1",
+		  err);
+	if (st == NULL)
+		goto out;
+	bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, next_attempt);
+	bind_text(st, 3, error);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		set_db_error(err, s->db, rc, "outbox retry");
+	else
+		ok = TRUE;
+out:
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
+static int count_query(lg_store *s, const char *sql, const char *a, const char *b, gint64 since,
+		       const char *c, GError **err)
+{
+	sqlite3_stmt *st;
+	int n = -1, rc;
+	g_mutex_lock(&s->lock);
+	st = prep(s->db, sql, err);
+	if (st == NULL)
+		goto out;
+	bind_text(st, 1, a);
+	bind_text(st, 2, b);
+	sqlite3_bind_int64(st, 3, since);
+	bind_text(st, 4, c);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	else
+		set_db_error(err, s->db, rc, "count");
+out:
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	return n;
+}
+
+int store_outbox_pending(lg_store *s, GError **err)
+{
+	return count_query(s, "SELECT count(*) FROM outbox WHERE ?1 IS NULL AND ?2 IS NULL AND"
+			      " ?3 >= 0 AND ?4 IS NULL",
+			   NULL, NULL, 0, NULL, err);
+}
+
+int store_count_letters(lg_store *s, const char *writer, const char *prisoner, gint64 since,
+			GError **err)
+{
+	return count_query(s,
+			   "SELECT count(*) FROM letters WHERE (?1 IS NULL OR writer_addr = ?1) AND"
+			   " (?2 IS NULL OR prisoner = ?2) AND created >= ?3 AND state != 'rejected'"
+			   " AND ?4 IS NULL",
+			   writer, prisoner, since, NULL, err);
+}
+
+int store_count_photos(lg_store *s, gint64 since, GError **err)
+{
+	return count_query(s,
+			   "SELECT coalesce(sum(photos), 0) FROM letters WHERE ?1 IS NULL AND"
+			   " ?2 IS NULL AND created >= ?3 AND state != 'rejected' AND ?4 IS NULL",
+			   NULL, NULL, since, NULL, err);
+}
+
+gboolean store_text_sent(lg_store *s, const char *writer, const char *prisoner,
+			 const char *text_hash, gint64 since, GError **err)
+{
+	return count_query(s,
+			   "SELECT count(*) FROM letters WHERE writer_addr = ?1 AND prisoner = ?2"
+			   " AND created >= ?3 AND text_hash = ?4 AND state != 'rejected'",
+			   writer, prisoner, since, text_hash, err) > 0;
+}
+
+/* ---- translation cache ---- */
+
+char *store_cache_get(lg_store *s, const char *backend, const char *src, const char *dst,
+		      const char *sha256, GError **err)
+{
+	sqlite3_stmt *st;
+	char *text = NULL;
+	int rc;
+	g_mutex_lock(&s->lock);
+	st = prep(s->db,
+		  "SELECT text FROM translation_cache WHERE backend = ?1 AND src = ?2 AND dst = ?3"
+		  " AND sha256 = ?4",
+		  err);
+	if (st == NULL)
+		goto out;
+	bind_text(st, 1, backend);
+	bind_text(st, 2, src);
+	bind_text(st, 3, dst);
+	bind_text(st, 4, sha256);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		text = col_text(st, 0);
+	else if (rc != SQLITE_DONE)
+		set_db_error(err, s->db, rc, "cache get");
+out:
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	return text;
+}
+
+gboolean store_cache_put(lg_store *s, const char *backend, const char *src, const char *dst,
+			 const char *sha256, const char *text, GError **err)
+{
+	sqlite3_stmt *st;
+	gboolean ok = FALSE;
+	int rc;
+	g_mutex_lock(&s->lock);
+	st = prep(s->db,
+		  "INSERT OR REPLACE INTO translation_cache(backend, src, dst, sha256, text, created)"
+		  " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+		  err);
+	if (st == NULL)
+		goto out;
+	bind_text(st, 1, backend);
+	bind_text(st, 2, src);
+	bind_text(st, 3, dst);
+	bind_text(st, 4, sha256);
+	bind_text(st, 5, text);
+	sqlite3_bind_int64(st, 6, util_now());
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		set_db_error(err, s->db, rc, "cache put");
+	else
+		ok = TRUE;
+out:
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
