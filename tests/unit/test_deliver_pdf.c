@@ -1,0 +1,235 @@
+/* tests/unit/test_deliver_pdf.c - the print-ready PDF: page count, Cyrillic
+ * text extractable (pdftotext), photos on their own pages. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <vips/vips.h>
+
+#include "deliver/pdf.h"
+
+static GBytes *make_image(const char *suffix, int w, int h, int bands)
+{
+	VipsImage *black = NULL, *img = NULL;
+	void *buf = NULL;
+	size_t len = 0;
+	double a[4] = { 1, 1, 1, 1 }, b[4] = { 40, 120, 200, 128 };
+	assert_int_equal(vips_black(&black, w, h, "bands", bands, NULL), 0);
+	assert_int_equal(vips_linear(black, &img, a, b, bands, "uchar", TRUE, NULL), 0);
+	if (bands == 4)
+		img->Type = VIPS_INTERPRETATION_sRGB;
+	assert_int_equal(vips_image_write_to_buffer(img, suffix, &buf, &len, NULL), 0);
+	g_object_unref(black);
+	g_object_unref(img);
+	return g_bytes_new_take(buf, len);
+}
+
+static lg_photo *photo(const char *name, const char *type, GBytes *data)
+{
+	lg_photo *p = g_new0(lg_photo, 1);
+	p->name = g_strdup(name);
+	p->type = g_strdup(type);
+	p->data = data;
+	return p;
+}
+
+static void photo_drop(gpointer data)
+{
+	lg_photo *p = data;
+	g_free(p->name);
+	g_free(p->type);
+	g_bytes_unref(p->data);
+	g_free(p);
+}
+
+static lg_letter_rec *rec_make(const char *text)
+{
+	lg_letter_rec *r = g_new0(lg_letter_rec, 1);
+	r->id = g_strdup("0123456789abcdef");
+	r->prisoner = g_strdup("ivan.petrov");
+	r->writer_name = g_strdup("Anna Schmidt");
+	r->text_ru = g_strdup(text);
+	r->photos = g_ptr_array_new_with_free_func(photo_drop);
+	return r;
+}
+
+static void rec_drop(lg_letter_rec *r)
+{
+	g_free(r->id);
+	g_free(r->prisoner);
+	g_free(r->writer_name);
+	g_free(r->text_ru);
+	g_ptr_array_unref(r->photos);
+	g_free(r);
+}
+
+static lg_prisoner prisoner = {
+	.alias = "ivan.petrov",
+	.full_name = "Петров Иван Сергеевич",
+	.birth_year = 1985,
+	.region = "Пермский край",
+	.facility = "ИК-9 ГУФСИН России по Пермскому краю",
+	.status = "active",
+};
+
+static char *run(const char *cmd, const char *path)
+{
+	char *argv[] = { (char *)cmd, (char *)path, (char *)"-", NULL };
+	char *out = NULL;
+	int status = 0;
+	if (strcmp(cmd, "pdfinfo") == 0)
+		argv[2] = NULL;
+	if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+			  NULL, &out, NULL, &status, NULL))
+		return NULL;
+	return out;
+}
+
+static int pdfinfo_pages(const char *path)
+{
+	char *info = run("pdfinfo", path);
+	const char *p;
+	int pages = -1;
+	if (info == NULL)
+		return -1;
+	p = strstr(info, "Pages:");
+	if (p)
+		pages = atoi(p + 6);
+	g_free(info);
+	return pages;
+}
+
+static char *tmp_pdf(void)
+{
+	char *path = NULL;
+	int fd = g_file_open_tmp("lg-pdf-XXXXXX.pdf", &path, NULL);
+	close(fd);
+	return path;
+}
+
+static void test_short_letter(void **state)
+{
+	lg_letter_rec *r = rec_make("Здравствуйте, Иван!\n\nПишу вам из Берлина. Держитесь.\n\nС уважением.");
+	char *path = tmp_pdf();
+	GError *err = NULL;
+	int pages = 0;
+	char *text;
+
+	assert_true(pdf_render(r, &prisoner, path, &pages, &err));
+	assert_null(err);
+	assert_int_equal(pages, 1);
+	assert_int_equal(pdfinfo_pages(path), 1);
+	text = run("pdftotext", path);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "Здравствуйте, Иван!"));
+	assert_non_null(strstr(text, "Держитесь"));
+	assert_non_null(strstr(text, "Петров Иван Сергеевич"));
+	assert_non_null(strstr(text, "1985"));
+	assert_non_null(strstr(text, "ИК-9"));
+	assert_non_null(strstr(text, "Anna Schmidt"));
+	assert_non_null(strstr(text, "0123456789abcdef"));
+	g_free(text);
+	g_unlink(path);
+	g_free(path);
+	rec_drop(r);
+}
+
+static void test_long_letter_paginates(void **state)
+{
+	GString *s = g_string_new(NULL);
+	lg_letter_rec *r;
+	char *path = tmp_pdf(), *text;
+	int pages = 0;
+
+	/* ~12,000 characters: five or six printed pages */
+	for (int i = 0; i < 120; i++)
+		g_string_append_printf(s, "Абзац %d. Сегодня был тёплый день, мы гуляли в парке и "
+					  "вспоминали тебя. ", i);
+	for (int i = 0; i < 40; i++)
+		g_string_append(s, "\nКороткая строка.");
+	g_string_append(s, "\nПоследняя строка письма.");
+	r = rec_make(s->str);
+	assert_true(pdf_render(r, &prisoner, path, &pages, NULL));
+	assert_true(pages >= 4);
+	assert_int_equal(pdfinfo_pages(path), pages);
+	text = run("pdftotext", path);
+	assert_non_null(strstr(text, "Абзац 0."));
+	assert_non_null(strstr(text, "Абзац 119."));
+	assert_non_null(strstr(text, "Последняя строка письма."));
+	assert_non_null(strstr(text, "Anna Schmidt"));
+	g_free(text);
+	g_unlink(path);
+	g_free(path);
+	g_string_free(s, TRUE);
+	rec_drop(r);
+}
+
+static void test_photos_own_pages(void **state)
+{
+	lg_letter_rec *r = rec_make("Посылаю тебе фотографии нашего сада.");
+	GBytes *jpeg = make_image(".jpg", 800, 600, 3);
+	char *path = tmp_pdf(), *text, *raw = NULL;
+	gsize raw_len = 0;
+	int pages = 0;
+
+	g_ptr_array_add(r->photos, photo("photo-1.jpg", "image/jpeg", g_bytes_ref(jpeg)));
+	g_ptr_array_add(r->photos, photo("photo-2.jpg", "image/jpeg", make_image(".jpg", 400, 900, 3)));
+	g_ptr_array_add(r->photos, photo("photo-3.png", "image/png", make_image(".png", 300, 300, 4)));
+	g_ptr_array_add(r->photos, photo("bad.jpg", "image/jpeg", g_bytes_new_static("nope", 4)));
+	assert_true(pdf_render(r, &prisoner, path, &pages, NULL));
+	assert_int_equal(pages, 5);
+	assert_int_equal(pdfinfo_pages(path), 5);
+	text = run("pdftotext", path);
+	assert_non_null(strstr(text, "Фотография 1 из 4"));
+	assert_non_null(strstr(text, "Фотография 4 из 4"));
+	assert_non_null(strstr(text, "не удалось"));
+	g_free(text);
+	/* JPEGs are embedded as they are, not re-encoded */
+	assert_true(g_file_get_contents(path, &raw, &raw_len, NULL));
+	assert_non_null(memmem(raw, raw_len, "DCTDecode", 9));
+	assert_true(raw_len < 200 * 1024);
+	g_free(raw);
+	g_bytes_unref(jpeg);
+	g_unlink(path);
+	g_free(path);
+	rec_drop(r);
+}
+
+static void test_errors(void **state)
+{
+	lg_letter_rec *r = rec_make(NULL);
+	GError *err = NULL;
+	int pages = 7;
+	assert_false(pdf_render(r, &prisoner, "/nonexistent/x.pdf", &pages, &err));
+	assert_non_null(err);
+	assert_int_equal(pages, 0);
+	g_clear_error(&err);
+	r->text_ru = g_strdup("Текст <b>с разметкой</b> & амперсандом");
+	assert_false(pdf_render(r, NULL, "/nonexistent/dir/x.pdf", &pages, &err));
+	assert_non_null(err);
+	g_clear_error(&err);
+	{
+		GBytes *b = pdf_render_bytes(r, NULL, &pages, &err);
+		assert_non_null(b);
+		assert_int_equal(pages, 1);
+		g_bytes_unref(b);
+	}
+	rec_drop(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_short_letter),
+		cmocka_unit_test(test_long_letter_paginates),
+		cmocka_unit_test(test_photos_own_pages),
+		cmocka_unit_test(test_errors),
+	};
+	if (VIPS_INIT("test"))
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
