@@ -79,7 +79,11 @@ typedef struct lg_pipeline lg_pipeline;
 
 lg_pipeline *pipeline_new(lg_config *cfg, screen_rules *rules, lg_store *store,
 			  lg_translator *tr);
+/* Reference counting: the daemon swaps pipelines on reload while sessions
+ * finish with the one they began with. pipeline_free() drops one reference. */
+lg_pipeline *pipeline_ref(lg_pipeline *p);
 void pipeline_free(lg_pipeline **p);
+const lg_config *pipeline_config(const lg_pipeline *p);
 
 /* Recipient check at RCPT time. Returns NULL when the address is outside the
  * domain (pass) or a prisoner who takes letters; otherwise a new outcome with

@@ -1,0 +1,1079 @@
+/*
+ * policy/pipeline.c - see pipeline.h.
+ *
+ * Order of work for one message: recipients in the gateway's domain are
+ * resolved first (nothing else is done when there are none); the message is
+ * parsed once; the text, attachments, translation and screening are done
+ * once and shared by every prisoner recipient; then each recipient gets its
+ * own letter with its own checks (directory, quotas, duplicates). The
+ * message verdict is the worst of its letters: reject > tempfail > hold >
+ * accept.
+ */
+#include "policy/pipeline.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "parser/message.h"
+#include "parser/text.h"
+#include "policy/attach.h"
+
+struct lg_pipeline {
+	int refcount;
+	lg_config *cfg;
+	screen_rules *rules;
+	lg_store *store;
+	lg_translator *tr;
+};
+
+lg_pipeline *pipeline_new(lg_config *cfg, screen_rules *rules, lg_store *store,
+			  lg_translator *tr)
+{
+	lg_pipeline *p = g_new0(lg_pipeline, 1);
+	p->refcount = 1;
+	p->cfg = config_ref(cfg);
+	p->rules = rules ? screen_ref(rules) : NULL;
+	p->store = store;
+	p->tr = tr;
+	return p;
+}
+
+lg_pipeline *pipeline_ref(lg_pipeline *p)
+{
+	g_atomic_int_inc(&p->refcount);
+	return p;
+}
+
+void pipeline_free(lg_pipeline **pp)
+{
+	lg_pipeline *p = *pp;
+	*pp = NULL;
+	if (p == NULL || !g_atomic_int_dec_and_test(&p->refcount))
+		return;
+	config_unref(&p->cfg);
+	if (p->rules)
+		screen_unref(&p->rules);
+	g_free(p);
+}
+
+const lg_config *pipeline_config(const lg_pipeline *p)
+{
+	return p->cfg;
+}
+
+/* ---- letters and outcomes ---- */
+
+static lg_letter *letter_new(const char *rcpt)
+{
+	lg_letter *l = g_new0(lg_letter, 1);
+	l->id = util_new_id();
+	l->rcpt = g_strdup(rcpt);
+	l->prisoner = g_strdup("");
+	l->reasons_en = g_ptr_array_new_with_free_func(g_free);
+	l->reasons_ru = g_ptr_array_new_with_free_func(g_free);
+	l->lang = g_strdup("");
+	l->backend = g_strdup("");
+	l->text_original = g_strdup("");
+	l->text_ru = g_strdup("");
+	l->findings = g_ptr_array_new_with_free_func((GDestroyNotify)finding_free);
+	l->photos = g_ptr_array_new_with_free_func((GDestroyNotify)photo_free);
+	l->dropped = g_ptr_array_new_with_free_func((GDestroyNotify)dropped_free);
+	l->writer_name = g_strdup("");
+	l->writer_addr = g_strdup("");
+	l->subject = g_strdup("");
+	l->message_id = g_strdup("");
+	return l;
+}
+
+static void letter_free(lg_letter *l)
+{
+	if (l == NULL)
+		return;
+	g_free(l->id);
+	g_free(l->rcpt);
+	g_free(l->prisoner);
+	g_free(l->code);
+	g_free(l->dsn);
+	g_ptr_array_unref(l->reasons_en);
+	g_ptr_array_unref(l->reasons_ru);
+	g_free(l->lang);
+	g_free(l->backend);
+	g_free(l->text_original);
+	g_free(l->text_ru);
+	g_ptr_array_unref(l->findings);
+	g_ptr_array_unref(l->photos);
+	g_ptr_array_unref(l->dropped);
+	g_free(l->writer_name);
+	g_free(l->writer_addr);
+	g_free(l->subject);
+	g_free(l->message_id);
+	g_free(l->dedup_key);
+	g_free(l->text_hash);
+	g_free(l->org);
+	g_free(l->batch);
+	g_free(l);
+}
+
+static lg_outcome *outcome_new(void)
+{
+	lg_outcome *o = g_new0(lg_outcome, 1);
+	o->verdict = LG_VERDICT_ACCEPT;
+	o->lines = g_ptr_array_new_with_free_func(g_free);
+	o->letters = g_ptr_array_new_with_free_func((GDestroyNotify)letter_free);
+	o->queue_id = g_strdup("");
+	return o;
+}
+
+void outcome_free(lg_outcome **po)
+{
+	lg_outcome *o = *po;
+	*po = NULL;
+	if (o == NULL)
+		return;
+	g_free(o->code);
+	g_free(o->dsn);
+	g_ptr_array_unref(o->lines);
+	g_ptr_array_unref(o->letters);
+	g_free(o->queue_id);
+	g_free(o);
+}
+
+static void letter_refuse(lg_letter *l, lg_verdict v, const char *code, const char *dsn,
+			  const char *en, const char *ru)
+{
+	/* reject outranks tempfail outranks hold */
+	if (l->verdict == LG_VERDICT_REJECT && v != LG_VERDICT_REJECT)
+		return;
+	if (l->verdict != v || l->code == NULL) {
+		g_free(l->code);
+		g_free(l->dsn);
+		l->code = g_strdup(code);
+		l->dsn = g_strdup(dsn);
+		if (l->verdict != v) {
+			g_ptr_array_set_size(l->reasons_en, 0);
+			g_ptr_array_set_size(l->reasons_ru, 0);
+		}
+	}
+	l->verdict = v;
+	g_ptr_array_add(l->reasons_en, g_strdup(en));
+	g_ptr_array_add(l->reasons_ru, g_strdup(ru));
+}
+
+static void outcome_set(lg_outcome *o, lg_verdict v, const char *code, const char *dsn,
+			const char *line)
+{
+	o->verdict = v;
+	g_free(o->code);
+	g_free(o->dsn);
+	o->code = g_strdup(code);
+	o->dsn = g_strdup(dsn);
+	g_ptr_array_set_size(o->lines, 0);
+	if (line)
+		g_ptr_array_add(o->lines, g_strdup(line));
+}
+
+gboolean pipeline_is_gateway_rcpt(const lg_pipeline *p, const char *rcpt)
+{
+	char *addr = util_addr_normalize(rcpt), *local = NULL, *domain = NULL;
+	gboolean yes;
+	util_addr_split(addr, &local, &domain);
+	yes = g_ascii_strcasecmp(domain, p->cfg->domain) == 0 && *local != '\0';
+	g_free(addr);
+	g_free(local);
+	g_free(domain);
+	return yes;
+}
+
+static char *rcpt_local(const char *rcpt)
+{
+	char *addr = util_addr_normalize(rcpt), *local = NULL, *domain = NULL;
+	util_addr_split(addr, &local, &domain);
+	g_free(addr);
+	g_free(domain);
+	return local;
+}
+
+/* Fills l->prisoner; refuses the letter when the alias is unknown or the
+ * prisoner no longer takes letters. FALSE on store trouble. */
+static gboolean resolve_prisoner(lg_pipeline *p, lg_letter *l, GError **err)
+{
+	char *local = rcpt_local(l->rcpt);
+	lg_prisoner *pr = NULL;
+	GError *e = NULL;
+	gboolean ok = TRUE;
+
+	if (p->store == NULL) {
+		letter_refuse(l, LG_VERDICT_REJECT, "550", "5.1.1",
+			      "There is no prisoner at this address.",
+			      "По этому адресу нет адресата.");
+		goto out;
+	}
+	if (p->cfg->anyone_alias[0] && !strcmp(local, p->cfg->anyone_alias)) {
+		char *alias = store_prisoner_least_written(p->store, 30, &e);
+		if (e) {
+			g_propagate_error(err, e);
+			ok = FALSE;
+			goto out;
+		}
+		if (alias == NULL) {
+			letter_refuse(l, LG_VERDICT_REJECT, "550", "5.1.1",
+				      "No prisoner can receive letters at the moment.",
+				      "Сейчас ни один адресат не может получать письма.");
+			goto out;
+		}
+		g_free(local);
+		local = alias;
+	}
+	pr = store_prisoner_get(p->store, local, &e);
+	if (e) {
+		g_propagate_error(err, e);
+		ok = FALSE;
+		goto out;
+	}
+	if (pr == NULL) {
+		letter_refuse(l, LG_VERDICT_REJECT, "550", "5.1.1",
+			      "There is no prisoner at this address; check the address on the list of prisoners.",
+			      "По этому адресу нет адресата; проверьте адрес по списку.");
+		goto out;
+	}
+	g_free(l->prisoner);
+	l->prisoner = g_strdup(pr->alias);
+	if (strcmp(pr->status, "active") != 0) {
+		const char *en, *ru;
+		if (!strcmp(pr->status, "released")) {
+			en = "This person has been released and no longer receives letters here; write to them directly.";
+			ru = "Этот человек освобождён и больше не получает письма здесь; напишите ему напрямую.";
+		} else if (!strcmp(pr->status, "transferred")) {
+			en = "This prisoner has been transferred; letters are paused until the new facility is confirmed. Please try again in a few days.";
+			ru = "Адресата перевели в другое учреждение; письма приостановлены до подтверждения нового адреса. Попробуйте через несколько дней.";
+		} else {
+			en = "We are sorry: this person has died and can no longer receive letters.";
+			ru = "Нам очень жаль: этот человек умер и больше не может получать письма.";
+		}
+		letter_refuse(l, LG_VERDICT_REJECT, "550", "5.1.6", en, ru);
+	}
+out:
+	prisoner_free(pr);
+	g_free(local);
+	return ok;
+}
+
+lg_outcome *pipeline_check_rcpt(lg_pipeline *p, const char *rcpt)
+{
+	lg_letter *l;
+	lg_outcome *o = NULL;
+	GError *e = NULL;
+	if (!pipeline_is_gateway_rcpt(p, rcpt))
+		return NULL;
+	l = letter_new(rcpt);
+	if (!resolve_prisoner(p, l, &e)) {
+		o = outcome_new();
+		outcome_set(o, LG_VERDICT_TEMPFAIL, "451", "4.3.0",
+			    "Temporary problem with the letters database; please try again later.");
+		lg_warn("rcpt check: database: %s", e->message);
+		g_clear_error(&e);
+	} else if (l->verdict == LG_VERDICT_REJECT) {
+		o = outcome_new();
+		outcome_set(o, LG_VERDICT_REJECT, l->code, l->dsn, NULL);
+		g_ptr_array_add(o->lines, g_strdup(g_ptr_array_index(l->reasons_en, 0)));
+		g_ptr_array_add(o->lines, g_strdup(g_ptr_array_index(l->reasons_ru, 0)));
+	}
+	letter_free(l);
+	return o;
+}
+
+/* ---- the message-level work, shared by every letter ---- */
+
+typedef struct {
+	lg_message *msg;
+	char *text;       /* writer's words, cleaned */
+	char *text_ru;    /* Russian text after strip, with notice */
+	char *lang;
+	char *backend;
+	gboolean translated;
+	lg_tr_status tr_status;
+	char *tr_error;
+	GPtrArray *findings;
+	GPtrArray *photos;
+	GPtrArray *dropped;
+	lg_action screen_action;
+	double score;
+	char *text_hash;
+	char *body_hash;
+	int pages;
+	glong chars;
+} shared_work;
+
+static void shared_clear(shared_work *w)
+{
+	message_free(&w->msg);
+	g_free(w->text);
+	g_free(w->text_ru);
+	g_free(w->lang);
+	g_free(w->backend);
+	g_free(w->tr_error);
+	if (w->findings)
+		g_ptr_array_unref(w->findings);
+	if (w->photos)
+		g_ptr_array_unref(w->photos);
+	if (w->dropped)
+		g_ptr_array_unref(w->dropped);
+	g_free(w->text_hash);
+	g_free(w->body_hash);
+}
+
+/* SHA-256 of the body (after the header block) and rewind the stream. */
+static char *stream_body_hash(GMimeStream *s)
+{
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+	char buf[16384];
+	ssize_t n;
+	int state = 0; /* counts consecutive newlines to find the blank line */
+	gboolean in_body = FALSE;
+	char *out;
+	g_mime_stream_reset(s);
+	while ((n = g_mime_stream_read(s, buf, sizeof(buf))) > 0) {
+		ssize_t i = 0;
+		if (!in_body) {
+			for (; i < n; i++) {
+				if (buf[i] == '\n') {
+					if (++state == 2) {
+						in_body = TRUE;
+						i++;
+						break;
+					}
+				} else if (buf[i] != '\r') {
+					state = 0;
+				}
+			}
+		}
+		if (in_body && i < n)
+			g_checksum_update(ck, (const guchar *)buf + i, n - i);
+	}
+	g_mime_stream_reset(s);
+	out = g_strdup(g_checksum_get_string(ck));
+	g_checksum_free(ck);
+	return out;
+}
+
+static char *normalized_hash(const char *text)
+{
+	char *fold = g_utf8_casefold(text, -1);
+	GString *g = g_string_new(NULL);
+	char *out;
+	for (const char *c = fold; *c; c = g_utf8_next_char(c)) {
+		gunichar u = g_utf8_get_char(c);
+		if (g_unichar_isalnum(u))
+			g_string_append_unichar(g, u);
+	}
+	out = util_sha256_hex(g->str, g->len);
+	g_string_free(g, TRUE);
+	g_free(fold);
+	return out;
+}
+
+static char *with_notice(const lg_config *cfg, const char *text_ru, const char *lang)
+{
+	GString *n;
+	const char *tmpl = cfg->machine_notice;
+	const char *at;
+	if (tmpl == NULL || *tmpl == '\0')
+		return g_strdup(text_ru);
+	n = g_string_new(text_ru);
+	g_string_append(n, "\n\n");
+	at = strstr(tmpl, "{lang}");
+	if (at) {
+		g_string_append_len(n, tmpl, at - tmpl);
+		g_string_append(n, translate_lang_name_ru(lang));
+		g_string_append(n, at + 6);
+	} else {
+		g_string_append(n, tmpl);
+	}
+	return g_string_free(n, FALSE);
+}
+
+/* Returns FALSE only when the message as a whole is refused (outcome set). */
+static gboolean shared_run(lg_pipeline *p, GMimeStream *stream, shared_work *w, lg_outcome *o)
+{
+	const lg_config *cfg = p->cfg;
+	lg_limits lim;
+	lg_text_opts topts = {cfg->chars_per_page, cfg->emoji};
+	GError *e = NULL;
+	lg_translation tr = {0};
+	char *stripped = NULL;
+
+	w->findings = g_ptr_array_new_with_free_func((GDestroyNotify)finding_free);
+	w->photos = g_ptr_array_new_with_free_func((GDestroyNotify)photo_free);
+	w->dropped = g_ptr_array_new_with_free_func((GDestroyNotify)dropped_free);
+	w->body_hash = stream_body_hash(stream);
+
+	message_limits_from_config(cfg, &lim);
+	w->msg = message_parse(stream, &lim, &e);
+	if (w->msg == NULL) {
+		int code = e ? e->code : LG_MSG_ERR_UNREADABLE;
+		char *line;
+		if (code == LG_MSG_ERR_HEADER_BYTES) {
+			line = g_strdup_printf("Message headers too large (limit %" G_GINT64_FORMAT
+					       " bytes) / Слишком большие заголовки письма",
+					       cfg->header_bytes);
+			outcome_set(o, LG_VERDICT_REJECT, "552", "5.3.4", line);
+		} else {
+			line = g_strdup_printf("%s / Письмо не удалось прочитать",
+					       e ? e->message : "The message could not be read");
+			outcome_set(o, LG_VERDICT_REJECT, "554", "5.6.0", line);
+		}
+		g_free(line);
+		g_clear_error(&e);
+		return FALSE;
+	}
+	if (w->msg->encrypted_only) {
+		outcome_set(o, LG_VERDICT_REJECT, "550", "5.7.1",
+			    "We cannot read encrypted letters; please send it unencrypted. /"
+			    " Мы не можем прочитать зашифрованное письмо; отправьте его без шифрования.");
+		return FALSE;
+	}
+
+	w->text = text_extract(w->msg, &topts);
+	w->chars = text_chars(w->text);
+	attach_process(cfg, w->msg, w->photos, w->dropped);
+
+	/* translation */
+	if (w->text[0] == '\0') {
+		w->lang = g_strdup("unknown");
+		w->backend = g_strdup("");
+		w->text_ru = g_strdup("");
+		w->tr_status = LG_TR_OK;
+	} else if (p->tr == NULL) {
+		w->lang = g_strdup("unknown");
+		w->backend = g_strdup("");
+		w->tr_status = LG_TR_NO_BACKEND;
+	} else {
+		w->tr_status = translate_letter(p->tr, w->text, &tr, &e);
+		w->lang = g_strdup(tr.lang ? tr.lang : "unknown");
+		w->backend = g_strdup(tr.backend ? tr.backend : "");
+		w->translated = tr.translated;
+		if (w->tr_status == LG_TR_OK)
+			w->text_ru = g_strdup(tr.text_ru ? tr.text_ru : "");
+		if (e) {
+			w->tr_error = g_strdup(e->message);
+			g_clear_error(&e);
+		}
+		translation_clear(&tr);
+	}
+
+	/* screening: the original with its language's rules, the Russian with all */
+	if (p->rules && w->text[0]) {
+		char *orig = screen_text(p->rules, w->text, w->lang, "original", TRUE, w->findings);
+		g_free(orig);
+	}
+	if (w->text_ru == NULL) {
+		/* no Russian text: a human translates it, the original stands in meanwhile */
+		w->text_ru = g_strdup("");
+	} else if (p->rules && w->text_ru[0]) {
+		stripped = screen_text(p->rules, w->text_ru, "ru", "ru", FALSE, w->findings);
+		g_free(w->text_ru);
+		w->text_ru = stripped;
+	}
+	if (w->translated && w->text_ru[0]) {
+		char *n = with_notice(cfg, w->text_ru, w->lang);
+		g_free(w->text_ru);
+		w->text_ru = n;
+	}
+	/* a finding found in both texts counts once: keep the highest per rule */
+	{
+		GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+		for (guint i = 0; i < w->findings->len;) {
+			lg_finding *f = g_ptr_array_index(w->findings, i);
+			if (g_hash_table_contains(seen, f->rule) && f->action != LG_ACT_STRIP) {
+				/* keep it for the moderator's spans but without a second score */
+				f->score = 0;
+			}
+			g_hash_table_add(seen, f->rule);
+			i++;
+		}
+		g_hash_table_unref(seen);
+	}
+	for (guint i = 0; i < w->findings->len; i++)
+		w->score += ((lg_finding *)g_ptr_array_index(w->findings, i))->score;
+	w->screen_action = screen_decide(w->findings, cfg->hold_score, cfg->reject_score);
+	w->pages = text_pages(w->text_ru[0] ? w->text_ru : w->text, cfg->chars_per_page);
+	w->text_hash = normalized_hash(w->text);
+	return TRUE;
+}
+
+static void letter_from_shared(lg_letter *l, const shared_work *w, const lg_envelope *env)
+{
+	g_free(l->lang);
+	l->lang = g_strdup(w->lang);
+	l->translated = w->translated;
+	g_free(l->backend);
+	l->backend = g_strdup(w->backend);
+	g_free(l->text_original);
+	l->text_original = g_strdup(w->text);
+	g_free(l->text_ru);
+	l->text_ru = g_strdup(w->text_ru);
+	l->pages = w->pages;
+	l->chars = (int)w->chars;
+	l->score = w->score;
+	for (guint i = 0; i < w->findings->len; i++) {
+		const lg_finding *f = g_ptr_array_index(w->findings, i);
+		lg_finding *c = finding_new(f->rule, f->category, f->action, f->score, f->reason_en,
+					    f->reason_ru);
+		g_free(c->where);
+		c->where = g_strdup(f->where);
+		c->start = f->start;
+		c->end = f->end;
+		g_ptr_array_add(l->findings, c);
+	}
+	for (guint i = 0; i < w->photos->len; i++) {
+		const lg_photo *ph = g_ptr_array_index(w->photos, i);
+		lg_photo *c = g_new0(lg_photo, 1);
+		c->name = g_strdup(ph->name);
+		c->orig_name = g_strdup(ph->orig_name);
+		c->type = g_strdup(ph->type);
+		c->data = ph->data ? g_bytes_ref(ph->data) : NULL;
+		memcpy(c->sha256, ph->sha256, sizeof(c->sha256));
+		c->width = ph->width;
+		c->height = ph->height;
+		g_ptr_array_add(l->photos, c);
+	}
+	for (guint i = 0; i < w->dropped->len; i++) {
+		const lg_dropped *d = g_ptr_array_index(w->dropped, i);
+		lg_dropped *c = dropped_new(d->name, d->type, d->reason);
+		c->quiet = d->quiet;
+		g_ptr_array_add(l->dropped, c);
+	}
+	g_free(l->writer_name);
+	l->writer_name = g_strdup(w->msg->from_name[0] ? w->msg->from_name : "");
+	g_free(l->writer_addr);
+	l->writer_addr = g_strdup(w->msg->from_addr[0] ? w->msg->from_addr
+						       : (env->mail_from ? env->mail_from : ""));
+	g_free(l->subject);
+	l->subject = g_strdup(w->msg->subject);
+	g_free(l->message_id);
+	l->message_id = g_strdup(w->msg->message_id);
+	l->text_hash = g_strdup(w->text_hash);
+	{
+		char *k = g_strdup_printf("%s\n%s\n%s", w->msg->message_id, l->rcpt, w->body_hash);
+		l->dedup_key = util_sha256_hex(k, strlen(k));
+		g_free(k);
+	}
+}
+
+/* Text, translation and screening decisions for one letter. */
+static void letter_decide(lg_pipeline *p, lg_letter *l, const shared_work *w)
+{
+	const lg_config *cfg = p->cfg;
+	if (w->text[0] == '\0') {
+		letter_refuse(l, LG_VERDICT_REJECT, "550", "5.7.1",
+			      "The letter is empty: we found no text of yours (only quoted text, a signature or attachments).",
+			      "Письмо пустое: в нём нет вашего текста (только цитата, подпись или вложения).");
+		return;
+	}
+	if (w->chars > cfg->text_chars) {
+		char *en = g_strdup_printf(
+		    "The letter is too long: %ld characters, the limit is %d (about %d pages). Please shorten it or split it into several letters.",
+		    w->chars, cfg->text_chars, MAX(1, cfg->text_chars / MAX(1, cfg->chars_per_page)));
+		char *ru = g_strdup_printf(
+		    "Письмо слишком длинное: %ld знаков при пределе %d. Сократите его или разделите на несколько писем.",
+		    w->chars, cfg->text_chars);
+		g_ptr_array_add(l->findings, finding_new("too-long", "length", LG_ACT_REJECT, 0, en, ru));
+		letter_refuse(l, LG_VERDICT_REJECT, "550", "5.7.1", en, ru);
+		g_free(en);
+		g_free(ru);
+		return;
+	}
+	if (w->screen_action == LG_ACT_REJECT) {
+		GHashTable *said = g_hash_table_new(g_str_hash, g_str_equal);
+		for (guint i = 0; i < l->findings->len; i++) {
+			const lg_finding *f = g_ptr_array_index(l->findings, i);
+			if (f->action == LG_ACT_STRIP || f->reason_en[0] == '\0')
+				continue;
+			if (f->action != LG_ACT_REJECT && f->score <= 0)
+				continue;
+			if (g_hash_table_contains(said, f->reason_en))
+				continue;
+			g_hash_table_add(said, f->reason_en);
+			letter_refuse(l, LG_VERDICT_REJECT, "550", "5.7.1", f->reason_en, f->reason_ru);
+		}
+		if (l->verdict != LG_VERDICT_REJECT)
+			letter_refuse(l, LG_VERDICT_REJECT, "550", "5.7.1",
+				      "The letter contains content that prison censorship would refuse.",
+				      "Письмо содержит то, что не пропустит тюремная цензура.");
+		g_hash_table_unref(said);
+		return;
+	}
+	if (w->tr_status == LG_TR_UNAVAILABLE) {
+		if (!strcmp(cfg->on_failure, "hold")) {
+			g_ptr_array_add(l->findings,
+					finding_new("translator-unavailable", "language", LG_ACT_HOLD, 0,
+						    "The translator is unavailable; a volunteer will translate the letter.",
+						    "Переводчик недоступен; письмо переведёт волонтёр."));
+			l->verdict = LG_VERDICT_HOLD;
+		} else {
+			letter_refuse(l, LG_VERDICT_TEMPFAIL, "451", "4.3.0",
+				      "The translation service is temporarily unavailable; your mail server will retry.",
+				      "Служба перевода временно недоступна; ваш почтовый сервер повторит отправку.");
+		}
+		return;
+	}
+	if (w->tr_status == LG_TR_NO_BACKEND) {
+		g_ptr_array_add(l->findings,
+				finding_new("needs-translator", "language", LG_ACT_HOLD, 0,
+					    "The letter is not in Russian and will be translated by a volunteer.",
+					    "Письмо не на русском языке; его переведёт волонтёр."));
+		l->verdict = LG_VERDICT_HOLD;
+		return;
+	}
+	if (w->screen_action == LG_ACT_HOLD)
+		l->verdict = LG_VERDICT_HOLD;
+}
+
+static void letter_quotas(lg_pipeline *p, lg_letter *l, const shared_work *w, GError **err)
+{
+	const lg_config *cfg = p->cfg;
+	gint64 now = util_now();
+	gint64 day = now - 86400;
+	GError *e = NULL;
+	const char *writer = l->writer_addr;
+	int n;
+	char *en, *ru;
+
+	if (p->store == NULL || l->verdict == LG_VERDICT_REJECT || l->prisoner[0] == '\0')
+		return;
+	if (cfg->duplicate_days > 0 && w->text[0] &&
+	    store_text_sent(p->store, writer, l->prisoner, l->text_hash,
+			    now - (gint64)cfg->duplicate_days * 86400, &e)) {
+		en = g_strdup_printf("You already sent this text to this prisoner in the last %d days.",
+				     cfg->duplicate_days);
+		ru = g_strdup_printf("Вы уже отправили этот текст этому адресату за последние %d дней.",
+				     cfg->duplicate_days);
+		letter_refuse(l, LG_VERDICT_REJECT, "550", "5.7.1", en, ru);
+		g_free(en);
+		g_free(ru);
+		return;
+	}
+	if (e)
+		goto db_error;
+#define QUOTA(limit, count_expr, what_en, what_ru)                                                \
+	if ((limit) > 0) {                                                                    \
+		n = (count_expr);                                                             \
+		if (e)                                                                        \
+			goto db_error;                                                        \
+		if (n >= (limit)) {                                                           \
+			en = g_strdup_printf("Daily limit reached: %s (%d a day); it resets within 24 hours, your mail server will retry.", \
+					     what_en, (limit));                               \
+			ru = g_strdup_printf("Достигнут дневной предел: %s (%d в день); он сбросится в течение суток.", \
+					     what_ru, (limit));                               \
+			letter_refuse(l, LG_VERDICT_TEMPFAIL, "451", "4.7.1", en, ru);        \
+			g_free(en);                                                           \
+			g_free(ru);                                                           \
+			return;                                                               \
+		}                                                                             \
+	}
+	QUOTA(cfg->quota_writer_day, store_count_letters(p->store, writer, NULL, day, &e),
+	      "letters from you", "писем от вас")
+	QUOTA(cfg->quota_writer_prisoner_day,
+	      store_count_letters(p->store, writer, l->prisoner, day, &e),
+	      "letters from you to this prisoner", "писем от вас этому адресату")
+	QUOTA(cfg->quota_prisoner_day, store_count_letters(p->store, NULL, l->prisoner, day, &e),
+	      "letters to this prisoner", "писем этому адресату")
+	QUOTA(cfg->quota_letters_day, store_count_letters(p->store, NULL, NULL, day, &e),
+	      "letters through this gateway", "писем через этот шлюз")
+	if (cfg->quota_photos_day > 0 && l->photos->len > 0) {
+		n = store_count_photos(p->store, day, &e);
+		if (e)
+			goto db_error;
+		if (n + (int)l->photos->len > cfg->quota_photos_day) {
+			letter_refuse(l, LG_VERDICT_TEMPFAIL, "451", "4.7.1",
+				      "Daily limit of photos through this gateway reached; it resets within 24 hours.",
+				      "Достигнут дневной предел фотографий; он сбросится в течение суток.");
+			return;
+		}
+	}
+#undef QUOTA
+	return;
+db_error:
+	g_propagate_error(err, e);
+}
+
+static void outcome_finish(lg_pipeline *p, lg_outcome *o)
+{
+	gboolean any_reject = FALSE, any_temp = FALSE, any_hold = FALSE;
+	const char *code = NULL, *dsn = NULL;
+	gboolean same_code = TRUE;
+	guint nrej = 0;
+	(void)p;
+
+	for (guint i = 0; i < o->letters->len; i++) {
+		lg_letter *l = g_ptr_array_index(o->letters, i);
+		if (l->verdict == LG_VERDICT_REJECT) {
+			any_reject = TRUE;
+			nrej++;
+			if (code == NULL) {
+				code = l->code;
+				dsn = l->dsn;
+			} else if (strcmp(code, l->code) || strcmp(dsn, l->dsn)) {
+				same_code = FALSE;
+			}
+		} else if (l->verdict == LG_VERDICT_TEMPFAIL) {
+			any_temp = TRUE;
+		} else if (l->verdict == LG_VERDICT_HOLD) {
+			any_hold = TRUE;
+		}
+	}
+	if (any_reject) {
+		o->verdict = LG_VERDICT_REJECT;
+		o->code = g_strdup(same_code ? code : "550");
+		o->dsn = g_strdup(same_code ? dsn : "5.7.1");
+		for (guint i = 0; i < o->letters->len; i++) {
+			lg_letter *l = g_ptr_array_index(o->letters, i);
+			char *local;
+			if (l->verdict != LG_VERDICT_REJECT)
+				continue;
+			local = rcpt_local(l->rcpt);
+			for (guint j = 0; j < l->reasons_en->len; j++) {
+				const char *en = g_ptr_array_index(l->reasons_en, j);
+				const char *ru = g_ptr_array_index(l->reasons_ru, j);
+				if (o->letters->len > 1)
+					g_ptr_array_add(o->lines,
+							g_strdup_printf("%s: %s / %s", local, en, ru));
+				else
+					g_ptr_array_add(o->lines, g_strdup_printf("%s / %s", en, ru));
+			}
+			g_free(local);
+		}
+		(void)nrej;
+		return;
+	}
+	if (any_temp) {
+		o->verdict = LG_VERDICT_TEMPFAIL;
+		for (guint i = 0; i < o->letters->len; i++) {
+			lg_letter *l = g_ptr_array_index(o->letters, i);
+			if (l->verdict != LG_VERDICT_TEMPFAIL)
+				continue;
+			if (o->code == NULL) {
+				o->code = g_strdup(l->code);
+				o->dsn = g_strdup(l->dsn);
+			}
+			for (guint j = 0; j < l->reasons_en->len; j++)
+				g_ptr_array_add(o->lines,
+						g_strdup_printf("%s / %s",
+								(char *)g_ptr_array_index(l->reasons_en, j),
+								(char *)g_ptr_array_index(l->reasons_ru, j)));
+		}
+		return;
+	}
+	o->verdict = any_hold ? LG_VERDICT_HOLD : LG_VERDICT_ACCEPT;
+}
+
+lg_outcome *pipeline_run(lg_pipeline *p, const lg_envelope *env, GMimeStream *stream)
+{
+	lg_outcome *o = outcome_new();
+	shared_work w = {0};
+	GPtrArray *rcpts = g_ptr_array_new();
+	GError *e = NULL;
+
+	g_free(o->queue_id);
+	o->queue_id = g_strdup(env->queue_id ? env->queue_id : "");
+	for (guint i = 0; env->rcpts && i < env->rcpts->len; i++) {
+		const char *r = g_ptr_array_index(env->rcpts, i);
+		if (pipeline_is_gateway_rcpt(p, r))
+			g_ptr_array_add(rcpts, (gpointer)r);
+	}
+	if (rcpts->len == 0)
+		goto out; /* nothing for us: accept untouched */
+	if (!shared_run(p, stream, &w, o))
+		goto out;
+	for (guint i = 0; i < rcpts->len; i++) {
+		lg_letter *l = letter_new(g_ptr_array_index(rcpts, i));
+		g_ptr_array_add(o->letters, l);
+		letter_from_shared(l, &w, env);
+		l->notify = FALSE;
+		if (!resolve_prisoner(p, l, &e))
+			break;
+		if (l->verdict == LG_VERDICT_REJECT)
+			continue;
+		letter_decide(p, l, &w);
+		letter_quotas(p, l, &w, &e);
+		if (e)
+			break;
+	}
+	if (e) {
+		outcome_set(o, LG_VERDICT_TEMPFAIL, "451", "4.3.0",
+			    "Temporary problem with the letters database; please try again later. /"
+			    " Временная ошибка базы писем; попробуйте позже.");
+		lg_warn("queue %s: database: %s", o->queue_id, e->message);
+		g_clear_error(&e);
+		goto out;
+	}
+	outcome_finish(p, o);
+out:
+	shared_clear(&w);
+	g_ptr_array_unref(rcpts);
+	return o;
+}
+
+/* ---- JSON ---- */
+
+static void json_findings(JsonBuilder *b, const GPtrArray *findings)
+{
+	json_builder_begin_array(b);
+	for (guint i = 0; i < findings->len; i++) {
+		const lg_finding *f = g_ptr_array_index((GPtrArray *)findings, i);
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "rule");
+		json_builder_add_string_value(b, f->rule);
+		json_builder_set_member_name(b, "category");
+		json_builder_add_string_value(b, f->category);
+		json_builder_set_member_name(b, "action");
+		json_builder_add_string_value(b, letter_action_name(f->action));
+		json_builder_set_member_name(b, "score");
+		json_builder_add_double_value(b, f->score);
+		json_builder_set_member_name(b, "where");
+		json_builder_add_string_value(b, f->where);
+		if (f->start >= 0) {
+			json_builder_set_member_name(b, "start");
+			json_builder_add_int_value(b, f->start);
+			json_builder_set_member_name(b, "end");
+			json_builder_add_int_value(b, f->end);
+		}
+		json_builder_set_member_name(b, "reason");
+		json_builder_add_string_value(b, f->reason_en);
+		json_builder_set_member_name(b, "reason_ru");
+		json_builder_add_string_value(b, f->reason_ru);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+}
+
+static void json_dropped(JsonBuilder *b, const GPtrArray *dropped)
+{
+	json_builder_begin_array(b);
+	for (guint i = 0; i < dropped->len; i++) {
+		const lg_dropped *d = g_ptr_array_index((GPtrArray *)dropped, i);
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "name");
+		json_builder_add_string_value(b, d->name);
+		json_builder_set_member_name(b, "type");
+		json_builder_add_string_value(b, d->type);
+		json_builder_set_member_name(b, "reason");
+		json_builder_add_string_value(b, d->reason);
+		if (d->quiet) {
+			json_builder_set_member_name(b, "quiet");
+			json_builder_add_boolean_value(b, TRUE);
+		}
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+}
+
+char *pipeline_findings_json(const GPtrArray *findings);
+char *pipeline_dropped_json(const GPtrArray *dropped);
+
+static char *builder_to_string(JsonBuilder *b, gboolean pretty)
+{
+	JsonNode *root = json_builder_get_root(b);
+	JsonGenerator *gen = json_generator_new();
+	char *out;
+	json_generator_set_root(gen, root);
+	json_generator_set_pretty(gen, pretty);
+	out = json_generator_to_data(gen, NULL);
+	g_object_unref(gen);
+	json_node_unref(root);
+	return out;
+}
+
+char *pipeline_findings_json(const GPtrArray *findings)
+{
+	JsonBuilder *b = json_builder_new();
+	char *out;
+	json_findings(b, findings);
+	out = builder_to_string(b, FALSE);
+	g_object_unref(b);
+	return out;
+}
+
+char *pipeline_dropped_json(const GPtrArray *dropped)
+{
+	JsonBuilder *b = json_builder_new();
+	char *out;
+	json_dropped(b, dropped);
+	out = builder_to_string(b, FALSE);
+	g_object_unref(b);
+	return out;
+}
+
+char *outcome_json(const lg_outcome *o)
+{
+	JsonBuilder *b = json_builder_new();
+	char *out;
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "verdict");
+	json_builder_add_string_value(b, letter_verdict_name(o->verdict));
+	if (o->code) {
+		json_builder_set_member_name(b, "smtp");
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "code");
+		json_builder_add_string_value(b, o->code);
+		json_builder_set_member_name(b, "dsn");
+		json_builder_add_string_value(b, o->dsn);
+		json_builder_set_member_name(b, "text");
+		json_builder_begin_array(b);
+		for (guint i = 0; i < o->lines->len; i++)
+			json_builder_add_string_value(b, g_ptr_array_index(o->lines, i));
+		json_builder_end_array(b);
+		json_builder_end_object(b);
+	}
+	json_builder_set_member_name(b, "letters");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < o->letters->len; i++) {
+		const lg_letter *l = g_ptr_array_index(o->letters, i);
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "id");
+		json_builder_add_string_value(b, l->id);
+		json_builder_set_member_name(b, "rcpt");
+		json_builder_add_string_value(b, l->rcpt);
+		json_builder_set_member_name(b, "prisoner");
+		json_builder_add_string_value(b, l->prisoner);
+		json_builder_set_member_name(b, "verdict");
+		json_builder_add_string_value(b, letter_verdict_name(l->verdict));
+		if (l->code) {
+			json_builder_set_member_name(b, "smtp");
+			json_builder_begin_object(b);
+			json_builder_set_member_name(b, "code");
+			json_builder_add_string_value(b, l->code);
+			json_builder_set_member_name(b, "dsn");
+			json_builder_add_string_value(b, l->dsn);
+			json_builder_end_object(b);
+		}
+		json_builder_set_member_name(b, "reasons");
+		json_builder_begin_array(b);
+		for (guint j = 0; j < l->reasons_en->len; j++)
+			json_builder_add_string_value(b, g_ptr_array_index(l->reasons_en, j));
+		json_builder_end_array(b);
+		json_builder_set_member_name(b, "reasons_ru");
+		json_builder_begin_array(b);
+		for (guint j = 0; j < l->reasons_ru->len; j++)
+			json_builder_add_string_value(b, g_ptr_array_index(l->reasons_ru, j));
+		json_builder_end_array(b);
+		json_builder_set_member_name(b, "lang");
+		json_builder_add_string_value(b, l->lang);
+		json_builder_set_member_name(b, "translated");
+		json_builder_add_boolean_value(b, l->translated);
+		json_builder_set_member_name(b, "backend");
+		json_builder_add_string_value(b, l->backend);
+		json_builder_set_member_name(b, "pages");
+		json_builder_add_int_value(b, l->pages);
+		json_builder_set_member_name(b, "chars");
+		json_builder_add_int_value(b, l->chars);
+		json_builder_set_member_name(b, "score");
+		json_builder_add_double_value(b, l->score);
+		json_builder_set_member_name(b, "text_original");
+		json_builder_add_string_value(b, l->text_original);
+		json_builder_set_member_name(b, "text_ru");
+		json_builder_add_string_value(b, l->text_ru);
+		json_builder_set_member_name(b, "findings");
+		json_findings(b, l->findings);
+		json_builder_set_member_name(b, "kept");
+		json_builder_begin_array(b);
+		for (guint j = 0; j < l->photos->len; j++) {
+			const lg_photo *ph = g_ptr_array_index(l->photos, j);
+			json_builder_begin_object(b);
+			json_builder_set_member_name(b, "name");
+			json_builder_add_string_value(b, ph->name);
+			json_builder_set_member_name(b, "type");
+			json_builder_add_string_value(b, ph->type);
+			json_builder_set_member_name(b, "bytes");
+			json_builder_add_int_value(b, ph->data ? (gint64)g_bytes_get_size(ph->data) : 0);
+			json_builder_set_member_name(b, "sha256");
+			json_builder_add_string_value(b, ph->sha256);
+			json_builder_set_member_name(b, "original_name");
+			json_builder_add_string_value(b, ph->orig_name ? ph->orig_name : "");
+			json_builder_end_object(b);
+		}
+		json_builder_end_array(b);
+		json_builder_set_member_name(b, "dropped");
+		json_dropped(b, l->dropped);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+	out = builder_to_string(b, TRUE);
+	g_object_unref(b);
+	return out;
+}
+
+/* ---- commit ---- */
+
+gboolean pipeline_commit(lg_pipeline *p, lg_outcome *o, GError **err)
+{
+	GPtrArray *recs = g_ptr_array_new_with_free_func((GDestroyNotify)letter_rec_free);
+	gboolean ok, dup = FALSE;
+	if (p->store == NULL) {
+		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_OTHER, "no database");
+		g_ptr_array_unref(recs);
+		return FALSE;
+	}
+	for (guint i = 0; i < o->letters->len; i++) {
+		lg_letter *l = g_ptr_array_index(o->letters, i);
+		lg_letter_rec *r;
+		GString *cats;
+		if (l->verdict != LG_VERDICT_ACCEPT && l->verdict != LG_VERDICT_HOLD)
+			continue;
+		r = letter_rec_new();
+		r->id = g_strdup(l->id);
+		r->state = g_strdup(l->verdict == LG_VERDICT_ACCEPT ? "queued" : "held");
+		r->queue_id = g_strdup(o->queue_id);
+		r->message_id = g_strdup(l->message_id);
+		r->dedup_key = g_strdup(l->dedup_key);
+		r->writer_name = g_strdup(l->writer_name);
+		r->writer_addr = g_strdup(l->writer_addr);
+		r->prisoner = g_strdup(l->prisoner);
+		r->rcpt = g_strdup(l->rcpt);
+		r->lang = g_strdup(l->lang);
+		r->translated = l->translated;
+		r->backend = g_strdup(l->backend);
+		r->subject = g_strdup(l->subject);
+		r->text_original = g_strdup(l->text_original);
+		r->text_ru = g_strdup(l->text_ru);
+		r->findings_json = pipeline_findings_json(l->findings);
+		r->dropped_json = pipeline_dropped_json(l->dropped);
+		cats = g_string_new(NULL);
+		for (guint j = 0; j < l->findings->len; j++) {
+			const lg_finding *f = g_ptr_array_index(l->findings, j);
+			char *needle = g_strdup_printf(",%s,", f->category);
+			char *hay = g_strdup_printf(",%s,", cats->str);
+			if (!strstr(hay, needle))
+				g_string_append_printf(cats, "%s%s", cats->len ? "," : "", f->category);
+			g_free(needle);
+			g_free(hay);
+		}
+		r->categories = g_string_free(cats, FALSE);
+		r->score = l->score;
+		r->pages = l->pages;
+		r->text_hash = g_strdup(l->text_hash);
+		r->org = g_strdup(l->org);
+		r->batch = g_strdup(l->batch);
+		r->notify = l->notify;
+		for (guint j = 0; j < l->photos->len; j++) {
+			const lg_photo *ph = g_ptr_array_index(l->photos, j);
+			lg_photo *c = g_new0(lg_photo, 1);
+			c->name = g_strdup(ph->name);
+			c->orig_name = g_strdup(ph->orig_name);
+			c->type = g_strdup(ph->type);
+			c->data = ph->data ? g_bytes_ref(ph->data) : NULL;
+			memcpy(c->sha256, ph->sha256, sizeof(c->sha256));
+			c->width = ph->width;
+			c->height = ph->height;
+			g_ptr_array_add(r->photos, c);
+		}
+		g_ptr_array_add(recs, r);
+	}
+	ok = recs->len == 0 || store_letters_commit(p->store, recs, &dup, err);
+	o->duplicate = dup;
+	g_ptr_array_unref(recs);
+	return ok;
+}
