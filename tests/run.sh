@@ -1,0 +1,148 @@
+#!/bin/bash
+# tests/run.sh - the suite runner behind "make test" (run from anywhere).
+#
+# Runs every $LG_BUILD/tests/test_* binary (cmocka unit tests), then every
+# tests/integration/t-*.sh script, one at a time, each under a timeout and
+# with a fresh temp folder. Exit status of a test: 0 pass, 77 skipped,
+# anything else fail.
+#
+# Environment:
+#   LG_BUILD    build folder (build | build-san), default build
+#   LG_TESTS    extended regex on test names (test_store, t-postfix-harness)
+#               to run a subset
+#   LG_TIMEOUT  seconds per test, default 300
+#   LG_KEEP_TMP 1 = keep every test's temp folder (kept anyway on failure)
+# Each test gets LG_BUILD, LG_ROOT, LG_TMP (fresh, 0755) in its environment;
+# its output goes to tests/out/<build>/<name>.log.
+# Prints one line per test and ends with "N passed, N failed" (", N skipped"
+# added when some were skipped); exits 1 when a test failed or none ran.
+set -u
+
+LG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$LG_ROOT" || exit 1
+LG_BUILD=${LG_BUILD:-build}
+LG_BUILD=${LG_BUILD%/}
+LG_TIMEOUT=${LG_TIMEOUT:-300}
+LG_TESTS=${LG_TESTS:-}
+export LG_ROOT LG_BUILD
+
+build_name=$(basename "$LG_BUILD")
+OUT=$LG_ROOT/tests/out/$build_name
+mkdir -p "$OUT"
+
+if [[ $build_name == *san* ]]; then
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+	if [[ -f $LG_ROOT/tests/lsan.supp ]]; then
+		export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$LG_ROOT/tests/lsan.supp}
+	fi
+fi
+
+if [[ -t 1 ]]; then
+	C_PASS=$'\e[32m' C_FAIL=$'\e[31m' C_SKIP=$'\e[33m' C_OFF=$'\e[0m'
+else
+	C_PASS="" C_FAIL="" C_SKIP="" C_OFF=""
+fi
+
+n_pass=0 n_fail=0 n_skip=0
+failed=()
+
+now_ms() { date +%s%3N; }
+
+# Kills whatever a test left behind: processes that inherited its LG_TMP,
+# and Postfix masters whose queue lies in it (Postfix cleans its environment).
+reap() {
+	local tmp=$1 name=$2 pids=() p f pid
+	while IFS= read -r p; do
+		p=${p#/proc/}
+		pids+=("${p%/environ}")
+	done < <(grep -lzxF "LG_TMP=$tmp" /proc/[0-9]*/environ 2>/dev/null)
+	while IFS= read -r f; do
+		read -r pid <"$f" 2>/dev/null && [[ $pid =~ ^[0-9]+$ ]] && pids+=("$pid")
+	done < <(find "$tmp" -path '*/pid/master.pid' 2>/dev/null)
+	while IFS= read -r p; do
+		pids+=("$p")
+	done < <(find /proc/[0-9]*/cwd -maxdepth 0 -lname "$tmp/*" -printf '%h\n' 2>/dev/null | cut -d/ -f3)
+	((${#pids[@]} == 0)) && return 0
+	mapfile -t pids < <(printf '%s\n' "${pids[@]}" | sort -u)
+	local alive=()
+	for pid in "${pids[@]}"; do
+		kill -0 "$pid" 2>/dev/null && alive+=("$pid")
+	done
+	((${#alive[@]} == 0)) && return 0
+	echo "run.sh: $name left processes running, killed: ${alive[*]}" >>"$OUT/$name.log"
+	ps -o pid=,args= -p "$(
+		IFS=,
+		echo "${alive[*]}"
+	)" >>"$OUT/$name.log" 2>/dev/null
+	kill -KILL "${alive[@]}" 2>/dev/null
+	return 0
+}
+
+run_one() { # NAME CMD...
+	local name=$1 log tmp t0 ms rc secs
+	shift
+	log=$OUT/$name.log
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/lg-$name.XXXXXX")
+	chmod 755 "$tmp"
+	t0=$(now_ms)
+	LG_TMP=$tmp timeout --kill-after=15 "$LG_TIMEOUT" "$@" >"$log" 2>&1 </dev/null
+	rc=$?
+	ms=$(($(now_ms) - t0))
+	secs=$(printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100)))
+	reap "$tmp" "$name"
+	case $rc in
+	0)
+		n_pass=$((n_pass + 1))
+		printf '%sPASS%s %s (%ss)\n' "$C_PASS" "$C_OFF" "$name" "$secs"
+		;;
+	77)
+		n_skip=$((n_skip + 1))
+		printf '%sSKIP%s %s (%s)\n' "$C_SKIP" "$C_OFF" "$name" \
+			"$(grep -m1 -o 'SKIP.*' "$log" | cut -c1-100 || true)"
+		;;
+	*)
+		n_fail=$((n_fail + 1))
+		failed+=("$name")
+		if ((rc == 124 || rc == 137)); then
+			echo "run.sh: timed out after ${LG_TIMEOUT}s" >>"$log"
+		fi
+		printf '%sFAIL%s %s (%ss, exit %d, log %s, tmp %s)\n' "$C_FAIL" "$C_OFF" \
+			"$name" "$secs" "$rc" "${log#"$LG_ROOT"/}" "$tmp"
+		tail -n 30 "$log" | sed 's/^/    | /'
+		;;
+	esac
+	if ((rc == 0 || rc == 77)) && [[ ${LG_KEEP_TMP:-0} != 1 ]]; then
+		rm -rf "$tmp"
+	fi
+}
+
+selected() { [[ -z $LG_TESTS ]] || [[ $1 =~ $LG_TESTS ]]; }
+
+for t in "$LG_BUILD"/tests/test_*; do
+	[[ -f $t && -x $t ]] || continue
+	case $t in *.d | *.o) continue ;; esac
+	name=$(basename "$t")
+	selected "$name" || continue
+	[[ $t == /* ]] || t=$LG_ROOT/$t
+	run_one "$name" "$t"
+done
+
+for t in tests/integration/t-*.sh; do
+	[[ -f $t ]] || continue
+	name=$(basename "$t" .sh)
+	selected "$name" || continue
+	run_one "$name" bash "$LG_ROOT/$t"
+done
+
+if ((n_pass + n_fail + n_skip == 0)); then
+	echo "run.sh: no tests found${LG_TESTS:+ matching /$LG_TESTS/} in $LG_BUILD/tests or tests/integration"
+	n_fail=1
+fi
+((n_fail > 0 && ${#failed[@]} > 0)) && echo "failed: ${failed[*]}"
+if ((n_skip > 0)); then
+	echo "$n_pass passed, $n_fail failed, $n_skip skipped"
+else
+	echo "$n_pass passed, $n_fail failed"
+fi
+((n_fail == 0))
