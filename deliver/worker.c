@@ -1,0 +1,208 @@
+/* deliver/worker.c - see worker.h. */
+#include "deliver/worker.h"
+
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+#define LEASE_SECONDS 600
+#define BATCH 16
+
+struct lg_worker {
+	lg_config *cfg;
+	lg_store *st;
+	GThread **threads;
+	lg_partner **partners;
+	int n;
+	GMutex lock;
+	GCond cond;
+	gboolean stop;
+	gboolean kicked;
+};
+
+/* Exponential backoff with jitter, capped; give up past the maximum age. */
+static gint64 next_attempt(const lg_config *cfg, int attempts, gint64 created, gint64 now,
+			   gint64 retry_after, gboolean *give_up)
+{
+	double delay = cfg->retry_base_seconds;
+	for (int i = 1; i < attempts && delay < cfg->retry_max_seconds; i++)
+		delay *= 2;
+	if (delay > cfg->retry_max_seconds)
+		delay = cfg->retry_max_seconds;
+	delay = delay / 2 + g_random_double() * delay / 2;
+	if (retry_after > delay)
+		delay = (double)retry_after;
+	*give_up = now - created > (gint64)cfg->retry_max_age_hours * 3600;
+	return now + (gint64)delay;
+}
+
+static void deliver_one(const lg_config *cfg, lg_store *st, lg_partner *partner,
+			lg_letter_rec *r)
+{
+	GError *e = NULL;
+	lg_prisoner *pr = store_prisoner_get(st, r->prisoner, &e);
+	char *ref = NULL, *error = NULL;
+	gint64 retry_after = 0;
+	lg_deliver_status ds;
+
+	if (e) {
+		lg_warn("letter %s: database: %s", r->id, e->message);
+		g_clear_error(&e);
+		store_outbox_retry(st, r->id, util_now() + cfg->retry_base_seconds, "database", NULL);
+		return;
+	}
+	if (pr == NULL || strcmp(pr->status, "active") != 0) {
+		const char *why = pr ? pr->status : "unknown prisoner";
+		char *reason = g_strdup_printf("prisoner %s", why);
+		lg_info("letter %s: not delivered: %s", r->id, reason);
+		if (!store_outbox_done(st, r->id, "failed", NULL, reason, &e)) {
+			lg_warn("letter %s: database: %s", r->id, e->message);
+			g_clear_error(&e);
+		}
+		g_free(reason);
+		prisoner_free(pr);
+		return;
+	}
+	ds = partner_deliver(partner, r, pr, &ref, &retry_after, &error);
+	if (ds == LG_DELIVER_OK) {
+		if (!store_outbox_done(st, r->id, "sent", ref, NULL, &e)) {
+			/* the partner has it; the lease runs out and the idempotent
+			 * partner sees the same letter again */
+			lg_warn("letter %s: delivered but not marked: %s", r->id, e->message);
+			g_clear_error(&e);
+		} else {
+			lg_info("letter %s: sent to partner, attempt %d", r->id, r->attempts);
+		}
+	} else if (ds == LG_DELIVER_PERMANENT) {
+		lg_warn("letter %s: partner refused: %s", r->id, error ? error : "");
+		if (!store_outbox_done(st, r->id, "failed", NULL, error, &e)) {
+			lg_warn("letter %s: database: %s", r->id, e->message);
+			g_clear_error(&e);
+		}
+	} else {
+		gboolean give_up = FALSE;
+		gint64 now = util_now();
+		gint64 when = next_attempt(cfg, r->attempts, r->created, now, retry_after, &give_up);
+		if (give_up) {
+			lg_warn("letter %s: giving up after %d attempts: %s", r->id, r->attempts,
+				error ? error : "");
+			store_outbox_done(st, r->id, "failed", NULL, error, NULL);
+		} else {
+			lg_info("letter %s: retry in %" G_GINT64_FORMAT " s: %s", r->id, when - now,
+				error ? error : "");
+			store_outbox_retry(st, r->id, when, error, NULL);
+		}
+	}
+	g_free(ref);
+	g_free(error);
+	prisoner_free(pr);
+}
+
+int worker_run_once(const lg_config *cfg, lg_store *st, lg_partner *partner, int max)
+{
+	GError *e = NULL;
+	GPtrArray *batch = store_outbox_claim(st, max > 0 ? max : BATCH, LEASE_SECONDS, &e);
+	int n;
+	if (batch == NULL) {
+		lg_warn("outbox: %s", e ? e->message : "claim failed");
+		g_clear_error(&e);
+		return -1;
+	}
+	for (guint i = 0; i < batch->len; i++)
+		deliver_one(cfg, st, partner, g_ptr_array_index(batch, i));
+	n = (int)batch->len;
+	g_ptr_array_unref(batch);
+	return n;
+}
+
+typedef struct {
+	lg_worker *w;
+	int index;
+} thread_arg;
+
+static gpointer worker_thread(gpointer data)
+{
+	thread_arg *a = data;
+	lg_worker *w = a->w;
+	lg_partner *partner = w->partners[a->index];
+	g_free(a);
+	for (;;) {
+		int n;
+		g_mutex_lock(&w->lock);
+		if (w->stop) {
+			g_mutex_unlock(&w->lock);
+			break;
+		}
+		g_mutex_unlock(&w->lock);
+		n = worker_run_once(w->cfg, w->st, partner, BATCH);
+		g_mutex_lock(&w->lock);
+		if (!w->stop && n <= 0 && !w->kicked) {
+			gint64 until = g_get_monotonic_time() +
+				       (gint64)w->cfg->delivery_interval_ms * G_TIME_SPAN_MILLISECOND;
+			g_cond_wait_until(&w->cond, &w->lock, until);
+		}
+		w->kicked = FALSE;
+		g_mutex_unlock(&w->lock);
+	}
+	return NULL;
+}
+
+lg_worker *worker_start(lg_config *cfg, lg_store *st, GError **err)
+{
+	lg_worker *w = g_new0(lg_worker, 1);
+	w->cfg = config_ref(cfg);
+	w->st = st;
+	w->n = cfg->delivery_workers;
+	g_mutex_init(&w->lock);
+	g_cond_init(&w->cond);
+	w->threads = g_new0(GThread *, w->n);
+	w->partners = g_new0(lg_partner *, w->n);
+	for (int i = 0; i < w->n; i++) {
+		w->partners[i] = partner_new(cfg, err);
+		if (w->partners[i] == NULL) {
+			worker_stop(&w);
+			return NULL;
+		}
+	}
+	for (int i = 0; i < w->n; i++) {
+		thread_arg *a = g_new0(thread_arg, 1);
+		a->w = w;
+		a->index = i;
+		w->threads[i] = g_thread_new("deliver", worker_thread, a);
+	}
+	return w;
+}
+
+void worker_kick(lg_worker *w)
+{
+	if (w == NULL)
+		return;
+	g_mutex_lock(&w->lock);
+	w->kicked = TRUE;
+	g_cond_broadcast(&w->cond);
+	g_mutex_unlock(&w->lock);
+}
+
+void worker_stop(lg_worker **pw)
+{
+	lg_worker *w = *pw;
+	*pw = NULL;
+	if (w == NULL)
+		return;
+	g_mutex_lock(&w->lock);
+	w->stop = TRUE;
+	g_cond_broadcast(&w->cond);
+	g_mutex_unlock(&w->lock);
+	for (int i = 0; i < w->n; i++)
+		if (w->threads[i])
+			g_thread_join(w->threads[i]);
+	for (int i = 0; i < w->n; i++)
+		partner_free(&w->partners[i]);
+	g_free(w->threads);
+	g_free(w->partners);
+	g_mutex_clear(&w->lock);
+	g_cond_clear(&w->cond);
+	config_unref(&w->cfg);
+	g_free(w);
+}

@@ -1,0 +1,30 @@
+/*
+ * deliver/worker.h - delivery from the outbox to the partner, after the SMTP
+ * session: a letter is claimed with a lease (a crash releases it when the
+ * lease runs out), handed to the partner, then marked sent, retried with
+ * backoff, or failed. The partner deduplicates by letter id (Idempotency-Key;
+ * the spool rewrites the same files), so a crash between hand-over and mark
+ * never doubles a letter.
+ *
+ * Contract:
+ *  - worker_start() starts cfg->delivery_workers threads; NULL with *err when
+ *    the partner cannot be set up. worker_stop() stops and joins them.
+ *  - worker_run_once() delivers what is due now with the given partner and
+ *    returns the number of letters handed over, or -1 on a store error.
+ *    Used by `lettergatectl deliver` and tests.
+ */
+#ifndef LG_WORKER_H
+#define LG_WORKER_H
+
+#include "conf/config.h"
+#include "deliver/partner.h"
+#include "store/store.h"
+
+typedef struct lg_worker lg_worker;
+
+lg_worker *worker_start(lg_config *cfg, lg_store *st, GError **err);
+void worker_stop(lg_worker **w);
+void worker_kick(lg_worker *w); /* wake the threads: new letters are waiting */
+int worker_run_once(const lg_config *cfg, lg_store *st, lg_partner *partner, int max);
+
+#endif
