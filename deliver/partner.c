@@ -8,12 +8,14 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "deliver/http.h"
 #include "deliver/spool.h"
 
 struct lg_partner {
 	char *kind;
 	lg_config *cfg;
 	lg_spool *spool;
+	partner_http *http;
 };
 
 lg_partner *partner_new(const lg_config *cfg, GError **err)
@@ -24,6 +26,10 @@ lg_partner *partner_new(const lg_config *cfg, GError **err)
 	if (!strcmp(cfg->partner, "spool")) {
 		p->spool = spool_new(cfg, err);
 		if (p->spool == NULL)
+			goto fail;
+	} else if (!strcmp(cfg->partner, "http")) {
+		p->http = partner_http_new(p->cfg, err);
+		if (p->http == NULL)
 			goto fail;
 	} else {
 		g_set_error(err, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
@@ -43,6 +49,7 @@ void partner_free(lg_partner **pp)
 	if (p == NULL)
 		return;
 	spool_free(&p->spool);
+	partner_http_free(&p->http);
 	config_unref(&p->cfg);
 	g_free(p->kind);
 	g_free(p);
@@ -55,6 +62,8 @@ lg_deliver_status partner_deliver(lg_partner *p, const lg_letter_rec *letter,
 	*retry_after_r = 0;
 	if (p->spool)
 		return spool_deliver(p->spool, letter, prisoner, ref_r, error_r);
+	if (p->http)
+		return partner_http_deliver(p->http, letter, prisoner, ref_r, retry_after_r, error_r);
 	*error_r = g_strdup("no partner");
 	return LG_DELIVER_RETRY;
 }
