@@ -1,0 +1,438 @@
+/*
+ * milter/milter.c - see milter.h.
+ *
+ * State: one conn_ctx per SMTP connection (smfi_setpriv at connect, freed
+ * last in close); one msg_ctx per message inside it, freed by msg_done()
+ * which eom, abort and close all call.
+ */
+#include "milter/milter.h"
+
+#include <libmilter/mfapi.h>
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "milter/body.h"
+
+typedef struct {
+	GPtrArray *rcpts;     /* char*, as given (with <>) */
+	GPtrArray *ours;      /* char*, the gateway's recipients, as given */
+	char *mail_from;
+	char *queue_id;
+	char *auth_authen;
+	lg_body *body;
+	gint64 header_bytes;
+	gboolean too_big;
+	gboolean io_error;
+} msg_ctx;
+
+typedef struct {
+	lg_pipeline *pipeline;
+	char *client_addr;
+	msg_ctx *msg;
+	gboolean counted;
+} conn_ctx;
+
+static GMutex state_lock;
+static lg_pipeline *current_pipeline;
+static lg_worker *current_worker;
+static int sessions_active;
+static int sessions_max = 64;
+
+void milter_set_pipeline(lg_pipeline *p)
+{
+	lg_pipeline *old;
+	g_mutex_lock(&state_lock);
+	old = current_pipeline;
+	current_pipeline = p ? pipeline_ref(p) : NULL;
+	g_mutex_unlock(&state_lock);
+	pipeline_free(&old);
+}
+
+void milter_set_worker(lg_worker *w)
+{
+	g_mutex_lock(&state_lock);
+	current_worker = w;
+	g_mutex_unlock(&state_lock);
+}
+
+void milter_set_limits(int sessions)
+{
+	sessions_max = sessions;
+}
+
+static void msg_done(conn_ctx *c)
+{
+	msg_ctx *m;
+	if (c == NULL || c->msg == NULL)
+		return;
+	m = c->msg;
+	c->msg = NULL;
+	g_ptr_array_unref(m->rcpts);
+	g_ptr_array_unref(m->ours);
+	g_free(m->mail_from);
+	g_free(m->queue_id);
+	g_free(m->auth_authen);
+	body_free(&m->body);
+	g_free(m);
+}
+
+/* libmilter replies: no CR/LF, '%' doubled, printable; one call for all lines. */
+static char *reply_line(const char *s)
+{
+	GString *g = g_string_new(NULL);
+	for (const char *p = s; *p; p++) {
+		if (*p == '\r' || *p == '\n' || *p == '\t')
+			g_string_append_c(g, ' ');
+		else if (*p == '%')
+			g_string_append(g, "%%");
+		else
+			g_string_append_c(g, *p);
+		if (g->len > 900)
+			break;
+	}
+	return g_string_free(g, FALSE);
+}
+
+static void set_reply(SMFICTX *ctx, const char *code, const char *dsn, GPtrArray *lines)
+{
+	char *l[32] = {0};
+	guint n = lines ? MIN(lines->len, 31u) : 0;
+	int rc;
+	if (n == 0) {
+		smfi_setreply(ctx, (char *)code, (char *)dsn, NULL);
+		return;
+	}
+	for (guint i = 0; i < n; i++)
+		l[i] = reply_line(g_ptr_array_index(lines, i));
+	if (n == 1)
+		rc = smfi_setreply(ctx, (char *)code, (char *)dsn, l[0]);
+	else
+		rc = smfi_setmlreply(ctx, code, dsn, l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7],
+				     l[8], l[9], l[10], l[11], l[12], l[13], l[14], l[15], l[16],
+				     l[17], l[18], l[19], l[20], l[21], l[22], l[23], l[24], l[25],
+				     l[26], l[27], l[28], l[29], l[30], NULL);
+	if (rc != MI_SUCCESS)
+		smfi_setreply(ctx, (char *)code, (char *)dsn, "see the gateway's documentation");
+	for (guint i = 0; i < n; i++)
+		g_free(l[i]);
+}
+
+static void set_reply1(SMFICTX *ctx, const char *code, const char *dsn, const char *line)
+{
+	GPtrArray *a = g_ptr_array_new();
+	g_ptr_array_add(a, (gpointer)line);
+	set_reply(ctx, code, dsn, a);
+	g_ptr_array_unref(a);
+}
+
+static sfsistat tempfail(SMFICTX *ctx, const char *why)
+{
+	set_reply1(ctx, "451", "4.3.0", why);
+	return SMFIS_TEMPFAIL;
+}
+
+static const char *qid(SMFICTX *ctx, msg_ctx *m)
+{
+	if (m && m->queue_id && *m->queue_id)
+		return m->queue_id;
+	{
+		const char *i = smfi_getsymval(ctx, "i");
+		return i ? i : "-";
+	}
+}
+
+static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
+{
+	conn_ctx *c = g_new0(conn_ctx, 1);
+	(void)host;
+	g_mutex_lock(&state_lock);
+	c->pipeline = current_pipeline ? pipeline_ref(current_pipeline) : NULL;
+	if (sessions_active >= sessions_max) {
+		g_mutex_unlock(&state_lock);
+		smfi_setpriv(ctx, c);
+		lg_warn("too many concurrent sessions (%d): tempfail", sessions_max);
+		return tempfail(ctx, "Too many concurrent sessions; please try again later.");
+	}
+	sessions_active++;
+	c->counted = TRUE;
+	g_mutex_unlock(&state_lock);
+	if (addr && addr->sa_family == AF_INET) {
+		char buf[64];
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+		if (inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf)))
+			c->client_addr = g_strdup(buf);
+	} else if (addr && addr->sa_family == AF_INET6) {
+		char buf[64];
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)addr;
+		if (inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf)))
+			c->client_addr = g_strdup(buf);
+	}
+	smfi_setpriv(ctx, c);
+	if (c->pipeline == NULL)
+		return tempfail(ctx, "The letters gateway is starting; please try again later.");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	conn_ctx *c = smfi_getpriv(ctx);
+	msg_ctx *m;
+	const char *auth;
+	const lg_config *cfg;
+	if (c == NULL || c->pipeline == NULL)
+		return tempfail(ctx, "The letters gateway is not ready; please try again later.");
+	msg_done(c);
+	cfg = pipeline_config(c->pipeline);
+	m = g_new0(msg_ctx, 1);
+	m->rcpts = g_ptr_array_new_with_free_func(g_free);
+	m->ours = g_ptr_array_new_with_free_func(g_free);
+	m->mail_from = util_addr_normalize(argv && argv[0] ? argv[0] : "");
+	auth = smfi_getsymval(ctx, "{auth_authen}");
+	m->auth_authen = auth ? g_strdup(auth) : NULL;
+	m->body = body_new(cfg->memory_bytes, cfg->tmp_dir);
+	c->msg = m;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	conn_ctx *c = smfi_getpriv(ctx);
+	lg_outcome *o;
+	const char *rcpt = argv && argv[0] ? argv[0] : "";
+	if (c == NULL || c->msg == NULL)
+		return tempfail(ctx, "Internal error; please try again later.");
+	if (!pipeline_is_gateway_rcpt(c->pipeline, rcpt)) {
+		g_ptr_array_add(c->msg->rcpts, g_strdup(rcpt));
+		return SMFIS_CONTINUE;
+	}
+	o = pipeline_check_rcpt(c->pipeline, rcpt);
+	if (o) {
+		char *safe = util_sanitize(rcpt, 120);
+		sfsistat st = o->verdict == LG_VERDICT_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT;
+		lg_info("queue %s: rcpt %s refused %s %s", qid(ctx, c->msg), safe, o->code, o->dsn);
+		set_reply(ctx, o->code, o->dsn, o->lines);
+		g_free(safe);
+		outcome_free(&o);
+		return st;
+	}
+	g_ptr_array_add(c->msg->rcpts, g_strdup(rcpt));
+	g_ptr_array_add(c->msg->ours, g_strdup(rcpt));
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat too_big(SMFICTX *ctx, conn_ctx *c)
+{
+	const lg_config *cfg = pipeline_config(c->pipeline);
+	char *line = g_strdup_printf("The message is larger than the gateway's limit of %" G_GINT64_FORMAT
+				     " bytes; please send smaller photos or fewer of them.",
+				     cfg->message_bytes);
+	lg_info("queue %s: over message size limit", qid(ctx, c->msg));
+	set_reply1(ctx, "552", "5.3.4", line);
+	g_free(line);
+	msg_done(c);
+	return SMFIS_REJECT;
+}
+
+static sfsistat append(SMFICTX *ctx, conn_ctx *c, const void *data, gsize len)
+{
+	GError *e = NULL;
+	const lg_config *cfg = pipeline_config(c->pipeline);
+	if (body_size(c->msg->body) + (gint64)len > cfg->message_bytes)
+		return too_big(ctx, c);
+	if (!body_append(c->msg->body, data, len, &e)) {
+		lg_warn("queue %s: %s", qid(ctx, c->msg), e->message);
+		g_clear_error(&e);
+		msg_done(c);
+		return tempfail(ctx, "The gateway is short of disk space; please try again later.");
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	conn_ctx *c = smfi_getpriv(ctx);
+	char *line;
+	sfsistat st;
+	if (c == NULL || c->msg == NULL)
+		return tempfail(ctx, "Internal error; please try again later.");
+	if (c->msg->ours->len == 0)
+		return SMFIS_CONTINUE; /* nothing for us in this message: don't keep it */
+	line = g_strdup_printf("%s: %s\r\n", name, value);
+	c->msg->header_bytes += (gint64)strlen(line);
+	if (c->msg->header_bytes > pipeline_config(c->pipeline)->header_bytes) {
+		char *msg = g_strdup_printf("The message headers are larger than %" G_GINT64_FORMAT " bytes.",
+					    pipeline_config(c->pipeline)->header_bytes);
+		set_reply1(ctx, "552", "5.3.4", msg);
+		g_free(msg);
+		g_free(line);
+		lg_info("queue %s: over header size limit", qid(ctx, c->msg));
+		msg_done(c);
+		return SMFIS_REJECT;
+	}
+	st = append(ctx, c, line, strlen(line));
+	g_free(line);
+	return st;
+}
+
+static sfsistat cb_eoh(SMFICTX *ctx)
+{
+	conn_ctx *c = smfi_getpriv(ctx);
+	if (c == NULL || c->msg == NULL)
+		return tempfail(ctx, "Internal error; please try again later.");
+	if (c->msg->ours->len == 0)
+		return SMFIS_ACCEPT; /* no prisoner recipient: pass untouched */
+	return append(ctx, c, "\r\n", 2);
+}
+
+static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+	conn_ctx *c = smfi_getpriv(ctx);
+	if (c == NULL || c->msg == NULL)
+		return tempfail(ctx, "Internal error; please try again later.");
+	return append(ctx, c, data, len);
+}
+
+static sfsistat cb_eom(SMFICTX *ctx)
+{
+	conn_ctx *c = smfi_getpriv(ctx);
+	msg_ctx *m;
+	GMimeStream *stream = NULL;
+	lg_outcome *o = NULL;
+	lg_envelope env = {0};
+	GError *e = NULL;
+	sfsistat st = SMFIS_TEMPFAIL;
+	const char *q;
+
+	if (c == NULL || c->msg == NULL)
+		return tempfail(ctx, "Internal error; please try again later.");
+	m = c->msg;
+	q = smfi_getsymval(ctx, "i");
+	m->queue_id = g_strdup(q ? q : "-");
+	stream = body_stream(m->body, &e);
+	if (stream == NULL) {
+		lg_warn("queue %s: %s", m->queue_id, e->message);
+		g_clear_error(&e);
+		st = tempfail(ctx, "The gateway could not read the message back; please try again later.");
+		goto out;
+	}
+	env.queue_id = m->queue_id;
+	env.mail_from = m->mail_from;
+	env.rcpts = m->ours;
+	env.auth_authen = m->auth_authen;
+	env.client_addr = c->client_addr;
+	o = pipeline_run(c->pipeline, &env, stream);
+
+	switch (o->verdict) {
+	case LG_VERDICT_REJECT:
+		set_reply(ctx, o->code, o->dsn, o->lines);
+		st = SMFIS_REJECT;
+		break;
+	case LG_VERDICT_TEMPFAIL:
+		set_reply(ctx, o->code ? o->code : "451", o->dsn ? o->dsn : "4.3.0", o->lines);
+		st = SMFIS_TEMPFAIL;
+		break;
+	case LG_VERDICT_ACCEPT:
+	case LG_VERDICT_HOLD:
+		if (!pipeline_commit(c->pipeline, o, &e)) {
+			lg_warn("queue %s: not stored: %s", m->queue_id, e->message);
+			g_clear_error(&e);
+			st = tempfail(ctx, "The gateway could not store the letter; please try again later.");
+			goto out;
+		}
+		for (guint i = 0; i < m->ours->len; i++)
+			smfi_delrcpt(ctx, g_ptr_array_index(m->ours, i));
+		st = m->rcpts->len > m->ours->len ? SMFIS_CONTINUE : SMFIS_DISCARD;
+		g_mutex_lock(&state_lock);
+		if (current_worker)
+			worker_kick(current_worker);
+		g_mutex_unlock(&state_lock);
+		break;
+	}
+	for (guint i = 0; i < o->letters->len; i++) {
+		const lg_letter *l = g_ptr_array_index(o->letters, i);
+		GString *rules = g_string_new(NULL);
+		for (guint j = 0; j < l->findings->len; j++) {
+			const lg_finding *f = g_ptr_array_index(l->findings, j);
+			g_string_append_printf(rules, "%s%s", rules->len ? "," : "", f->rule);
+		}
+		lg_info("queue %s: letter %s prisoner=%s verdict=%s lang=%s score=%.1f photos=%u dropped=%u rules=%s%s",
+			m->queue_id, l->id, l->prisoner[0] ? l->prisoner : "-",
+			letter_verdict_name(l->verdict), l->lang, l->score, l->photos->len,
+			l->dropped->len, rules->len ? rules->str : "-",
+			o->duplicate ? " (retry of a stored message)" : "");
+		g_string_free(rules, TRUE);
+	}
+	lg_info("queue %s: message verdict=%s%s%s", m->queue_id, letter_verdict_name(o->verdict),
+		o->code ? " reply=" : "", o->code ? o->code : "");
+out:
+	if (stream)
+		g_object_unref(stream);
+	outcome_free(&o);
+	msg_done(c);
+	return st;
+}
+
+static sfsistat cb_abort(SMFICTX *ctx)
+{
+	msg_done(smfi_getpriv(ctx));
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_close(SMFICTX *ctx)
+{
+	conn_ctx *c = smfi_getpriv(ctx);
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	smfi_setpriv(ctx, NULL);
+	msg_done(c);
+	if (c->counted) {
+		g_mutex_lock(&state_lock);
+		sessions_active--;
+		g_mutex_unlock(&state_lock);
+	}
+	pipeline_free(&c->pipeline);
+	g_free(c->client_addr);
+	g_free(c); /* last: nothing touches c after this */
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+			     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+			     unsigned long *pf2, unsigned long *pf3)
+{
+	(void)ctx;
+	(void)f2;
+	(void)f3;
+	*pf0 = f0 & SMFIF_DELRCPT;
+	/* we need no HELO, no unknown commands, no DATA callback */
+	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+	*pf2 = 0;
+	*pf3 = 0;
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc desc = {
+	.xxfi_name = "lettergate",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_DELRCPT,
+	.xxfi_connect = cb_connect,
+	.xxfi_helo = NULL,
+	.xxfi_envfrom = cb_envfrom,
+	.xxfi_envrcpt = cb_envrcpt,
+	.xxfi_header = cb_header,
+	.xxfi_eoh = cb_eoh,
+	.xxfi_body = cb_body,
+	.xxfi_eom = cb_eom,
+	.xxfi_abort = cb_abort,
+	.xxfi_close = cb_close,
+	.xxfi_unknown = NULL,
+	.xxfi_data = NULL,
+	.xxfi_negotiate = cb_negotiate,
+};
+
+gboolean milter_register(void)
+{
+	return smfi_register(desc) == MI_SUCCESS;
+}
