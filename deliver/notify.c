@@ -51,8 +51,8 @@ static char *ar_normalize(const char *s)
 			}
 			if (*p == '"')
 				quoted = FALSE;
-			else
-				g_string_append_c(out, *p);
+			else /* a quoted ";" or space never starts a result or property */
+				g_string_append_c(out, (*p == ';' || *p == ' ' || *p == '\t') ? '_' : *p);
 			continue;
 		}
 		if (depth > 0) {
