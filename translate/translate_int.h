@@ -79,8 +79,8 @@ const char *backend_kind_name(lg_bk_kind k);
 typedef struct lg_routes lg_routes;
 lg_routes *routes_parse(const char *spec, GError **err);
 void routes_free(lg_routes **r);
-/* Backends for lang in fallback order (array of lg_bk_kind as
- * GINT_TO_POINTER, owned by the routes), NULL when none. "unknown" only
+/* Backends for lang in fallback order (GArray of int, values lg_bk_kind,
+ * owned by the routes), NULL when none ("none" or no entry). "unknown" only
  * matches an explicit "unknown:" entry, "ru" never matches. */
 const GArray *routes_for(const lg_routes *r, const char *lang);
 
