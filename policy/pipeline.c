@@ -707,8 +707,16 @@ static void outcome_finish(lg_pipeline *p, lg_outcome *o)
 	guint nrej = 0;
 	(void)p;
 
+	gboolean only_rcpt_stage = TRUE;
+	for (guint i = 0; i < o->letters->len; i++)
+		if (!((lg_letter *)g_ptr_array_index(o->letters, i))->rcpt_stage)
+			only_rcpt_stage = FALSE;
 	for (guint i = 0; i < o->letters->len; i++) {
 		lg_letter *l = g_ptr_array_index(o->letters, i);
+		/* recipients refused at RCPT leave the rest of the message alone,
+		 * as the MTA would: they decide only when nobody else is left */
+		if (l->rcpt_stage && !only_rcpt_stage)
+			continue;
 		if (l->verdict == LG_VERDICT_REJECT) {
 			any_reject = TRUE;
 			nrej++;
@@ -731,13 +739,13 @@ static void outcome_finish(lg_pipeline *p, lg_outcome *o)
 		for (guint i = 0; i < o->letters->len; i++) {
 			lg_letter *l = g_ptr_array_index(o->letters, i);
 			char *local;
-			if (l->verdict != LG_VERDICT_REJECT)
+			if (l->verdict != LG_VERDICT_REJECT || (l->rcpt_stage && !only_rcpt_stage))
 				continue;
 			local = rcpt_local(l->rcpt);
 			for (guint j = 0; j < l->reasons_en->len; j++) {
 				const char *en = g_ptr_array_index(l->reasons_en, j);
 				const char *ru = g_ptr_array_index(l->reasons_ru, j);
-				if (o->letters->len > 1)
+				if (nrej > 1)
 					g_ptr_array_add(o->lines,
 							g_strdup_printf("%s: %s / %s", local, en, ru));
 				else
@@ -794,8 +802,10 @@ lg_outcome *pipeline_run(lg_pipeline *p, const lg_envelope *env, GMimeStream *st
 		l->notify = FALSE;
 		if (!resolve_prisoner(p, l, &e))
 			break;
-		if (l->verdict == LG_VERDICT_REJECT)
+		if (l->verdict == LG_VERDICT_REJECT) {
+			l->rcpt_stage = TRUE;
 			continue;
+		}
 		letter_decide(p, l, &w);
 		letter_quotas(p, l, &w, &e);
 		if (e)

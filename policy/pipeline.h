@@ -63,6 +63,7 @@ typedef struct lg_letter {
 	char *org;
 	char *batch;
 	gboolean notify; /* writer authenticated (deliver/notify.h) */
+	gboolean rcpt_stage; /* refused at RCPT (unknown or inactive prisoner) */
 } lg_letter;
 
 typedef struct lg_outcome {

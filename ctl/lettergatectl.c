@@ -1,0 +1,785 @@
+/*
+ * ctl/lettergatectl.c - administration: directory, check, letters,
+ * moderation queue, rules, delivery run.
+ *
+ * Listing commands take --json and print a JSON array of objects, each with
+ * an "id" and a "state" or "status" (DESIGN.md). Exit codes: 0 success,
+ * 1 failure, 2 usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-glib/json-glib.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "conf/config.h"
+#include "deliver/partner.h"
+#include "deliver/worker.h"
+#include "parser/message.h"
+#include "policy/attach.h"
+#include "policy/pipeline.h"
+#include "policy/screen.h"
+#include "store/directory.h"
+#include "store/store.h"
+#include "translate/translate.h"
+
+static const char *config_path = "/etc/lettergate/lettergate.conf";
+static lg_config *cfg;
+
+static void usage(void)
+{
+	fputs("usage: lettergatectl [-c FILE] COMMAND ...\n"
+	      "  prisoner import FILE.csv [--dry-run]\n"
+	      "  prisoner add ALIAS --name NAME --birth-year YEAR [--region R] [--facility F] [--status S]\n"
+	      "  prisoner list [--json]\n"
+	      "  prisoner set-status ALIAS STATUS [--facility F]\n"
+	      "  prisoner alias EXTRA ALIAS\n"
+	      "  check [--from ADDR] --rcpt ADDR [--rcpt ADDR]... FILE.eml|-\n"
+	      "  letters list [--state S] [--json]\n"
+	      "  letters show ID [--json]\n"
+	      "  queue list [--json]\n"
+	      "  queue show ID [--json]\n"
+	      "  queue approve ID [--as NAME]\n"
+	      "  queue reject ID --reason TEXT [--as NAME]\n"
+	      "  queue edit ID [--file FILE] [--as NAME]\n"
+	      "  rules test FILE|- [--lang L]\n"
+	      "  rules check [DIR]\n"
+	      "  deliver [--max N]          deliver what is due now, once\n"
+	      "  config                     print the configuration in force\n",
+	      stderr);
+}
+
+static lg_store *open_store(void)
+{
+	GError *e = NULL;
+	lg_store *st = store_open(cfg->database, &e);
+	if (st == NULL) {
+		fprintf(stderr, "lettergatectl: %s\n", e->message);
+		g_clear_error(&e);
+	}
+	return st;
+}
+
+static const char *opt_value(int argc, char **argv, const char *name)
+{
+	for (int i = 0; i < argc - 1; i++)
+		if (!strcmp(argv[i], name))
+			return argv[i + 1];
+	return NULL;
+}
+
+static gboolean opt_flag(int argc, char **argv, const char *name)
+{
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], name))
+			return TRUE;
+	return FALSE;
+}
+
+/* First argument that is not an option or an option's value. */
+static const char *positional(int argc, char **argv, int n)
+{
+	static const char *with_value[] = {"--state", "--reason", "--file", "--as",  "--name",
+					   "--birth-year", "--region", "--facility", "--status",
+					   "--from", "--rcpt", "--lang", "--max", NULL};
+	for (int i = 0; i < argc; i++) {
+		gboolean takes = FALSE;
+		if (argv[i][0] == '-' && argv[i][1] == '-') {
+			for (int k = 0; with_value[k]; k++)
+				if (!strcmp(argv[i], with_value[k]))
+					takes = TRUE;
+			if (takes)
+				i++;
+			continue;
+		}
+		if (n-- == 0)
+			return argv[i];
+	}
+	return NULL;
+}
+
+static char *actor_name(int argc, char **argv)
+{
+	const char *as = opt_value(argc, argv, "--as");
+	const char *sudo = g_getenv("SUDO_USER");
+	struct passwd *pw;
+	if (as)
+		return g_strdup(as);
+	if (sudo && *sudo)
+		return g_strdup(sudo);
+	pw = getpwuid(getuid());
+	return g_strdup(pw ? pw->pw_name : "unknown");
+}
+
+static void print_json(JsonBuilder *b)
+{
+	JsonNode *root = json_builder_get_root(b);
+	JsonGenerator *gen = json_generator_new();
+	char *s;
+	json_generator_set_root(gen, root);
+	json_generator_set_pretty(gen, TRUE);
+	s = json_generator_to_data(gen, NULL);
+	puts(s);
+	g_free(s);
+	g_object_unref(gen);
+	json_node_unref(root);
+}
+
+static void add_str(JsonBuilder *b, const char *name, const char *v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_string_value(b, v ? v : "");
+}
+
+static void add_int(JsonBuilder *b, const char *name, gint64 v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_int_value(b, v);
+}
+
+static void add_raw_json(JsonBuilder *b, const char *name, const char *json)
+{
+	JsonParser *p = json_parser_new();
+	json_builder_set_member_name(b, name);
+	if (json && json_parser_load_from_data(p, json, -1, NULL))
+		json_builder_add_value(b, json_node_copy(json_parser_get_root(p)));
+	else
+		json_builder_add_null_value(b);
+	g_object_unref(p);
+}
+
+/* ---- prisoner ---- */
+
+static int cmd_prisoner(int argc, char **argv)
+{
+	lg_store *st = NULL;
+	GError *e = NULL;
+	int rc = 1;
+	const char *sub = argc > 0 ? argv[0] : "";
+
+	if (!strcmp(sub, "import")) {
+		const char *file = positional(argc - 1, argv + 1, 0);
+		char *data = NULL;
+		gsize len = 0;
+		GPtrArray *ps = NULL, *errs = NULL;
+		if (file == NULL) {
+			usage();
+			return 2;
+		}
+		if (!g_file_get_contents(file, &data, &len, &e)) {
+			fprintf(stderr, "lettergatectl: %s\n", e->message);
+			g_clear_error(&e);
+			return 1;
+		}
+		directory_parse_csv(data, len, &ps, &errs);
+		g_free(data);
+		if (errs->len) {
+			for (guint i = 0; i < errs->len; i++)
+				fprintf(stderr, "%s: %s\n", file, (char *)g_ptr_array_index(errs, i));
+			fprintf(stderr, "lettergatectl: nothing imported (%u errors)\n", errs->len);
+			goto import_out;
+		}
+		if ((st = open_store()) == NULL)
+			goto import_out;
+		if (opt_flag(argc, argv, "--dry-run")) {
+			guint added = 0, changed = 0, same = 0;
+			for (guint i = 0; i < ps->len; i++) {
+				lg_prisoner *p = g_ptr_array_index(ps, i);
+				lg_prisoner *old = store_prisoner_get(st, p->alias, NULL);
+				if (old == NULL) {
+					printf("add %s (%s)\n", p->alias, p->status);
+					added++;
+				} else if (strcmp(old->full_name, p->full_name) ||
+					   old->birth_year != p->birth_year ||
+					   strcmp(old->region, p->region) ||
+					   strcmp(old->facility, p->facility) ||
+					   strcmp(old->status, p->status)) {
+					printf("update %s%s%s\n", p->alias,
+					       strcmp(old->status, p->status) ? ": status " : "",
+					       strcmp(old->status, p->status) ? p->status : "");
+					changed++;
+				} else {
+					same++;
+				}
+				prisoner_free(old);
+			}
+			printf("dry run: %u to add, %u to update, %u unchanged\n", added, changed, same);
+			rc = 0;
+		} else if (!store_prisoner_import(st, ps, &e)) {
+			fprintf(stderr, "lettergatectl: %s; nothing imported\n", e->message);
+			g_clear_error(&e);
+		} else {
+			printf("imported %u prisoners\n", ps->len);
+			rc = 0;
+		}
+	import_out:
+		if (ps)
+			g_ptr_array_unref(ps);
+		if (errs)
+			g_ptr_array_unref(errs);
+		store_close(&st);
+		return rc;
+	}
+	if ((st = open_store()) == NULL)
+		return 1;
+	if (!strcmp(sub, "add")) {
+		lg_prisoner p = {0};
+		const char *by = opt_value(argc, argv, "--birth-year");
+		p.alias = (char *)positional(argc - 1, argv + 1, 0);
+		p.full_name = (char *)opt_value(argc, argv, "--name");
+		p.birth_year = by ? atoi(by) : 0;
+		p.region = (char *)(opt_value(argc, argv, "--region") ?: "");
+		p.facility = (char *)(opt_value(argc, argv, "--facility") ?: "");
+		p.status = (char *)(opt_value(argc, argv, "--status") ?: "active");
+		if (!p.alias || !p.full_name || !directory_alias_valid(p.alias) ||
+		    !prisoner_status_valid(p.status)) {
+			fprintf(stderr, "lettergatectl: prisoner add needs a valid ALIAS, --name and a "
+					"valid --status\n");
+			rc = 2;
+		} else if (!store_prisoner_upsert(st, &p, &e)) {
+			fprintf(stderr, "lettergatectl: %s\n", e->message);
+		} else {
+			printf("prisoner %s saved\n", p.alias);
+			rc = 0;
+		}
+	} else if (!strcmp(sub, "list")) {
+		GPtrArray *ps = store_prisoner_list(st, &e);
+		if (ps == NULL) {
+			fprintf(stderr, "lettergatectl: %s\n", e->message);
+		} else if (opt_flag(argc, argv, "--json")) {
+			JsonBuilder *b = json_builder_new();
+			json_builder_begin_array(b);
+			for (guint i = 0; i < ps->len; i++) {
+				lg_prisoner *p = g_ptr_array_index(ps, i);
+				json_builder_begin_object(b);
+				add_str(b, "id", p->alias);
+				add_str(b, "alias", p->alias);
+				add_str(b, "full_name", p->full_name);
+				add_int(b, "birth_year", p->birth_year);
+				add_str(b, "region", p->region);
+				add_str(b, "facility", p->facility);
+				add_str(b, "status", p->status);
+				json_builder_end_object(b);
+			}
+			json_builder_end_array(b);
+			print_json(b);
+			g_object_unref(b);
+			rc = 0;
+		} else {
+			for (guint i = 0; i < ps->len; i++) {
+				lg_prisoner *p = g_ptr_array_index(ps, i);
+				printf("%-24s %-11s %d  %s; %s\n", p->alias, p->status, p->birth_year,
+				       p->full_name, p->facility);
+			}
+			rc = 0;
+		}
+		if (ps)
+			g_ptr_array_unref(ps);
+	} else if (!strcmp(sub, "set-status")) {
+		const char *alias = positional(argc - 1, argv + 1, 0);
+		const char *status = positional(argc - 1, argv + 1, 1);
+		if (!alias || !prisoner_status_valid(status)) {
+			fprintf(stderr, "lettergatectl: prisoner set-status ALIAS "
+					"active|released|transferred|deceased [--facility F]\n");
+			rc = 2;
+		} else if (!store_prisoner_set_status(st, alias, status,
+						      opt_value(argc, argv, "--facility"), &e)) {
+			fprintf(stderr, "lettergatectl: %s\n", e->message);
+		} else {
+			printf("prisoner %s is now %s\n", alias, status);
+			rc = 0;
+		}
+	} else if (!strcmp(sub, "alias")) {
+		const char *extra = positional(argc - 1, argv + 1, 0);
+		const char *alias = positional(argc - 1, argv + 1, 1);
+		if (!extra || !alias) {
+			rc = 2;
+			usage();
+		} else if (!store_alias_add(st, extra, alias, &e)) {
+			fprintf(stderr, "lettergatectl: %s\n", e->message);
+		} else {
+			printf("%s now reaches %s\n", extra, alias);
+			rc = 0;
+		}
+	} else {
+		usage();
+		rc = 2;
+	}
+	g_clear_error(&e);
+	store_close(&st);
+	return rc;
+}
+
+/* ---- check ---- */
+
+static int cmd_check(int argc, char **argv)
+{
+	GPtrArray *rcpts = g_ptr_array_new();
+	const char *from = opt_value(argc, argv, "--from");
+	const char *file = positional(argc, argv, 0);
+	lg_store *st = NULL;
+	screen_rules *rules = NULL;
+	lg_translator *tr = NULL;
+	lg_pipeline *p = NULL;
+	lg_outcome *o = NULL;
+	GMimeStream *stream = NULL;
+	GError *e = NULL;
+	lg_envelope env = {0};
+	char *json;
+	int rc = 1;
+
+	for (int i = 0; i < argc - 1; i++)
+		if (!strcmp(argv[i], "--rcpt"))
+			g_ptr_array_add(rcpts, argv[i + 1]);
+	if (file == NULL || rcpts->len == 0) {
+		usage();
+		rc = 2;
+		goto out;
+	}
+	message_init();
+	if (!strcmp(file, "-")) {
+		GByteArray *all = g_byte_array_new();
+		char buf[65536];
+		size_t n;
+		while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0) {
+			if ((gint64)all->len + (gint64)n > cfg->message_bytes) {
+				fprintf(stderr, "lettergatectl: message over [limits] message_bytes\n");
+				g_byte_array_unref(all);
+				goto out;
+			}
+			g_byte_array_append(all, (guint8 *)buf, (guint)n);
+		}
+		stream = g_mime_stream_mem_new_with_byte_array(all);
+	} else {
+		stream = g_mime_stream_fs_open(file, O_RDONLY, 0, &e);
+		if (stream == NULL) {
+			fprintf(stderr, "lettergatectl: %s: %s\n", file, e->message);
+			goto out;
+		}
+	}
+	if (g_mime_stream_length(stream) > cfg->message_bytes) {
+		char *line = g_strdup_printf("The message is larger than the gateway's limit of %" G_GINT64_FORMAT " bytes.",
+					     cfg->message_bytes);
+		printf("{\n  \"verdict\" : \"reject\",\n  \"smtp\" : {\"code\" : \"552\", \"dsn\" : \"5.3.4\", "
+		       "\"text\" : [\"%s\"]},\n  \"letters\" : []\n}\n", line);
+		g_free(line);
+		rc = 0;
+		goto out;
+	}
+	if (access(cfg->database, R_OK) == 0)
+		st = open_store();
+	rules = screen_load(cfg->rules_dir, &e);
+	if (rules == NULL) {
+		fprintf(stderr, "lettergatectl: %s\n", e->message);
+		goto out;
+	}
+	tr = translate_new(cfg, NULL, &e); /* no cache: check writes nothing */
+	if (tr == NULL) {
+		fprintf(stderr, "lettergatectl: %s\n", e->message);
+		goto out;
+	}
+	attach_init(cfg);
+	p = pipeline_new(cfg, rules, st, tr);
+	env.queue_id = "check";
+	env.mail_from = from ? from : "";
+	env.rcpts = rcpts;
+	o = pipeline_run(p, &env, stream);
+	json = outcome_json(o);
+	puts(json);
+	g_free(json);
+	rc = 0;
+out:
+	g_clear_error(&e);
+	outcome_free(&o);
+	pipeline_free(&p);
+	if (tr)
+		translate_free(&tr);
+	if (rules)
+		screen_unref(&rules);
+	if (stream)
+		g_object_unref(stream);
+	store_close(&st);
+	g_ptr_array_unref(rcpts);
+	return rc;
+}
+
+/* ---- letters and queue ---- */
+
+static void letter_json(JsonBuilder *b, lg_store *st, const lg_letter_rec *r, gboolean full)
+{
+	json_builder_begin_object(b);
+	add_str(b, "id", r->id);
+	add_str(b, "state", r->state);
+	add_str(b, "prisoner", r->prisoner);
+	add_str(b, "lang", r->lang);
+	add_str(b, "categories", r->categories);
+	json_builder_set_member_name(b, "score");
+	json_builder_add_double_value(b, r->score);
+	add_int(b, "created", r->created);
+	add_int(b, "age_seconds", util_now() - r->created);
+	add_int(b, "pages", r->pages);
+	if (r->queue_id)
+		add_str(b, "queue_id", r->queue_id);
+	if (full) {
+		char *hist = store_letter_history_json(st, r->id, NULL);
+		add_str(b, "writer_name", r->writer_name);
+		add_str(b, "writer_addr", r->writer_addr);
+		add_str(b, "subject", r->subject);
+		json_builder_set_member_name(b, "translated");
+		json_builder_add_boolean_value(b, r->translated);
+		add_str(b, "backend", r->backend);
+		add_str(b, "text_original", r->text_original);
+		add_str(b, "text_ru", r->text_ru);
+		add_raw_json(b, "findings", r->findings_json);
+		add_raw_json(b, "dropped", r->dropped_json);
+		json_builder_set_member_name(b, "photos");
+		json_builder_begin_array(b);
+		for (guint i = 0; r->photos && i < r->photos->len; i++) {
+			const lg_photo *ph = g_ptr_array_index(r->photos, i);
+			json_builder_begin_object(b);
+			add_str(b, "name", ph->name);
+			add_str(b, "type", ph->type);
+			add_int(b, "bytes", ph->data ? (gint64)g_bytes_get_size(ph->data) : 0);
+			add_str(b, "sha256", ph->sha256);
+			json_builder_end_object(b);
+		}
+		json_builder_end_array(b);
+		if (r->reason)
+			add_str(b, "reason", r->reason);
+		add_raw_json(b, "history", hist);
+		g_free(hist);
+	}
+	json_builder_end_object(b);
+}
+
+static void letter_print(lg_store *st, const lg_letter_rec *r)
+{
+	char *hist = store_letter_history_json(st, r->id, NULL);
+	printf("letter     %s\nstate      %s\nprisoner   %s\nwriter     %s\nlanguage   %s%s%s\n"
+	       "score      %.1f (%s)\npages      %d\n",
+	       r->id, r->state, r->prisoner, r->writer_name && *r->writer_name ? r->writer_name : "-",
+	       r->lang, r->translated ? ", translated by " : "", r->translated ? r->backend : "",
+	       r->score, r->categories && *r->categories ? r->categories : "no findings", r->pages);
+	if (r->reason)
+		printf("reason     %s\n", r->reason);
+	printf("findings   %s\ndropped    %s\nphotos     %u\nhistory    %s\n",
+	       r->findings_json ? r->findings_json : "[]", r->dropped_json ? r->dropped_json : "[]",
+	       r->photos ? r->photos->len : 0, hist ? hist : "[]");
+	printf("\n--- original ---\n%s\n\n--- Russian ---\n%s\n", r->text_original ? r->text_original : "",
+	       r->text_ru ? r->text_ru : "");
+	g_free(hist);
+}
+
+static int list_letters(lg_store *st, const char *state, gboolean json)
+{
+	GError *e = NULL;
+	GPtrArray *ls = store_letter_list(st, state, 0, &e);
+	if (ls == NULL) {
+		fprintf(stderr, "lettergatectl: %s\n", e->message);
+		g_clear_error(&e);
+		return 1;
+	}
+	if (json) {
+		JsonBuilder *b = json_builder_new();
+		json_builder_begin_array(b);
+		for (guint i = 0; i < ls->len; i++)
+			letter_json(b, st, g_ptr_array_index(ls, i), FALSE);
+		json_builder_end_array(b);
+		print_json(b);
+		g_object_unref(b);
+	} else {
+		for (guint i = 0; i < ls->len; i++) {
+			lg_letter_rec *r = g_ptr_array_index(ls, i);
+			gint64 age = util_now() - r->created;
+			printf("%s  %-9s %-20s %-7s %5.1f  %4" G_GINT64_FORMAT "h  %s\n", r->id, r->state,
+			       r->prisoner, r->lang, r->score, age / 3600,
+			       r->categories && *r->categories ? r->categories : "-");
+		}
+	}
+	g_ptr_array_unref(ls);
+	return 0;
+}
+
+static int show_letter(lg_store *st, const char *id, gboolean json)
+{
+	GError *e = NULL;
+	lg_letter_rec *r = id ? store_letter_get(st, id, TRUE, &e) : NULL;
+	if (r == NULL) {
+		fprintf(stderr, "lettergatectl: %s\n", e ? e->message : "letter ID missing");
+		g_clear_error(&e);
+		return 1;
+	}
+	if (json) {
+		JsonBuilder *b = json_builder_new();
+		letter_json(b, st, r, TRUE);
+		print_json(b);
+		g_object_unref(b);
+	} else {
+		letter_print(st, r);
+	}
+	letter_rec_free(r);
+	return 0;
+}
+
+static int cmd_letters(int argc, char **argv)
+{
+	lg_store *st = open_store();
+	int rc = 2;
+	const char *sub = argc > 0 ? argv[0] : "";
+	if (st == NULL)
+		return 1;
+	if (!strcmp(sub, "list"))
+		rc = list_letters(st, opt_value(argc, argv, "--state"), opt_flag(argc, argv, "--json"));
+	else if (!strcmp(sub, "show"))
+		rc = show_letter(st, positional(argc - 1, argv + 1, 0), opt_flag(argc, argv, "--json"));
+	else
+		usage();
+	store_close(&st);
+	return rc;
+}
+
+static char *edit_text(const char *initial, GError **err)
+{
+	char *path = NULL, *out = NULL, *cmd;
+	const char *editor = g_getenv("VISUAL");
+	int fd, status;
+	if (!editor || !*editor)
+		editor = g_getenv("EDITOR");
+	if (!editor || !*editor)
+		editor = "vi";
+	fd = g_file_open_tmp("lettergate-XXXXXX.txt", &path, err);
+	if (fd < 0)
+		return NULL;
+	close(fd);
+	if (!g_file_set_contents(path, initial ? initial : "", -1, err))
+		goto out;
+	{
+		char *q = g_shell_quote(path);
+		cmd = g_strdup_printf("%s %s", editor, q);
+		g_free(q);
+	}
+	status = system(cmd);
+	g_free(cmd);
+	if (status != 0) {
+		g_set_error(err, G_IO_ERROR, G_IO_ERROR_FAILED, "editor exited with status %d", status);
+		goto out;
+	}
+	g_file_get_contents(path, &out, NULL, err);
+out:
+	unlink(path);
+	g_free(path);
+	return out;
+}
+
+static int cmd_queue(int argc, char **argv)
+{
+	lg_store *st = open_store();
+	const char *sub = argc > 0 ? argv[0] : "";
+	const char *id = positional(argc - 1, argv + 1, 0);
+	GError *e = NULL;
+	char *actor = actor_name(argc, argv);
+	lg_letter_rec *r = NULL;
+	int rc = 1;
+	if (st == NULL) {
+		g_free(actor);
+		return 1;
+	}
+	if (!strcmp(sub, "list")) {
+		rc = list_letters(st, "held", opt_flag(argc, argv, "--json"));
+		goto out;
+	}
+	if (!strcmp(sub, "show")) {
+		rc = show_letter(st, id, opt_flag(argc, argv, "--json"));
+		goto out;
+	}
+	if (strcmp(sub, "approve") && strcmp(sub, "reject") && strcmp(sub, "edit")) {
+		usage();
+		rc = 2;
+		goto out;
+	}
+	if (id == NULL) {
+		usage();
+		rc = 2;
+		goto out;
+	}
+	r = store_letter_get(st, id, FALSE, &e);
+	if (r == NULL)
+		goto fail;
+	if (!strcmp(sub, "approve")) {
+		if (strcmp(r->state, "held")) {
+			fprintf(stderr, "lettergatectl: letter %s is %s, not held\n", id, r->state);
+			goto out;
+		}
+		if (r->text_ru == NULL || r->text_ru[0] == '\0') {
+			fprintf(stderr, "lettergatectl: letter %s has no Russian text yet; "
+					"put one in with `queue edit %s` first\n", id, id);
+			goto out;
+		}
+		if (!store_letter_set_state(st, id, "approved", actor, NULL, &e))
+			goto fail;
+		printf("letter %s approved and queued for delivery\n", id);
+	} else if (!strcmp(sub, "reject")) {
+		const char *reason = opt_value(argc, argv, "--reason");
+		if (reason == NULL || *reason == '\0') {
+			fprintf(stderr, "lettergatectl: queue reject needs --reason TEXT (the writer "
+					"reads it)\n");
+			rc = 2;
+			goto out;
+		}
+		if (strcmp(r->state, "held")) {
+			fprintf(stderr, "lettergatectl: letter %s is %s, not held\n", id, r->state);
+			goto out;
+		}
+		if (!store_letter_set_state(st, id, "rejected", actor, reason, &e))
+			goto fail;
+		printf("letter %s rejected\n", id);
+	} else {
+		const char *file = opt_value(argc, argv, "--file");
+		char *text = NULL;
+		if (strcmp(r->state, "held")) {
+			fprintf(stderr, "lettergatectl: letter %s is %s; only held letters can be edited\n",
+				id, r->state);
+			goto out;
+		}
+		if (file && !strcmp(file, "-")) {
+			GString *g = g_string_new(NULL);
+			char buf[4096];
+			size_t n;
+			while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+				g_string_append_len(g, buf, (gssize)n);
+			text = g_string_free(g, FALSE);
+		} else if (file) {
+			if (!g_file_get_contents(file, &text, NULL, &e))
+				goto fail;
+		} else {
+			GString *init = g_string_new(NULL);
+			g_string_append(init, r->text_ru && *r->text_ru ? r->text_ru : "");
+			if (!(r->text_ru && *r->text_ru)) {
+				g_string_append(init, "\n\n# Write the Russian text above. Lines starting with # are removed.\n# Original:\n");
+				char **orig = g_strsplit(r->text_original ? r->text_original : "", "\n", -1);
+				for (char **k = orig; *k; k++)
+					g_string_append_printf(init, "# %s\n", *k);
+				g_strfreev(orig);
+			}
+			text = edit_text(init->str, &e);
+			g_string_free(init, TRUE);
+			if (text == NULL)
+				goto fail;
+			{
+				GString *clean = g_string_new(NULL);
+				char **lines = g_strsplit(text, "\n", -1);
+				for (char **l = lines; *l; l++)
+					if ((*l)[0] != '#')
+						g_string_append_printf(clean, "%s\n", *l);
+				g_strfreev(lines);
+				g_free(text);
+				text = g_string_free(clean, FALSE);
+			}
+		}
+		{
+			char *fixed = util_utf8_repair(text, -1);
+			g_free(text);
+			text = g_strstrip(fixed);
+		}
+		if (*text == '\0') {
+			fprintf(stderr, "lettergatectl: empty text; nothing changed\n");
+			g_free(text);
+			goto out;
+		}
+		if (!store_letter_set_text_ru(st, id, text, actor, &e)) {
+			g_free(text);
+			goto fail;
+		}
+		g_free(text);
+		printf("letter %s: Russian text replaced; approve it with `queue approve %s`\n", id, id);
+	}
+	rc = 0;
+	goto out;
+fail:
+	fprintf(stderr, "lettergatectl: %s\n", e ? e->message : "failed");
+out:
+	g_clear_error(&e);
+	letter_rec_free(r);
+	g_free(actor);
+	store_close(&st);
+	return rc;
+}
+
+static int cmd_deliver(int argc, char **argv)
+{
+	lg_store *st = open_store();
+	lg_partner *p;
+	GError *e = NULL;
+	const char *max = opt_value(argc, argv, "--max");
+	int n, total = 0, limit = max ? atoi(max) : 0;
+	if (st == NULL)
+		return 1;
+	p = partner_new(cfg, &e);
+	if (p == NULL) {
+		fprintf(stderr, "lettergatectl: %s\n", e->message);
+		g_clear_error(&e);
+		store_close(&st);
+		return 1;
+	}
+	while ((n = worker_run_once(cfg, st, p, 64)) > 0) {
+		total += n;
+		if (limit > 0 && total >= limit)
+			break;
+	}
+	printf("%d letters handed to the partner\n", total);
+	partner_free(&p);
+	store_close(&st);
+	return n < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	GError *e = NULL;
+	int i = 1, rc;
+	const char *cmd;
+	if (argc > 2 && !strcmp(argv[1], "-c")) {
+		config_path = argv[2];
+		i = 3;
+	}
+	if (i >= argc || !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+		usage();
+		return i >= argc ? 2 : 0;
+	}
+	log_init("lettergatectl", TRUE, g_getenv("LG_DEBUG") != NULL);
+	cfg = config_load(config_path, &e);
+	if (cfg == NULL) {
+		fprintf(stderr, "lettergatectl: %s\n", e->message);
+		g_clear_error(&e);
+		return 1;
+	}
+	cmd = argv[i];
+	argc -= i + 1;
+	argv += i + 1;
+	if (!strcmp(cmd, "prisoner"))
+		rc = cmd_prisoner(argc, argv);
+	else if (!strcmp(cmd, "check"))
+		rc = cmd_check(argc, argv);
+	else if (!strcmp(cmd, "letters"))
+		rc = cmd_letters(argc, argv);
+	else if (!strcmp(cmd, "queue"))
+		rc = cmd_queue(argc, argv);
+	else if (!strcmp(cmd, "rules"))
+		rc = screen_cli(cfg, argc, argv);
+	else if (!strcmp(cmd, "deliver"))
+		rc = cmd_deliver(argc, argv);
+	else if (!strcmp(cmd, "config")) {
+		config_dump(cfg, stdout);
+		rc = 0;
+	} else {
+		usage();
+		rc = 2;
+	}
+	config_unref(&cfg);
+	return rc;
+}
