@@ -1,0 +1,519 @@
+/* policy/normalize.c - see normalize.h. */
+#include "policy/normalize.h"
+
+#include <libstemmer.h>
+#include <string.h>
+
+/* ---- character layer ---------------------------------------------------- */
+
+static gboolean is_invisible(gunichar c)
+{
+	return c == 0x00AD || (c >= 0x200B && c <= 0x200F) || c == 0x2060 || c == 0xFEFF ||
+	       c == 0x180E || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) ||
+	       c == 0x034F;
+}
+
+static gunichar fold_char(gunichar c)
+{
+	if (c < 0x80)
+		return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+	if (c >= 0x410 && c <= 0x42F)
+		c += 0x20;
+	else if (c >= 0x400 && c <= 0x40F)
+		c += 0x50;
+	else if (c > 0x4FF)
+		c = g_unichar_tolower(c);
+	if (c == 0x451) /* ё */
+		c = 0x435;
+	return c;
+}
+
+static void emit(norm_text *n, gunichar c, gsize *cap, guint32 os, guint32 oe)
+{
+	char buf[8];
+	int k = g_unichar_to_utf8(c, buf);
+	gsize at = n->s->len;
+	if (at + k > *cap) {
+		*cap = (at + k) * 2;
+		n->ostart = g_renew(guint32, n->ostart, *cap);
+		n->oend = g_renew(guint32, n->oend, *cap);
+	}
+	g_string_append_len(n->s, buf, k);
+	for (int i = 0; i < k; i++) {
+		n->ostart[at + i] = os;
+		n->oend[at + i] = oe;
+	}
+	if ((c >= 'a' && c <= 'z') || (c >= 0xC0 && c <= 0x24F && g_unichar_isalpha(c)))
+		n->lat_letters++;
+	else if (c >= 0x400 && c <= 0x4FF && g_unichar_isalpha(c))
+		n->cyr_letters++;
+}
+
+norm_text *norm_new(const char *text, gsize len)
+{
+	norm_text *n = g_new0(norm_text, 1);
+	gsize cap = len + 16;
+	n->s = g_string_sized_new(cap);
+	n->ostart = g_new(guint32, cap);
+	n->oend = g_new(guint32, cap);
+	n->olen = len;
+	gsize p = 0;
+	while (p < len) {
+		gunichar c = g_utf8_get_char_validated(text + p, len - p);
+		if (c == (gunichar)-1 || c == (gunichar)-2 || c == 0) {
+			if (c != 0)
+				emit(n, 0xFFFD, &cap, p, p + 1);
+			else
+				emit(n, ' ', &cap, p, p + 1);
+			p++;
+			continue;
+		}
+		gsize q = p + g_utf8_skip[(guchar)text[p]];
+		gboolean marks = FALSE;
+		while (q < len) {
+			gunichar m = g_utf8_get_char_validated(text + q, len - q);
+			if (m == (gunichar)-1 || m == (gunichar)-2 || !g_unichar_ismark(m))
+				break;
+			marks = TRUE;
+			q += g_utf8_skip[(guchar)text[q]];
+		}
+		if (!marks && (c < 0x80 || (c >= 0x400 && c <= 0x4FF))) {
+			emit(n, fold_char(c), &cap, p, q);
+		} else if (!marks && is_invisible(c)) {
+			/* dropped: zero-width characters split words to evade filters */
+		} else {
+			char *nf = g_utf8_normalize(text + p, q - p, G_NORMALIZE_NFKC);
+			for (const char *s = nf; s && *s; s = g_utf8_next_char(s)) {
+				gunichar d = g_utf8_get_char(s);
+				if (is_invisible(d) || g_unichar_ismark(d))
+					continue; /* stress marks and the like */
+				emit(n, fold_char(d), &cap, p, q);
+			}
+			g_free(nf);
+		}
+		p = q;
+	}
+	return n;
+}
+
+void norm_free(norm_text **n)
+{
+	if (n == NULL || *n == NULL)
+		return;
+	g_string_free((*n)->s, TRUE);
+	g_free((*n)->ostart);
+	g_free((*n)->oend);
+	g_free(*n);
+	*n = NULL;
+}
+
+/* ---- word layer --------------------------------------------------------- */
+
+enum { C_OTHER, C_LETTER, C_LEET, C_SEP, C_SPACE, C_BLOCK };
+
+static int char_class(gunichar c)
+{
+	if (c < 0x80) {
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			return C_LETTER;
+		switch (c) {
+		case '0': case '1': case '3': case '4': case '6': case '9': case '@': case '$':
+			return C_LEET;
+		case '.': case '-': case '_': case '*': case '\'': case '`': case '~': case '+':
+		case '|': case '/': case '\\': case '^':
+			return C_SEP;
+		case ' ': case '\t':
+			return C_SPACE;
+		default:
+			return C_OTHER;
+		}
+	}
+	if (c >= 0x430 && c <= 0x44F)
+		return C_LETTER;
+	if (c == 0x2019 || (c >= 0x2010 && c <= 0x2015) || c == 0x00B7 || c == 0x2022)
+		return C_SEP;
+	if (c == 0x00A0 || c == 0x202F || (c >= 0x2000 && c <= 0x200A))
+		return C_SPACE;
+	if (g_unichar_isalpha(c))
+		return C_LETTER;
+	return C_OTHER;
+}
+
+static int script_of(gunichar c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 0xC0 && c <= 0x24F))
+		return NORM_SCRIPT_LAT;
+	if (c >= 0x400 && c <= 0x4FF)
+		return NORM_SCRIPT_CYR;
+	return NORM_SCRIPT_OTHER;
+}
+
+/* Latin look-alike -> Cyrillic (after lower-casing; upper-case shapes count). */
+static gunichar lat_to_cyr(gunichar c)
+{
+	switch (c) {
+	case 'a': return 0x430; /* а */
+	case 'b': return 0x432; /* в (B) */
+	case 'c': return 0x441; /* с */
+	case 'e': return 0x435; /* е */
+	case 'h': return 0x43D; /* н (H) */
+	case 'k': return 0x43A; /* к */
+	case 'm': return 0x43C; /* м */
+	case 'n': return 0x43F; /* п */
+	case 'o': return 0x43E; /* о */
+	case 'p': return 0x440; /* р */
+	case 'r': return 0x433; /* г */
+	case 't': return 0x442; /* т */
+	case 'u': return 0x438; /* и */
+	case 'x': return 0x445; /* х */
+	case 'y': return 0x443; /* у */
+	default: return 0;
+	}
+}
+
+static gunichar cyr_to_lat(gunichar c)
+{
+	switch (c) {
+	case 0x430: return 'a';
+	case 0x432: return 'b';
+	case 0x441: return 'c';
+	case 0x435: return 'e';
+	case 0x43D: return 'h';
+	case 0x43A: return 'k';
+	case 0x43C: return 'm';
+	case 0x43E: return 'o';
+	case 0x440: return 'p';
+	case 0x442: return 't';
+	case 0x445: return 'x';
+	case 0x443: return 'y';
+	case 0x456: return 'i'; /* і */
+	case 0x455: return 's'; /* ѕ */
+	case 0x458: return 'j'; /* ј */
+	default: return 0;
+	}
+}
+
+static gunichar leet_map(gunichar c, int script)
+{
+	gboolean cyr = script == NORM_SCRIPT_CYR;
+	switch (c) {
+	case '0': return cyr ? 0x43E : 'o';
+	case '1': return cyr ? 0x438 : 'i';
+	case '3': return cyr ? 0x437 : 'e';
+	case '4': return cyr ? 0x447 : 'a';
+	case '6': return cyr ? 0x431 : 'b';
+	case '9': return cyr ? 0x44F : 'g';
+	case '@': return cyr ? 0x430 : 'a';
+	case '$': return cyr ? 0x441 : 's';
+	default: return c;
+	}
+}
+
+static gboolean is_vowel(gunichar c)
+{
+	switch (c) {
+	case 'a': case 'e': case 'i': case 'o': case 'u': case 'y':
+	case 0x430: case 0x435: case 0x438: case 0x43E: case 0x443: case 0x44B: case 0x44D:
+	case 0x44E: case 0x44F:
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
+
+typedef struct {
+	gunichar *cp;
+	guint32 *pos; /* byte offset of each char in n->s, pos[nc] = end */
+	guint8 *cls;
+	guint nc;
+} chars;
+
+typedef struct {
+	guint32 first, last; /* char indexes (inclusive) in the text */
+	GArray *units;       /* guint32 char indexes of letters/leet in the word */
+	gboolean joined;
+} raw_word;
+
+static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, raw_word *w,
+		     int text_dom, struct sb_stemmer *ru, struct sb_stemmer *en)
+{
+	guint nu = w->units->len;
+	guint32 *u = (guint32 *)w->units->data;
+	guint cyr = 0, lat = 0, cyr_only = 0, lat_only = 0, leet = 0;
+	gboolean digit_run = FALSE;
+	for (guint i = 0; i < nu; i++) {
+		gunichar c = ch->cp[u[i]];
+		if (ch->cls[u[i]] == C_LEET) {
+			leet++;
+			if (g_ascii_isdigit(c) && i + 1 < nu && g_ascii_isdigit(ch->cp[u[i + 1]]))
+				digit_run = TRUE;
+			continue;
+		}
+		int s = script_of(c);
+		if (s == NORM_SCRIPT_CYR) {
+			cyr++;
+			if (!cyr_to_lat(c))
+				cyr_only++;
+		} else if (s == NORM_SCRIPT_LAT) {
+			lat++;
+			if (!lat_to_cyr(c))
+				lat_only++;
+		}
+	}
+	guint letters = nu - leet;
+	if (letters == 0)
+		return;
+	if (leet > 0 && (digit_run || letters < 2 || leet > letters)) {
+		/* Not leetspeak: numbers next to letters. Emit the letter runs alone. */
+		raw_word part = {0, 0, g_array_new(FALSE, FALSE, sizeof(guint32)), FALSE};
+		for (guint i = 0; i <= nu; i++) {
+			if (i == nu || ch->cls[u[i]] == C_LEET) {
+				if (part.units->len > 0) {
+					part.first = g_array_index(part.units, guint32, 0);
+					part.last = g_array_index(part.units, guint32, part.units->len - 1);
+					tok_emit(ts, n, ch, &part, text_dom, ru, en);
+					g_array_set_size(part.units, 0);
+				}
+				continue;
+			}
+			g_array_append_val(part.units, u[i]);
+		}
+		g_array_free(part.units, TRUE);
+		ts->nonwords++;
+		return;
+	}
+
+	int script;
+	if (cyr_only && !lat_only)
+		script = NORM_SCRIPT_CYR;
+	else if (lat_only && !cyr_only)
+		script = NORM_SCRIPT_LAT;
+	else if (cyr_only && lat_only)
+		script = cyr >= lat ? NORM_SCRIPT_CYR : NORM_SCRIPT_LAT;
+	else if (cyr && !lat)
+		script = text_dom == NORM_SCRIPT_LAT ? NORM_SCRIPT_LAT : NORM_SCRIPT_CYR;
+	else if (lat && !cyr)
+		script = text_dom == NORM_SCRIPT_CYR ? NORM_SCRIPT_CYR : NORM_SCRIPT_LAT;
+	else if (cyr || lat)
+		script = cyr > lat ? NORM_SCRIPT_CYR
+				   : lat > cyr ? NORM_SCRIPT_LAT
+						: (text_dom ? text_dom : NORM_SCRIPT_CYR);
+	else
+		script = NORM_SCRIPT_OTHER;
+
+	norm_token t = {0};
+	t.nstart = ch->pos[w->first];
+	t.nend = ch->pos[w->last + 1];
+	t.ostart = n->ostart[t.nstart];
+	t.oend = n->oend[t.nend - 1];
+	t.script = script;
+	if (lat > cyr)
+		t.flags |= NORM_TOK_RAW_LATIN;
+	else if (cyr > lat)
+		t.flags |= NORM_TOK_RAW_CYR;
+	if (w->joined || leet)
+		t.flags |= NORM_TOK_DISGUISED;
+	t.woff = ts->pool->len;
+	guint run = 0, maxrun = 0, vowels = 0;
+	for (guint i = 0; i < nu; i++) {
+		gunichar c = ch->cp[u[i]], d = c;
+		if (ch->cls[u[i]] == C_LEET)
+			d = leet_map(c, script);
+		else if (script == NORM_SCRIPT_CYR && script_of(c) == NORM_SCRIPT_LAT)
+			d = lat_to_cyr(c) ? lat_to_cyr(c) : c;
+		else if (script == NORM_SCRIPT_LAT && script_of(c) == NORM_SCRIPT_CYR)
+			d = cyr_to_lat(c) ? cyr_to_lat(c) : c;
+		if (d != c)
+			t.flags |= NORM_TOK_DISGUISED;
+		g_string_append_unichar(ts->pool, d);
+		if (is_vowel(d)) {
+			vowels++;
+			run = 0;
+		} else if (++run > maxrun) {
+			maxrun = run;
+		}
+	}
+	t.wlen = MIN(ts->pool->len - t.woff, G_MAXUINT16);
+	t.nchars = MIN(nu, G_MAXUINT16);
+	g_string_append_c(ts->pool, '\0');
+	if (script != NORM_SCRIPT_OTHER && ((nu >= 4 && vowels == 0) || maxrun >= 6)) {
+		t.flags |= NORM_TOK_NONWORD;
+		ts->nonwords++;
+	}
+	if (nu >= 2 && (t.flags & NORM_TOK_RAW_LATIN))
+		ts->lat_words++;
+	else if (nu >= 2 && (t.flags & NORM_TOK_RAW_CYR))
+		ts->cyr_words++;
+
+	struct sb_stemmer *st = script == NORM_SCRIPT_CYR ? ru : script == NORM_SCRIPT_LAT ? en : NULL;
+	const char *word = ts->pool->str + t.woff;
+	const sb_symbol *stem = NULL;
+	int slen = 0;
+	if (st && nu >= 3) {
+		stem = sb_stemmer_stem(st, (const sb_symbol *)word, t.wlen);
+		slen = stem ? sb_stemmer_length(st) : 0;
+	}
+	t.soff = ts->pool->len;
+	if (stem) {
+		g_string_append_len(ts->pool, (const char *)stem, slen);
+		t.slen = MIN(slen, G_MAXUINT16);
+	} else {
+		g_string_append_len(ts->pool, ts->pool->str + t.woff, t.wlen);
+		t.slen = t.wlen;
+	}
+	g_string_append_c(ts->pool, '\0');
+	g_array_append_val(ts->tok, t);
+}
+
+/* Segments of a run split at separators are joined when one side is short
+ * ("с.у.к.а", "сим-карта", "хуй.ня"); two long words stay apart
+ * ("дела.Пока"). */
+#define JOIN_SHORT 3
+
+norm_tokens *norm_tokenize(const norm_text *n, const guint32 *skip, guint nskip, void *stem_ru,
+			   void *stem_en)
+{
+	norm_tokens *ts = g_new0(norm_tokens, 1);
+	ts->tok = g_array_sized_new(FALSE, FALSE, sizeof(norm_token), n->s->len / 6 + 4);
+	ts->pool = g_string_sized_new(n->s->len * 2 + 16);
+	int dom = NORM_SCRIPT_OTHER;
+	if (n->cyr_letters > 2 * n->lat_letters)
+		dom = NORM_SCRIPT_CYR;
+	else if (n->lat_letters > 2 * n->cyr_letters)
+		dom = NORM_SCRIPT_LAT;
+
+	chars ch;
+	gsize blen = n->s->len;
+	ch.cp = g_new(gunichar, blen + 1);
+	ch.pos = g_new(guint32, blen + 1);
+	ch.cls = g_new(guint8, blen + 1);
+	ch.nc = 0;
+	guint si = 0;
+	for (const char *s = n->s->str; (gsize)(s - n->s->str) < blen; s = g_utf8_next_char(s)) {
+		guint32 off = s - n->s->str;
+		while (si < nskip && skip[2 * si + 1] <= off)
+			si++;
+		gunichar c = g_utf8_get_char(s);
+		ch.cp[ch.nc] = c;
+		ch.pos[ch.nc] = off;
+		ch.cls[ch.nc] = (si < nskip && skip[2 * si] <= off) ? C_BLOCK : char_class(c);
+		ch.nc++;
+	}
+	ch.pos[ch.nc] = blen;
+
+	/* Pass 1: raw words with in-word separators. */
+	GArray *words = g_array_new(FALSE, FALSE, sizeof(raw_word));
+	guint i = 0;
+	while (i < ch.nc) {
+		int k = ch.cls[i];
+		if (k != C_LETTER && k != C_LEET) {
+			i++;
+			continue;
+		}
+		raw_word w = {i, i, g_array_new(FALSE, FALSE, sizeof(guint32)), FALSE};
+		guint seg = 0;
+		gboolean any_letter = FALSE;
+		while (i < ch.nc) {
+			k = ch.cls[i];
+			if (k == C_LETTER || k == C_LEET) {
+				any_letter |= k == C_LETTER;
+				g_array_append_val(w.units, i);
+				w.last = i;
+				seg++;
+				i++;
+				continue;
+			}
+			if (k != C_SEP)
+				break;
+			guint j = i;
+			while (j < ch.nc && ch.cls[j] == C_SEP && j - i < 3)
+				j++;
+			if (j >= ch.nc || (ch.cls[j] != C_LETTER && ch.cls[j] != C_LEET))
+				break;
+			guint nextseg = 0;
+			for (guint m = j; m < ch.nc && (ch.cls[m] == C_LETTER || ch.cls[m] == C_LEET); m++)
+				nextseg++;
+			if (seg > JOIN_SHORT && nextseg > JOIN_SHORT)
+				break;
+			w.joined = TRUE;
+			seg = 0;
+			i = j;
+		}
+		if (!any_letter) {
+			g_array_free(w.units, TRUE);
+			continue;
+		}
+		g_array_append_val(words, w);
+	}
+
+	/* Pass 2: join runs of three or more single letters ("х у й"). */
+	guint nw = words->len;
+	raw_word *rw = (raw_word *)words->data;
+	for (guint a = 0; a < nw;) {
+		guint b = a;
+		while (rw[a].units->len == 1 && b + 1 < nw && rw[b + 1].units->len == 1) {
+			guint gap = rw[b + 1].first - rw[b].last - 1;
+			gboolean ok = gap >= 1 && gap <= 3;
+			for (guint m = rw[b].last + 1; ok && m < rw[b + 1].first; m++)
+				ok = ch.cls[m] == C_SPACE || ch.cls[m] == C_SEP;
+			if (!ok)
+				break;
+			b++;
+		}
+		if (b - a + 1 >= 3) {
+			raw_word w = {rw[a].first, rw[b].last, g_array_new(FALSE, FALSE, sizeof(guint32)),
+				      TRUE};
+			for (guint m = a; m <= b; m++)
+				g_array_append_val(w.units, g_array_index(rw[m].units, guint32, 0));
+			tok_emit(ts, n, &ch, &w, dom, stem_ru, stem_en);
+			g_array_free(w.units, TRUE);
+			a = b + 1;
+		} else {
+			tok_emit(ts, n, &ch, &rw[a], dom, stem_ru, stem_en);
+			a++;
+		}
+	}
+	for (guint m = 0; m < nw; m++)
+		g_array_free(rw[m].units, TRUE);
+	g_array_free(words, TRUE);
+	g_free(ch.cp);
+	g_free(ch.pos);
+	g_free(ch.cls);
+	return ts;
+}
+
+void norm_tokens_free(norm_tokens **ts)
+{
+	if (ts == NULL || *ts == NULL)
+		return;
+	g_array_free((*ts)->tok, TRUE);
+	g_string_free((*ts)->pool, TRUE);
+	g_free(*ts);
+	*ts = NULL;
+}
+
+char *norm_word(const char *entry, void *stem_ru, void *stem_en, char **stem_r)
+{
+	char *word = NULL;
+	norm_text *n = norm_new(entry, strlen(entry));
+	norm_tokens *ts = norm_tokenize(n, NULL, 0, stem_ru, stem_en);
+	if (ts->tok->len == 1) {
+		norm_token *t = &g_array_index(ts->tok, norm_token, 0);
+		word = g_strdup(NORM_WORD(ts, t));
+		if (stem_r)
+			*stem_r = g_strdup(NORM_STEM(ts, t));
+	}
+	norm_tokens_free(&ts);
+	norm_free(&n);
+	return word;
+}
+
+int norm_script_of(const char *word)
+{
+	for (const char *s = word; *s; s = g_utf8_next_char(s)) {
+		int k = script_of(g_utf8_get_char(s));
+		if (k != NORM_SCRIPT_OTHER)
+			return k;
+	}
+	return NORM_SCRIPT_OTHER;
+}

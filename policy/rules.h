@@ -1,0 +1,100 @@
+/*
+ * policy/rules.h - screening rule files: parser and compiled rule set.
+ * Internal to policy/screen.c; the file format is documented in
+ * policy/screen.h and at the top of every rule file in conf/rules.
+ *
+ * Contract:
+ *  - rules_load() parses the given files in order. On success returns a new
+ *    rules_set. On any error returns NULL and sets *err (LG_SCREEN_ERROR)
+ *    to every problem found, one "file:line: message" per line; parsing goes
+ *    on after an error so that `rules check` reports them all.
+ *  - A rules_set is read-only after load (thread-safe to share).
+ *  - rules_set_free() releases everything and sets the pointer NULL.
+ */
+#ifndef LG_RULES_H
+#define LG_RULES_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <glib.h>
+#include <pcre2.h>
+
+#include "policy/letter.h"
+
+typedef enum {
+	EL_STEM = 'S',   /* same Snowball stem */
+	EL_WORD = 'W',   /* same folded word */
+	EL_PREFIX = 'P', /* word starts with */
+	EL_ROOT = 'R',   /* word contains */
+	EL_ANY = '*',    /* any one word */
+	EL_GAP = '.',    /* zero to RULES_GAP words */
+} rule_el_kind;
+
+#define RULES_GAP 3
+
+typedef struct rule_el {
+	int kind;
+	guint len; /* bytes of s */
+	char *s;
+} rule_el;
+
+typedef struct rule_seq {
+	rule_el *el;
+	guint n;
+	guint span; /* most tokens it can cover */
+} rule_seq;
+
+typedef enum {
+	HEUR_LATIN_SHARE = 1, /* share of words written in Latin letters */
+	HEUR_NONWORD_SHARE,   /* share of tokens that are not words */
+	HEUR_QUOTE_CHARS,     /* longest quoted passage, characters */
+} rule_heur_kind;
+
+typedef struct rule_heur {
+	int kind;
+	double arg;
+	double min; /* words needed before a share means anything */
+} rule_heur;
+
+typedef struct rule {
+	char *id;
+	char *category;
+	char *lang; /* NULL: any language */
+	lg_action action;
+	double score;
+	char *reason_en;
+	char *reason_ru;
+	char *file;
+	int line;
+	guint index;
+	GPtrArray *seqs;    /* rule_seq*: stems, words, prefixes, roots, phrases */
+	GPtrArray *excepts; /* rule_seq* */
+	GPtrArray *regexes; /* pcre2_code* */
+	GArray *heur;       /* rule_heur */
+} rule;
+
+typedef struct seq_ref {
+	guint rule;
+	guint seq;
+} seq_ref;
+
+typedef struct rules_set {
+	GPtrArray *rules;     /* rule* */
+	GHashTable *heads;    /* "K" + text -> GArray of seq_ref (first element of a seq) */
+	guint64 prefix_lens;  /* bit k: some prefix has k bytes */
+	guint64 root_lens;
+	GHashTable *cat_en;   /* category -> reason */
+	GHashTable *cat_ru;
+	guint nfiles;
+} rules_set;
+
+#define LG_SCREEN_ERROR (lg_screen_error_quark())
+GQuark lg_screen_error_quark(void);
+
+rules_set *rules_load(const char *const *files, guint nfiles, GError **err);
+void rules_set_free(rules_set **rs);
+
+/* The *.rules files of a folder, sorted; NULL with *err when unreadable or
+ * empty. A path naming a file is returned as the only entry. */
+GPtrArray *rules_files(const char *path, GError **err);
+
+#endif
