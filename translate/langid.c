@@ -22,6 +22,9 @@
 #include <unistd.h>
 
 #define LANGID_LM_DIR "/usr/share/libexttextcat/"
+/* Below this many letters an answer must be clear (one textcat candidate
+ * within 3 %, or a telling letter); above, textcat's first choice stands. */
+#define LANGID_SURE_LETTERS 80
 
 /* Scripts of a fingerprint or a text. */
 enum { SC_LAT = 0, SC_CYR, SC_OTH, SC_N };
@@ -192,6 +195,13 @@ lg_langid *langid_new(const char *languages, const char *lm_dir, int short_chars
 	for (GList *it = all; it; it = it->next) {
 		const char *code = it->data;
 		if (g_hash_table_contains(seen, code))
+			continue;
+		/* Galician and Catalan beat Spanish and Portuguese outright on
+		 * formal text: with either configured, they are left out (such
+		 * letters come out Spanish or Portuguese). */
+		if ((!strcmp(code, "gl") || !strcmp(code, "ca")) &&
+		    !g_hash_table_contains(l->configured, code) &&
+		    (langid_configured(l, "es") || langid_configured(l, "pt")))
 			continue;
 		g_hash_table_add(seen, (gpointer)code);
 		GPtrArray *files = lm_files(dir, code);
@@ -466,7 +476,7 @@ static const char *decide_cyrillic_rules(lg_langid *l, const char *text, gsize l
 	if (k->w_ru > k->w_uk && k->w_ru > k->w_bg)
 		return "ru";
 	r = group_best(l, &l->script[SC_CYR], text, len, &n);
-	*unsure = n != 1 || k->cyr < 60;
+	*unsure = n != 1 || k->cyr < LANGID_SURE_LETTERS;
 	return r ? r : "unknown";
 }
 
@@ -518,7 +528,7 @@ const char *langid_detect(lg_langid *l, const char *text, gssize len, gboolean *
 	if (r == NULL)
 		r = "unknown";
 	/* Short texts must be clear; long ones keep textcat's first choice. */
-	if (unsure && k.lat + k.cyr + k.oth < 60)
+	if (unsure && k.lat + k.cyr + k.oth < LANGID_SURE_LETTERS)
 		r = "unknown";
 	if (unsure_r)
 		*unsure_r = unsure;
