@@ -9,6 +9,7 @@
 
 #include "common/util.h"
 #include "deliver/http.h"
+#include "deliver/smtp.h"
 #include "deliver/spool.h"
 
 struct lg_partner {
@@ -16,6 +17,7 @@ struct lg_partner {
 	lg_config *cfg;
 	lg_spool *spool;
 	partner_http *http;
+	partner_smtp *smtp;
 };
 
 lg_partner *partner_new(const lg_config *cfg, GError **err)
@@ -30,6 +32,10 @@ lg_partner *partner_new(const lg_config *cfg, GError **err)
 	} else if (!strcmp(cfg->partner, "http")) {
 		p->http = partner_http_new(p->cfg, err);
 		if (p->http == NULL)
+			goto fail;
+	} else if (!strcmp(cfg->partner, "smtp")) {
+		p->smtp = partner_smtp_new(p->cfg, err);
+		if (p->smtp == NULL)
 			goto fail;
 	} else {
 		g_set_error(err, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
@@ -50,6 +56,7 @@ void partner_free(lg_partner **pp)
 		return;
 	spool_free(&p->spool);
 	partner_http_free(&p->http);
+	partner_smtp_free(&p->smtp);
 	config_unref(&p->cfg);
 	g_free(p->kind);
 	g_free(p);
@@ -64,6 +71,8 @@ lg_deliver_status partner_deliver(lg_partner *p, const lg_letter_rec *letter,
 		return spool_deliver(p->spool, letter, prisoner, ref_r, error_r);
 	if (p->http)
 		return partner_http_deliver(p->http, letter, prisoner, ref_r, retry_after_r, error_r);
+	if (p->smtp)
+		return partner_smtp_deliver(p->smtp, letter, prisoner, ref_r, retry_after_r, error_r);
 	*error_r = g_strdup("no partner");
 	return LG_DELIVER_RETRY;
 }

@@ -18,6 +18,11 @@ serve mode (default):
   GET /status -> signed JSON array of status events ({id, status, reason}),
     drained; with --auto-status every accepted letter queues one event.
 
+smtp mode:
+  fake_partner.py smtp --port P --dir D [--code 250|451|550]
+  an SMTP sink: each message accepted is written to D/<n>.eml with
+  D/<n>.env ({"from", "rcpt"}); --code answers every DATA with that code.
+
 report mode:
   fake_partner.py report --url http://127.0.0.1:PORT/partner/status --secret-file F
                   --id ID --status delivered|censored|reply [--reason TEXT]
@@ -189,7 +194,38 @@ def report(args):
         print(e.code)
 
 
+def smtp_sink(args):
+    import warnings
+    warnings.simplefilter("ignore")
+    import asyncore
+    import smtpd
+
+    class Sink(smtpd.SMTPServer):
+        n = 0
+
+        def process_message(self, peer, mailfrom, rcpttos, data, **kw):
+            if args.code != "250":
+                return "%s %s.0.0 told to refuse" % (args.code, args.code[0])
+            Sink.n += 1
+            base = "%s/%d" % (args.dir, Sink.n)
+            with open(base + ".eml", "wb") as f:
+                f.write(data if isinstance(data, bytes) else data.encode())
+            with open(base + ".env", "w") as f:
+                json.dump({"from": mailfrom, "rcpt": rcpttos}, f)
+            return None
+
+    Sink(("127.0.0.1", args.port), None, decode_data=False)
+    asyncore.loop()
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "smtp":
+        p = argparse.ArgumentParser(prog="fake_partner.py smtp")
+        p.add_argument("--port", type=int, required=True)
+        p.add_argument("--dir", required=True)
+        p.add_argument("--code", default="250")
+        smtp_sink(p.parse_args(sys.argv[2:]))
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "report":
         p = argparse.ArgumentParser(prog="fake_partner.py report")
         p.add_argument("--url", required=True)
