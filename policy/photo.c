@@ -9,6 +9,19 @@
 static GMutex lib_lock;
 static gboolean lib_started;
 
+/* libvips warns through GLib ("error in tile 0 x 344"); send that to the
+ * debug log, sanitised, instead of the daemon's stderr. */
+static void photo_vips_log(const gchar *domain, GLogLevelFlags level, const gchar *message,
+		     gpointer user)
+{
+	char *msg = util_sanitize(message, 200);
+	(void)domain;
+	(void)level;
+	(void)user;
+	lg_debug("photo: libvips: %s", msg);
+	g_free(msg);
+}
+
 void photo_lib_init(int threads, int cache_mb)
 {
 	g_mutex_lock(&lib_lock);
@@ -18,6 +31,10 @@ void photo_lib_init(int threads, int cache_mb)
 		/* Loaders for formats nobody photographs (PDF, SVG, FITS, Matlab...)
 		 * are attack surface only; BMP has no loader but ImageMagick's, and
 		 * ImageMagick is only ever handed bytes sniffed as BMP. */
+		g_log_set_handler("VIPS",
+				  G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO |
+					  G_LOG_LEVEL_DEBUG,
+				  photo_vips_log, NULL);
 		vips_block_untrusted_set(TRUE);
 		vips_operation_block_set("VipsForeignLoadMagickBuffer", FALSE);
 		lib_started = TRUE;
@@ -65,8 +82,10 @@ static VipsImage *load(const guint8 *data, gsize len, lg_image_format fmt, int s
 					  "fail_on", VIPS_FAIL_ON_ERROR, "page", 0, "n", 1, NULL);
 		break;
 	case LG_IMG_HEIF:
+		/* no page: the primary image; libheif applies irot/imir itself and
+		 * the loader drops the EXIF orientation, so nothing turns twice */
 		rc = vips_heifload_buffer(buf, len, &out, "access", VIPS_ACCESS_SEQUENTIAL,
-					  "fail_on", VIPS_FAIL_ON_ERROR, "page", 0, "n", 1, NULL);
+					  "fail_on", VIPS_FAIL_ON_ERROR, NULL);
 		break;
 	case LG_IMG_TIFF:
 		rc = vips_tiffload_buffer(buf, len, &out, "access", VIPS_ACCESS_SEQUENTIAL,
