@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "deliver/pdf.h"
 
 struct lg_spool {
 	lg_config *cfg;
@@ -43,6 +44,8 @@ lg_deliver_status spool_deliver(lg_spool *s, const lg_letter_rec *r, const lg_pr
 	GError *e = NULL;
 	char *path = NULL, *body = NULL;
 	lg_deliver_status st = LG_DELIVER_RETRY;
+	lg_letter_rec printed;
+	int pages = 0;
 
 	for (guint i = 0; r->photos && i < r->photos->len; i++) {
 		const lg_photo *ph = g_ptr_array_index(r->photos, i);
@@ -60,7 +63,15 @@ lg_deliver_status spool_deliver(lg_spool *s, const lg_letter_rec *r, const lg_pr
 	g_clear_pointer(&path, g_free);
 	g_clear_pointer(&body, g_free);
 
-	body = partner_payload_json(s->cfg, r, pr, FALSE);
+	/* the print-ready PDF; "pages" in the JSON is its page count */
+	path = g_strdup_printf("%s/%s.pdf", s->dir, r->id);
+	if (!pdf_render(r, pr, path, &pages, &e))
+		goto fail;
+	g_clear_pointer(&path, g_free);
+	printed = *r; /* shallow: only pages differs */
+	printed.pages = pages;
+
+	body = partner_payload_json(s->cfg, &printed, pr, FALSE);
 	path = g_strdup_printf("%s/%s.json", s->dir, r->id);
 	if (!util_write_file_atomic(path, body, strlen(body), 0640, &e))
 		goto fail;
