@@ -94,14 +94,15 @@ stop_all() {
 
 write_config() {
 	cat >"$CONF.new" <<-EOF
-		; written by scripts/quickstart.sh - embedded defaults, except where the
-		; quickstart keeps its state. Every key: conf/lettergate.conf, lettergate.conf(5).
+		# written by scripts/quickstart.sh - embedded defaults, except where the
+		# quickstart keeps its state. Every key: conf/lettergate.conf, lettergate.conf(5).
+		# (GKeyFile: comments start with #, on lines of their own.)
 		[gateway]
 		domain = $QS_DOMAIN
 		database = $QS_DIR/db/lettergate.db
 		socket = unix:$SOCK
 		user = $QS_USER
-		; Postfix's smtpd runs as user postfix: let its group in.
+		# Postfix's smtpd runs as user postfix: let its group in.
 		group = postfix
 		socket_mode = 0660
 		log = stderr
