@@ -1117,6 +1117,89 @@ static void test_sniff_table(void **state)
 	}
 }
 
+/* Through the lead's parser: a real MIME message with an HTML body, an
+ * inline cid: photo, a tracking pixel, a video and an S/MIME signature. */
+static void test_through_parser(void **state)
+{
+	lg_config *cfg = test_cfg();
+	lg_limits lim;
+	GBytes *photo = jpeg_of(640, 480), *pixel_gif;
+	void *buf = NULL;
+	size_t len = 0;
+	VipsImage *one = solid(1, 1, 255, 255, 255);
+	g_autofree char *b64_photo = NULL, *b64_pixel = NULL, *eml = NULL;
+	GMimeStream *stream;
+	GError *err = NULL;
+	lg_message *msg;
+	result r;
+
+	assert_int_equal(vips_gifsave_buffer(one, &buf, &len, NULL), 0);
+	g_object_unref(one);
+	pixel_gif = take_buf(buf, len);
+	b64_photo = g_base64_encode(g_bytes_get_data(photo, NULL), g_bytes_get_size(photo));
+	b64_pixel = g_base64_encode(g_bytes_get_data(pixel_gif, NULL), g_bytes_get_size(pixel_gif));
+	eml = g_strdup_printf(
+		"From: Anna <anna@example.com>\r\n"
+		"To: ivan.petrov@letters.example.org\r\n"
+		"Subject: hello\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; "
+		"micalg=sha-256; boundary=\"S\"\r\n\r\n"
+		"--S\r\n"
+		"Content-Type: multipart/mixed; boundary=\"M\"\r\n\r\n"
+		"--M\r\n"
+		"Content-Type: multipart/related; boundary=\"R\"\r\n\r\n"
+		"--R\r\n"
+		"Content-Type: text/html; charset=utf-8\r\n\r\n"
+		"<p>Hello Ivan</p><img src=\"cid:photo1\"><img src=\"cid:px\">\r\n"
+		"--R\r\n"
+		"Content-Type: image/jpeg\r\nContent-ID: <photo1>\r\n"
+		"Content-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\n%s\r\n"
+		"--R\r\n"
+		"Content-Type: image/gif\r\nContent-ID: <px>\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\n%s\r\n"
+		"--R--\r\n"
+		"--M\r\n"
+		"Content-Type: video/mp4; name=\"clip.mp4\"\r\n"
+		"Content-Disposition: attachment; filename=\"clip.mp4\"\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\nAAAAGGZ0eXBtcDQyAAAAAG1wNDJpc29t\r\n"
+		"--M--\r\n"
+		"--S\r\n"
+		"Content-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\nMIIBAAYJKoZIhvcNAQcCoIIB\r\n"
+		"--S--\r\n",
+		b64_photo, b64_pixel);
+	message_init();
+	message_limits_from_config(cfg, &lim);
+	stream = g_mime_stream_mem_new_with_buffer(eml, strlen(eml));
+	msg = message_parse(stream, &lim, &err);
+	g_object_unref(stream);
+	if (msg == NULL)
+		fail_msg("parse: %s", err ? err->message : "?");
+	run(cfg, msg, &r);
+	assert_int_equal(r.photos->len, 1);
+	assert_int_equal(photo_at(&r, 0)->width, 640);
+	assert_photo_jpeg(photo_at(&r, 0));
+	assert_int_equal(r.dropped->len, 3);
+	for (guint i = 0; i < r.dropped->len; i++) {
+		lg_dropped *d = dropped_at(&r, i);
+		if (strcmp(d->name, "clip.mp4") == 0) {
+			assert_string_equal(d->type, "video/mp4");
+			assert_false(d->quiet);
+		} else if (strcmp(d->name, "smime.p7s") == 0) {
+			assert_true(d->quiet);
+		} else {
+			assert_string_equal(d->name, "inline picture");
+			assert_non_null(strstr(d->reason, "too small"));
+		}
+	}
+	result_clear(&r);
+	message_free(&msg);
+	g_bytes_unref(photo);
+	g_bytes_unref(pixel_gif);
+	config_unref(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1142,6 +1225,7 @@ int main(void)
 		cmocka_unit_test(test_vips_bounds),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_through_parser),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
