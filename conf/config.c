@@ -70,7 +70,7 @@ static const key_def keys[] = {
 	{"translate", "languages", T_STR, O(languages), "ru,uk,be,en,de,fr,es,pl,it,pt,nl", 0, 0, NULL},
 	{"translate", "routes", T_STR, O(routes), "uk:apertium;be:apertium;*:deepl,libretranslate", 0, 0, NULL},
 	{"translate", "on_failure", T_STR, O(on_failure), "tempfail", 0, 0, "tempfail|hold"},
-	{"translate", "short_text", T_STR, O(short_text), "hold", 0, 0, "russian|hold|unknown"},
+	{"translate", "short_text", T_STR, O(short_text), "russian", 0, 0, "russian|hold|unknown"},
 	{"translate", "short_text_chars", T_INT, O(short_text_chars), "20", 0, 10000, NULL},
 	{"translate", "timeout_ms", T_INT, O(translate_timeout_ms), "15000", 100, 600000, NULL},
 	{"translate", "machine_notice", T_STR, O(machine_notice),

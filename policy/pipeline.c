@@ -806,6 +806,14 @@ lg_outcome *pipeline_run(lg_pipeline *p, const lg_envelope *env, GMimeStream *st
 			l->rcpt_stage = TRUE;
 			continue;
 		}
+		if (p->store && store_dedup_exists(p->store, l->dedup_key, &e)) {
+			/* a sender's retry of a message already stored: accept it again,
+			 * pipeline_commit() will store nothing */
+			l->verdict = LG_VERDICT_ACCEPT;
+			continue;
+		}
+		if (e)
+			break;
 		letter_decide(p, l, &w);
 		letter_quotas(p, l, &w, &e);
 		if (e)
