@@ -12,14 +12,21 @@
 
 #define R_VIDEO "Videos cannot be delivered to a prison; only photos are printed."
 #define R_AUDIO "Audio and voice messages cannot be delivered to a prison; only photos are printed."
-#define R_ARCHIVE "Archives (zip, rar, 7z and the like) are not opened or delivered; attach photos directly."
+#define R_ARCHIVE                                                                                  \
+	"Archives (zip, rar, 7z and the like) are not opened or delivered; attach photos "         \
+	"directly."
 #define R_PROGRAM "Programs and scripts cannot be delivered to a prison."
-#define R_DOCUMENT "Documents (PDF, Word, spreadsheets and the like) cannot be delivered; paste the text into your letter."
+#define R_DOCUMENT                                                                                 \
+	"Documents (PDF, Word, spreadsheets and the like) cannot be delivered; paste the text "    \
+	"into your letter."
 #define R_TEXT "Text files are not delivered; paste the text into your letter."
 #define R_CALENDAR "Calendar invitations cannot be delivered to a prison."
 #define R_CONTACT "Contact cards cannot be delivered to a prison."
-#define R_TNEF "This Outlook attachment (winmail.dat) cannot be read; send photos as ordinary attachments."
-#define R_IMAGE_OTHER "This kind of picture cannot be printed; send photos as JPEG, PNG, GIF, WebP or HEIC."
+#define R_TNEF                                                                                     \
+	"This Outlook attachment (winmail.dat) cannot be read; send photos as ordinary "           \
+	"attachments."
+#define R_IMAGE_OTHER                                                                              \
+	"This kind of picture cannot be printed; send photos as JPEG, PNG, GIF, WebP or HEIC."
 #define R_UNKNOWN "This kind of file cannot be delivered to a prison; only photos are printed."
 #define R_ENCRYPTED "Encrypted attachments cannot be read, so they cannot be delivered."
 #define R_EMPTY "This attachment is empty."
@@ -48,7 +55,8 @@ static gpointer lib_start(gpointer cfg)
 static char *size_text(gint64 bytes)
 {
 	if (bytes >= 1024 * 1024)
-		return g_strdup_printf("%" G_GINT64_FORMAT " MB", (bytes + 512 * 1024) / (1024 * 1024));
+		return g_strdup_printf("%" G_GINT64_FORMAT " MB",
+		                       (bytes + 512 * 1024) / (1024 * 1024));
 	return g_strdup_printf("%" G_GINT64_FORMAT " KB", (bytes + 512) / 1024);
 }
 
@@ -62,7 +70,7 @@ static const char *part_name(const lg_part *part)
 }
 
 static void drop(GPtrArray *dropped, guint idx, const lg_part *part, const char *type,
-		 const char *why, gboolean quiet, const char *reason)
+                 const char *why, gboolean quiet, const char *reason)
 {
 	lg_dropped *d = dropped_new(part_name(part), type, reason);
 	d->quiet = quiet;
@@ -73,8 +81,8 @@ static void drop(GPtrArray *dropped, guint idx, const lg_part *part, const char 
 static gboolean declared_signature(const char *ct)
 {
 	return ct != NULL && (strcmp(ct, "application/pgp-signature") == 0 ||
-			      strcmp(ct, "application/pkcs7-signature") == 0 ||
-			      strcmp(ct, "application/x-pkcs7-signature") == 0);
+	                      strcmp(ct, "application/pkcs7-signature") == 0 ||
+	                      strcmp(ct, "application/x-pkcs7-signature") == 0);
 }
 
 /* Per-letter state while its parts are walked. */
@@ -95,9 +103,9 @@ static void take_photo(attach_ctx *c, guint idx, const lg_part *part, const lg_s
 	g_autofree char *reason = NULL;
 	g_autofree char *limit = NULL;
 	lg_photo_opts opts = {
-		.long_side = cfg->photo_long_side,
-		.quality = cfg->photo_quality,
-		.max_pixels = cfg->photo_pixels,
+	    .long_side = cfg->photo_long_side,
+	    .quality = cfg->photo_quality,
+	    .max_pixels = cfg->photo_pixels,
 	};
 	lg_photo *ph;
 	int w = sn->width, h = sn->height;
@@ -105,7 +113,8 @@ static void take_photo(attach_ctx *c, guint idx, const lg_part *part, const lg_s
 
 	if (cfg->photo_bytes > 0 && (gint64)len > cfg->photo_bytes) {
 		limit = size_text(cfg->photo_bytes);
-		reason = g_strdup_printf("This photo is larger than %s; send a smaller one.", limit);
+		reason =
+		    g_strdup_printf("This photo is larger than %s; send a smaller one.", limit);
 		drop(c->dropped, idx, part, sn->mime, "photo_bytes", FALSE, reason);
 		return;
 	}
@@ -120,15 +129,16 @@ static void take_photo(attach_ctx *c, guint idx, const lg_part *part, const lg_s
 	}
 	if (cfg->photo_pixels > 0 && (gint64)w * h > cfg->photo_pixels) {
 		reason = g_strdup_printf("This picture is too large to process (%d x %d pixels; "
-					 "the limit is %" G_GINT64_FORMAT " megapixels).",
-					 w, h, MAX(cfg->photo_pixels / 1000000, (gint64)1));
+		                         "the limit is %" G_GINT64_FORMAT " megapixels).",
+		                         w, h, MAX(cfg->photo_pixels / 1000000, (gint64)1));
 		drop(c->dropped, idx, part, sn->mime, "photo_pixels", FALSE, reason);
 		return;
 	}
 	if (MIN(w, h) < cfg->photo_min_side) {
-		reason = g_strdup_printf("This picture is too small to print (%d x %d pixels); logos, "
-					 "icons and tracking images are left out.",
-					 w, h);
+		reason =
+		    g_strdup_printf("This picture is too small to print (%d x %d pixels); logos, "
+		                    "icons and tracking images are left out.",
+		                    w, h);
 		drop(c->dropped, idx, part, sn->mime, "photo_min_side", FALSE, reason);
 		return;
 	}
@@ -138,16 +148,16 @@ static void take_photo(attach_ctx *c, guint idx, const lg_part *part, const lg_s
 			return;
 		}
 	if ((int)c->photos->len >= cfg->photos) {
-		reason = g_strdup_printf("Only %d photos can go with one letter; this one was left out.",
-					 cfg->photos);
+		reason = g_strdup_printf(
+		    "Only %d photos can go with one letter; this one was left out.", cfg->photos);
 		drop(c->dropped, idx, part, sn->mime, "photos", FALSE, reason);
 		return;
 	}
 	st = photo_convert(data, len, sn->fmt, &opts, &jpeg, &w, &h);
 	if (st == PHOTO_ERR_PIXELS) {
 		reason = g_strdup_printf("This picture is too large to process (the limit is "
-					 "%" G_GINT64_FORMAT " megapixels).",
-					 MAX(cfg->photo_pixels / 1000000, (gint64)1));
+		                         "%" G_GINT64_FORMAT " megapixels).",
+		                         MAX(cfg->photo_pixels / 1000000, (gint64)1));
 		drop(c->dropped, idx, part, sn->mime, "photo_pixels", FALSE, reason);
 		return;
 	}
@@ -159,8 +169,8 @@ static void take_photo(attach_ctx *c, guint idx, const lg_part *part, const lg_s
 	    c->letter_bytes + (gint64)g_bytes_get_size(jpeg) > cfg->letter_photo_bytes) {
 		limit = size_text(cfg->letter_photo_bytes);
 		reason = g_strdup_printf("The photos of this letter would come to more than %s "
-					 "together; this one was left out.",
-					 limit);
+		                         "together; this one was left out.",
+		                         limit);
 		drop(c->dropped, idx, part, sn->mime, "letter_photo_bytes", FALSE, reason);
 		return;
 	}
@@ -181,7 +191,7 @@ static void take_photo(attach_ctx *c, guint idx, const lg_part *part, const lg_s
 	c->letter_bytes += (gint64)g_bytes_get_size(ph->data);
 	g_ptr_array_add(c->seen, part->data);
 	lg_info("attach: part %u kept as %s (%s, %dx%d, %zu bytes)", idx, ph->name, sn->mime, w, h,
-		g_bytes_get_size(ph->data));
+	        g_bytes_get_size(ph->data));
 	g_ptr_array_add(c->photos, ph);
 }
 
@@ -190,8 +200,8 @@ static void take_part(attach_ctx *c, guint idx, const lg_part *part)
 	gsize len = 0;
 	const guint8 *data = part->data != NULL ? g_bytes_get_data(part->data, &len) : NULL;
 	const char *declared = part->content_type != NULL && part->content_type[0] != '\0'
-				       ? part->content_type
-				       : "application/octet-stream";
+	                           ? part->content_type
+	                           : "application/octet-stream";
 	lg_sniff sn;
 
 	if (part->is_signature || declared_signature(part->content_type)) {
@@ -231,11 +241,16 @@ static void take_part(attach_ctx *c, guint idx, const lg_part *part)
 			lg_sniff_class cls;
 			const char *reason;
 		} reasons[] = {
-			{LG_SNIFF_IMAGE_OTHER, R_IMAGE_OTHER}, {LG_SNIFF_VIDEO, R_VIDEO},
-			{LG_SNIFF_AUDIO, R_AUDIO},             {LG_SNIFF_ARCHIVE, R_ARCHIVE},
-			{LG_SNIFF_EXECUTABLE, R_PROGRAM},      {LG_SNIFF_DOCUMENT, R_DOCUMENT},
-			{LG_SNIFF_CALENDAR, R_CALENDAR},       {LG_SNIFF_CONTACT, R_CONTACT},
-			{LG_SNIFF_TNEF, R_TNEF},               {LG_SNIFF_TEXT, R_TEXT},
+		    {LG_SNIFF_IMAGE_OTHER, R_IMAGE_OTHER},
+		    {LG_SNIFF_VIDEO, R_VIDEO},
+		    {LG_SNIFF_AUDIO, R_AUDIO},
+		    {LG_SNIFF_ARCHIVE, R_ARCHIVE},
+		    {LG_SNIFF_EXECUTABLE, R_PROGRAM},
+		    {LG_SNIFF_DOCUMENT, R_DOCUMENT},
+		    {LG_SNIFF_CALENDAR, R_CALENDAR},
+		    {LG_SNIFF_CONTACT, R_CONTACT},
+		    {LG_SNIFF_TNEF, R_TNEF},
+		    {LG_SNIFF_TEXT, R_TEXT},
 		};
 		const char *reason = R_UNKNOWN;
 		for (gsize i = 0; i < G_N_ELEMENTS(reasons); i++)
@@ -246,13 +261,13 @@ static void take_part(attach_ctx *c, guint idx, const lg_part *part)
 }
 
 void attach_process(const lg_config *cfg, const lg_message *msg, GPtrArray *photos,
-		    GPtrArray *dropped)
+                    GPtrArray *dropped)
 {
 	attach_ctx c = {
-		.cfg = cfg,
-		.photos = photos,
-		.dropped = dropped,
-		.seen = g_ptr_array_new(),
+	    .cfg = cfg,
+	    .photos = photos,
+	    .dropped = dropped,
+	    .seen = g_ptr_array_new(),
 	};
 
 	g_once(&lib_once, lib_start, (gpointer)cfg);

@@ -12,7 +12,7 @@ static gboolean lib_started;
 /* libvips warns through GLib ("error in tile 0 x 344"); send that to the
  * debug log, sanitised, instead of the daemon's stderr. */
 static void photo_vips_log(const gchar *domain, GLogLevelFlags level, const gchar *message,
-		     gpointer user)
+                           gpointer user)
 {
 	char *msg = util_sanitize(message, 200);
 	(void)domain;
@@ -32,9 +32,9 @@ void photo_lib_init(int threads, int cache_mb)
 		 * are attack surface only; BMP has no loader but ImageMagick's, and
 		 * ImageMagick is only ever handed bytes sniffed as BMP. */
 		g_log_set_handler("VIPS",
-				  G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO |
-					  G_LOG_LEVEL_DEBUG,
-				  photo_vips_log, NULL);
+		                  G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO |
+		                      G_LOG_LEVEL_DEBUG,
+		                  photo_vips_log, NULL);
 		vips_block_untrusted_set(TRUE);
 		vips_operation_block_set("VipsForeignLoadMagickBuffer", FALSE);
 		lib_started = TRUE;
@@ -67,34 +67,33 @@ static VipsImage *load(const guint8 *data, gsize len, lg_image_format fmt, int s
 	switch (fmt) {
 	case LG_IMG_JPEG:
 		rc = vips_jpegload_buffer(buf, len, &out, "access", VIPS_ACCESS_SEQUENTIAL,
-					  "fail_on", VIPS_FAIL_ON_ERROR, "shrink", shrink, NULL);
+		                          "fail_on", VIPS_FAIL_ON_ERROR, "shrink", shrink, NULL);
 		break;
 	case LG_IMG_PNG:
 		rc = vips_pngload_buffer(buf, len, &out, "access", VIPS_ACCESS_SEQUENTIAL,
-					 "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+		                         "fail_on", VIPS_FAIL_ON_ERROR, NULL);
 		break;
 	case LG_IMG_GIF:
 		rc = vips_gifload_buffer(buf, len, &out, "access", VIPS_ACCESS_SEQUENTIAL,
-					 "fail_on", VIPS_FAIL_ON_ERROR, "page", 0, "n", 1, NULL);
+		                         "fail_on", VIPS_FAIL_ON_ERROR, "page", 0, "n", 1, NULL);
 		break;
 	case LG_IMG_WEBP:
 		rc = vips_webpload_buffer(buf, len, &out, "access", VIPS_ACCESS_SEQUENTIAL,
-					  "fail_on", VIPS_FAIL_ON_ERROR, "page", 0, "n", 1, NULL);
+		                          "fail_on", VIPS_FAIL_ON_ERROR, "page", 0, "n", 1, NULL);
 		break;
 	case LG_IMG_HEIF:
 		/* no page: the primary image; libheif applies irot/imir itself and
 		 * the loader drops the EXIF orientation, so nothing turns twice */
 		rc = vips_heifload_buffer(buf, len, &out, "access", VIPS_ACCESS_SEQUENTIAL,
-					  "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+		                          "fail_on", VIPS_FAIL_ON_ERROR, NULL);
 		break;
 	case LG_IMG_TIFF:
 		rc = vips_tiffload_buffer(buf, len, &out, "access", VIPS_ACCESS_SEQUENTIAL,
-					  "fail_on", VIPS_FAIL_ON_ERROR, "page", 0, "n", 1, NULL);
+		                          "fail_on", VIPS_FAIL_ON_ERROR, "page", 0, "n", 1, NULL);
 		break;
 	case LG_IMG_BMP:
 		rc = vips_magickload_buffer(buf, len, &out, "access", VIPS_ACCESS_SEQUENTIAL,
-					    "fail_on", VIPS_FAIL_ON_ERROR, "page", 0, "n", 1,
-					    NULL);
+		                            "fail_on", VIPS_FAIL_ON_ERROR, "page", 0, "n", 1, NULL);
 		break;
 	default:
 		return NULL;
@@ -115,7 +114,7 @@ static void log_vips_error(const char *what)
 }
 
 photo_status photo_probe(const guint8 *data, gsize len, lg_image_format fmt, int *width_r,
-			 int *height_r)
+                         int *height_r)
 {
 	VipsImage *im;
 
@@ -164,9 +163,9 @@ static int to_srgb(VipsImage *in, VipsImage **out_r, VipsImage **t)
 
 	if (vips_image_hasalpha(cur)) {
 		double max = cur->Type == VIPS_INTERPRETATION_RGB16 ||
-					     cur->Type == VIPS_INTERPRETATION_GREY16
-				     ? 65535.0
-				     : 255.0;
+		                     cur->Type == VIPS_INTERPRETATION_GREY16
+		                 ? 65535.0
+		                 : 255.0;
 		VipsArrayDouble *bg = vips_array_double_newv(1, max);
 		int rc = vips_flatten(cur, &t[0], "background", bg, "max_alpha", max, NULL);
 		vips_area_unref(VIPS_AREA(bg));
@@ -176,7 +175,7 @@ static int to_srgb(VipsImage *in, VipsImage **out_r, VipsImage **t)
 	}
 	if (vips_image_get_typeof(cur, VIPS_META_ICC_NAME) &&
 	    vips_icc_transform(cur, &t[1], "srgb", "embedded", TRUE, "intent",
-			       VIPS_INTENT_PERCEPTUAL, NULL) == 0) {
+	                       VIPS_INTENT_PERCEPTUAL, NULL) == 0) {
 		cur = t[1];
 	} else {
 		vips_error_clear(); /* a broken profile: fall back to the standard formulas */
@@ -196,8 +195,7 @@ static int to_srgb(VipsImage *in, VipsImage **out_r, VipsImage **t)
 }
 
 photo_status photo_convert(const guint8 *data, gsize len, lg_image_format fmt,
-			   const lg_photo_opts *opts, GBytes **jpeg_r, int *width_r,
-			   int *height_r)
+                           const lg_photo_opts *opts, GBytes **jpeg_r, int *width_r, int *height_r)
 {
 	VipsObject *ctx = NULL;
 	VipsImage **t;
@@ -249,13 +247,13 @@ photo_status photo_convert(const guint8 *data, gsize len, lg_image_format fmt,
 	if (to_srgb(cur, &cur, t + 5) != 0) /* cur is owned by t[] */
 		goto out;
 
-	budget.deadline = g_get_monotonic_time() +
-			  (gint64)(opts->timeout_ms > 0 ? opts->timeout_ms : PHOTO_SECONDS * 1000) *
-				  1000;
+	budget.deadline =
+	    g_get_monotonic_time() +
+	    (gint64)(opts->timeout_ms > 0 ? opts->timeout_ms : PHOTO_SECONDS * 1000) * 1000;
 	vips_image_set_progress(cur, TRUE);
 	g_signal_connect(cur, "eval", G_CALLBACK(on_eval), &budget);
 	if (vips_jpegsave_buffer(cur, &buf, &buf_len, "Q", CLAMP(opts->quality, 1, 100), "strip",
-				 TRUE, "optimize_coding", TRUE, "interlace", FALSE, NULL) != 0)
+	                         TRUE, "optimize_coding", TRUE, "interlace", FALSE, NULL) != 0)
 		goto out;
 	g_signal_handlers_disconnect_by_data(cur, &budget);
 	*jpeg_r = g_bytes_new_take(buf, buf_len);

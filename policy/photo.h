@@ -50,9 +50,8 @@ void photo_lib_init(int threads, int cache_mb);
 void photo_lib_shutdown(void);
 
 photo_status photo_probe(const guint8 *data, gsize len, lg_image_format fmt, int *width_r,
-			 int *height_r);
+                         int *height_r);
 photo_status photo_convert(const guint8 *data, gsize len, lg_image_format fmt,
-			   const lg_photo_opts *opts, GBytes **jpeg_r, int *width_r,
-			   int *height_r);
+                           const lg_photo_opts *opts, GBytes **jpeg_r, int *width_r, int *height_r);
 
 #endif

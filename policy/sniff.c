@@ -104,7 +104,8 @@ static gboolean sniff_bmp(const guint8 *d, gsize len, lg_sniff *r)
 	} else {
 		return FALSE;
 	}
-	if (planes != 1 || (bpp != 1 && bpp != 4 && bpp != 8 && bpp != 16 && bpp != 24 && bpp != 32))
+	if (planes != 1 ||
+	    (bpp != 1 && bpp != 4 && bpp != 8 && bpp != 16 && bpp != 24 && bpp != 32))
 		return FALSE;
 	if (h < 0)
 		h = -h; /* top-down */
@@ -119,8 +120,8 @@ static gboolean sniff_bmp(const guint8 *d, gsize len, lg_sniff *r)
 /* ISO base media: HEIF/AVIF pictures, M4A audio, everything else video. */
 static gboolean sniff_ftyp(const guint8 *d, gsize len, lg_sniff *r)
 {
-	static const char *const heif[] = {"heic", "heix", "hevc", "hevx", "heim", "heis",
-					   "mif1", "msf1", "avif", "avis"};
+	static const char *const heif[] = {"heic", "heix", "hevc", "hevx", "heim",
+	                                   "heis", "mif1", "msf1", "avif", "avis"};
 	static const char *const audio[] = {"M4A ", "M4B ", "M4P ", "F4A ", "F4B "};
 
 	if (!at(d, len, 4, "ftyp", 4) || len < 12)
@@ -174,8 +175,8 @@ static gboolean sniff_zip(const guint8 *d, gsize len, lg_sniff *r)
 		set(r, LG_SNIFF_DOCUMENT, "application/epub+zip");
 	else if (has(d, len, "mimetypeapplication/vnd.oasis.opendocument"))
 		set(r, LG_SNIFF_DOCUMENT, "application/vnd.oasis.opendocument");
-	else if (has(d, len, "[Content_Types].xml") || has(d, len, "word/") ||
-		 has(d, len, "xl/") || has(d, len, "ppt/"))
+	else if (has(d, len, "[Content_Types].xml") || has(d, len, "word/") || has(d, len, "xl/") ||
+	         has(d, len, "ppt/"))
 		set(r, LG_SNIFF_DOCUMENT, "application/vnd.openxmlformats-officedocument");
 	else if (has(d, len, "AndroidManifest.xml") || has(d, len, "classes.dex"))
 		set(r, LG_SNIFF_EXECUTABLE, "application/vnd.android.package-archive");
@@ -233,6 +234,17 @@ static gboolean looks_text(const guint8 *d, gsize len)
 	return TRUE;
 }
 
+/* The PGP/MIME control part (RFC 3156): "Version: 1" and nothing else. */
+static gboolean pgp_control(const guint8 *p, gsize n)
+{
+	if (!starts_ci(p, n, "Version: 1"))
+		return FALSE;
+	for (gsize i = 10; i < n; i++)
+		if (!g_ascii_isspace(p[i]))
+			return FALSE;
+	return TRUE;
+}
+
 static gboolean sniff_text(const guint8 *d, gsize len, lg_sniff *r)
 {
 	gsize n;
@@ -246,7 +258,7 @@ static gboolean sniff_text(const guint8 *d, gsize len, lg_sniff *r)
 		set(r, LG_SNIFF_SIGNATURE, "application/pgp-signature");
 	else if (starts_ci(p, n, "-----BEGIN PGP PUBLIC KEY BLOCK-----"))
 		set(r, LG_SNIFF_KEY, "application/pgp-keys");
-	else if (starts_ci(p, n, "-----BEGIN PGP MESSAGE-----") || starts_ci(p, n, "Version: 1"))
+	else if (starts_ci(p, n, "-----BEGIN PGP MESSAGE-----") || pgp_control(p, n))
 		set(r, LG_SNIFF_ENCRYPTED, "application/pgp-encrypted");
 	else if (starts_ci(p, n, "{\\rtf"))
 		set(r, LG_SNIFF_DOCUMENT, "application/rtf");
@@ -284,7 +296,7 @@ static gboolean sniff_photo(const guint8 *d, gsize len, lg_sniff *r)
 			r->height = le16(d + 8);
 		}
 	} else if (at(d, len, 0, "II*\0", 4) || at(d, len, 0, "MM\0*", 4) ||
-		   at(d, len, 0, "II+\0", 4) || at(d, len, 0, "MM\0+", 4)) {
+	           at(d, len, 0, "II+\0", 4) || at(d, len, 0, "MM\0+", 4)) {
 		set_photo(r, LG_IMG_TIFF, "image/tiff");
 	} else if (sniff_riff(d, len, r) || sniff_ftyp(d, len, r) || sniff_bmp(d, len, r)) {
 		/* set by the helper (WebP, HEIF, BMP or not a photo at all) */
@@ -303,58 +315,65 @@ static gboolean sniff_other(const guint8 *d, gsize len, lg_sniff *r)
 		lg_sniff_class cls;
 		const char *mime;
 	} tab[] = {
-		{0, "%PDF-", 5, LG_SNIFF_DOCUMENT, "application/pdf"},
-		{0, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8, LG_SNIFF_DOCUMENT, "application/x-ole-storage"},
-		{0, "AT&TFORM", 8, LG_SNIFF_DOCUMENT, "image/vnd.djvu"},
-		{0, "\x78\x9F\x3E\x22", 4, LG_SNIFF_TNEF, "application/ms-tnef"},
-		{0, "Rar!\x1A\x07", 6, LG_SNIFF_ARCHIVE, "application/vnd.rar"},
-		{0, "7z\xBC\xAF\x27\x1C", 6, LG_SNIFF_ARCHIVE, "application/x-7z-compressed"},
-		{0, "\x1F\x8B", 2, LG_SNIFF_ARCHIVE, "application/gzip"},
-		{0, "\x1F\x9D", 2, LG_SNIFF_ARCHIVE, "application/x-compress"},
-		{0, "BZh", 3, LG_SNIFF_ARCHIVE, "application/x-bzip2"},
-		{0, "\xFD" "7zXZ\0", 6, LG_SNIFF_ARCHIVE, "application/x-xz"},
-		{0, "\x28\xB5\x2F\xFD", 4, LG_SNIFF_ARCHIVE, "application/zstd"},
-		{0, "\x04\x22\x4D\x18", 4, LG_SNIFF_ARCHIVE, "application/x-lz4"},
-		{0, "LZIP", 4, LG_SNIFF_ARCHIVE, "application/x-lzip"},
-		{0, "MSCF", 4, LG_SNIFF_ARCHIVE, "application/vnd.ms-cab-compressed"},
-		{0, "xar!", 4, LG_SNIFF_ARCHIVE, "application/x-xar"},
-		{0, "\x60\xEA", 2, LG_SNIFF_ARCHIVE, "application/x-arj"},
-		{257, "ustar", 5, LG_SNIFF_ARCHIVE, "application/x-tar"},
-		{32769, "CD001", 5, LG_SNIFF_ARCHIVE, "application/x-iso9660-image"},
-		{0, "MZ", 2, LG_SNIFF_EXECUTABLE, "application/x-msdownload"},
-		{0, "\x7F" "ELF", 4, LG_SNIFF_EXECUTABLE, "application/x-executable"},
-		{0, "\xFE\xED\xFA\xCE", 4, LG_SNIFF_EXECUTABLE, "application/x-mach-binary"},
-		{0, "\xFE\xED\xFA\xCF", 4, LG_SNIFF_EXECUTABLE, "application/x-mach-binary"},
-		{0, "\xCE\xFA\xED\xFE", 4, LG_SNIFF_EXECUTABLE, "application/x-mach-binary"},
-		{0, "\xCF\xFA\xED\xFE", 4, LG_SNIFF_EXECUTABLE, "application/x-mach-binary"},
-		{0, "\xCA\xFE\xBA\xBE", 4, LG_SNIFF_EXECUTABLE, "application/x-mach-binary"},
-		{0, "dex\n", 4, LG_SNIFF_EXECUTABLE, "application/vnd.android.dex"},
-		{0, "\0asm", 4, LG_SNIFF_EXECUTABLE, "application/wasm"},
-		{0, "L\0\0\0\x01\x14\x02\0", 8, LG_SNIFF_EXECUTABLE, "application/x-ms-shortcut"},
-		{0, "\x1A\x45\xDF\xA3", 4, LG_SNIFF_VIDEO, "video/x-matroska"},
-		{0, "FLV\x01", 4, LG_SNIFF_VIDEO, "video/x-flv"},
-		{0, "\0\0\x01\xBA", 4, LG_SNIFF_VIDEO, "video/mpeg"},
-		{0, "\0\0\x01\xB3", 4, LG_SNIFF_VIDEO, "video/mpeg"},
-		{0, "\x30\x26\xB2\x75\x8E\x66\xCF\x11", 8, LG_SNIFF_VIDEO, "video/x-ms-asf"},
-		{0, ".RMF", 4, LG_SNIFF_VIDEO, "application/vnd.rn-realmedia"},
-		{4, "moov", 4, LG_SNIFF_VIDEO, "video/quicktime"},
-		{4, "mdat", 4, LG_SNIFF_VIDEO, "video/quicktime"},
-		{4, "wide", 4, LG_SNIFF_VIDEO, "video/quicktime"},
-		{0, "ID3", 3, LG_SNIFF_AUDIO, "audio/mpeg"},
-		{0, "fLaC", 4, LG_SNIFF_AUDIO, "audio/flac"},
-		{0, "#!AMR", 5, LG_SNIFF_AUDIO, "audio/amr"},
-		{0, "MThd", 4, LG_SNIFF_AUDIO, "audio/midi"},
-		{0, ".snd", 4, LG_SNIFF_AUDIO, "audio/basic"},
-		{0, "caff", 4, LG_SNIFF_AUDIO, "audio/x-caf"},
-		{0, "wvpk", 4, LG_SNIFF_AUDIO, "audio/x-wavpack"},
-		{0, "MAC ", 4, LG_SNIFF_AUDIO, "audio/x-ape"},
-		{0, "8BPS", 4, LG_SNIFF_IMAGE_OTHER, "image/vnd.adobe.photoshop"},
-		{0, "\0\0\0\x0CjP  \r\n\x87\n", 12, LG_SNIFF_IMAGE_OTHER, "image/jp2"},
-		{0, "\xFF\x4F\xFF\x51", 4, LG_SNIFF_IMAGE_OTHER, "image/jp2"},
-		{0, "\0\0\0\x0CJXL \r\n\x87\n", 12, LG_SNIFF_IMAGE_OTHER, "image/jxl"},
-		{0, "\xFF\x0A", 2, LG_SNIFF_IMAGE_OTHER, "image/jxl"},
-		{40, " EMF", 4, LG_SNIFF_IMAGE_OTHER, "image/emf"},
-		{0, "\xD7\xCD\xC6\x9A", 4, LG_SNIFF_IMAGE_OTHER, "image/wmf"},
+	    {0, "%PDF-", 5, LG_SNIFF_DOCUMENT, "application/pdf"},
+	    {0, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8, LG_SNIFF_DOCUMENT,
+	     "application/x-ole-storage"},
+	    {0, "AT&TFORM", 8, LG_SNIFF_DOCUMENT, "image/vnd.djvu"},
+	    {0, "\x78\x9F\x3E\x22", 4, LG_SNIFF_TNEF, "application/ms-tnef"},
+	    {0, "Rar!\x1A\x07", 6, LG_SNIFF_ARCHIVE, "application/vnd.rar"},
+	    {0, "7z\xBC\xAF\x27\x1C", 6, LG_SNIFF_ARCHIVE, "application/x-7z-compressed"},
+	    {0, "\x1F\x8B", 2, LG_SNIFF_ARCHIVE, "application/gzip"},
+	    {0, "\x1F\x9D", 2, LG_SNIFF_ARCHIVE, "application/x-compress"},
+	    {0, "BZh", 3, LG_SNIFF_ARCHIVE, "application/x-bzip2"},
+	    {0,
+	     "\xFD"
+	     "7zXZ\0",
+	     6, LG_SNIFF_ARCHIVE, "application/x-xz"},
+	    {0, "\x28\xB5\x2F\xFD", 4, LG_SNIFF_ARCHIVE, "application/zstd"},
+	    {0, "\x04\x22\x4D\x18", 4, LG_SNIFF_ARCHIVE, "application/x-lz4"},
+	    {0, "LZIP", 4, LG_SNIFF_ARCHIVE, "application/x-lzip"},
+	    {0, "MSCF", 4, LG_SNIFF_ARCHIVE, "application/vnd.ms-cab-compressed"},
+	    {0, "xar!", 4, LG_SNIFF_ARCHIVE, "application/x-xar"},
+	    {0, "\x60\xEA", 2, LG_SNIFF_ARCHIVE, "application/x-arj"},
+	    {257, "ustar", 5, LG_SNIFF_ARCHIVE, "application/x-tar"},
+	    {32769, "CD001", 5, LG_SNIFF_ARCHIVE, "application/x-iso9660-image"},
+	    {0, "MZ", 2, LG_SNIFF_EXECUTABLE, "application/x-msdownload"},
+	    {0,
+	     "\x7F"
+	     "ELF",
+	     4, LG_SNIFF_EXECUTABLE, "application/x-executable"},
+	    {0, "\xFE\xED\xFA\xCE", 4, LG_SNIFF_EXECUTABLE, "application/x-mach-binary"},
+	    {0, "\xFE\xED\xFA\xCF", 4, LG_SNIFF_EXECUTABLE, "application/x-mach-binary"},
+	    {0, "\xCE\xFA\xED\xFE", 4, LG_SNIFF_EXECUTABLE, "application/x-mach-binary"},
+	    {0, "\xCF\xFA\xED\xFE", 4, LG_SNIFF_EXECUTABLE, "application/x-mach-binary"},
+	    {0, "\xCA\xFE\xBA\xBE", 4, LG_SNIFF_EXECUTABLE, "application/x-mach-binary"},
+	    {0, "dex\n", 4, LG_SNIFF_EXECUTABLE, "application/vnd.android.dex"},
+	    {0, "\0asm", 4, LG_SNIFF_EXECUTABLE, "application/wasm"},
+	    {0, "L\0\0\0\x01\x14\x02\0", 8, LG_SNIFF_EXECUTABLE, "application/x-ms-shortcut"},
+	    {0, "\x1A\x45\xDF\xA3", 4, LG_SNIFF_VIDEO, "video/x-matroska"},
+	    {0, "FLV\x01", 4, LG_SNIFF_VIDEO, "video/x-flv"},
+	    {0, "\0\0\x01\xBA", 4, LG_SNIFF_VIDEO, "video/mpeg"},
+	    {0, "\0\0\x01\xB3", 4, LG_SNIFF_VIDEO, "video/mpeg"},
+	    {0, "\x30\x26\xB2\x75\x8E\x66\xCF\x11", 8, LG_SNIFF_VIDEO, "video/x-ms-asf"},
+	    {0, ".RMF", 4, LG_SNIFF_VIDEO, "application/vnd.rn-realmedia"},
+	    {4, "moov", 4, LG_SNIFF_VIDEO, "video/quicktime"},
+	    {4, "mdat", 4, LG_SNIFF_VIDEO, "video/quicktime"},
+	    {4, "wide", 4, LG_SNIFF_VIDEO, "video/quicktime"},
+	    {0, "ID3", 3, LG_SNIFF_AUDIO, "audio/mpeg"},
+	    {0, "fLaC", 4, LG_SNIFF_AUDIO, "audio/flac"},
+	    {0, "#!AMR", 5, LG_SNIFF_AUDIO, "audio/amr"},
+	    {0, "MThd", 4, LG_SNIFF_AUDIO, "audio/midi"},
+	    {0, ".snd", 4, LG_SNIFF_AUDIO, "audio/basic"},
+	    {0, "caff", 4, LG_SNIFF_AUDIO, "audio/x-caf"},
+	    {0, "wvpk", 4, LG_SNIFF_AUDIO, "audio/x-wavpack"},
+	    {0, "MAC ", 4, LG_SNIFF_AUDIO, "audio/x-ape"},
+	    {0, "8BPS", 4, LG_SNIFF_IMAGE_OTHER, "image/vnd.adobe.photoshop"},
+	    {0, "\0\0\0\x0CjP  \r\n\x87\n", 12, LG_SNIFF_IMAGE_OTHER, "image/jp2"},
+	    {0, "\xFF\x4F\xFF\x51", 4, LG_SNIFF_IMAGE_OTHER, "image/jp2"},
+	    {0, "\0\0\0\x0CJXL \r\n\x87\n", 12, LG_SNIFF_IMAGE_OTHER, "image/jxl"},
+	    {0, "\xFF\x0A", 2, LG_SNIFF_IMAGE_OTHER, "image/jxl"},
+	    {40, " EMF", 4, LG_SNIFF_IMAGE_OTHER, "image/emf"},
+	    {0, "\xD7\xCD\xC6\x9A", 4, LG_SNIFF_IMAGE_OTHER, "image/wmf"},
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(tab); i++)
@@ -406,9 +425,9 @@ void sniff_bytes(const guint8 *data, gsize len, lg_sniff *r)
 const char *sniff_class_name(lg_sniff_class cls)
 {
 	static const char *const names[] = {
-		"unknown", "photo",    "image",     "video",     "audio",
-		"archive", "program",  "document",  "calendar",  "contact",
-		"tnef",    "signature", "key",      "encrypted", "text",
+	    "unknown", "photo",     "image",    "video",     "audio",
+	    "archive", "program",   "document", "calendar",  "contact",
+	    "tnef",    "signature", "key",      "encrypted", "text",
 	};
 
 	if ((int)cls < 0 || (gsize)cls >= G_N_ELEMENTS(names))

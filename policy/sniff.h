@@ -32,10 +32,10 @@ typedef enum {
 	LG_SNIFF_CALENDAR,
 	LG_SNIFF_CONTACT,
 	LG_SNIFF_TNEF,
-	LG_SNIFF_SIGNATURE,   /* armoured PGP signature */
-	LG_SNIFF_KEY,         /* armoured PGP public key */
-	LG_SNIFF_ENCRYPTED,   /* armoured PGP message, PGP/MIME control part */
-	LG_SNIFF_TEXT,        /* other readable text */
+	LG_SNIFF_SIGNATURE, /* armoured PGP signature */
+	LG_SNIFF_KEY,       /* armoured PGP public key */
+	LG_SNIFF_ENCRYPTED, /* armoured PGP message, PGP/MIME control part */
+	LG_SNIFF_TEXT,      /* other readable text */
 } lg_sniff_class;
 
 typedef enum {
@@ -52,8 +52,9 @@ typedef enum {
 typedef struct lg_sniff {
 	lg_sniff_class cls;
 	lg_image_format fmt; /* LG_IMG_NONE unless cls is LG_SNIFF_PHOTO */
-	const char *mime;    /* detected type, e.g. "video/mp4"; "application/octet-stream" when unknown */
-	int width;           /* photos only, 0 when not read */
+	const char
+	    *mime; /* detected type, e.g. "video/mp4"; "application/octet-stream" when unknown */
+	int width; /* photos only, 0 when not read */
 	int height;
 } lg_sniff;
 

@@ -123,8 +123,8 @@ static int cmd_rate(const char *path, int n)
 	lg_sniff sn;
 	GBytes *in = read_file(path, &sn);
 	lg_photo_opts o = {.long_side = cfg->photo_long_side,
-			   .quality = cfg->photo_quality,
-			   .max_pixels = cfg->photo_pixels};
+	                   .quality = cfg->photo_quality,
+	                   .max_pixels = cfg->photo_pixels};
 	gint64 t0;
 	double secs;
 	gsize out_bytes = 0;
@@ -134,8 +134,8 @@ static int cmd_rate(const char *path, int n)
 	t0 = g_get_monotonic_time();
 	for (int i = 0; i < n; i++) {
 		GBytes *j = NULL;
-		if (photo_convert(g_bytes_get_data(in, NULL), g_bytes_get_size(in), sn.fmt, &o, &j, &w,
-				  &h) != PHOTO_OK) {
+		if (photo_convert(g_bytes_get_data(in, NULL), g_bytes_get_size(in), sn.fmt, &o, &j,
+		                  &w, &h) != PHOTO_OK) {
 			fprintf(stderr, "bench_photos: conversion failed\n");
 			return 1;
 		}
@@ -253,7 +253,9 @@ int main(int argc, char **argv)
 	if (argc >= 3 && strcmp(argv[1], "rate") == 0)
 		return cmd_rate(argv[2], argc > 3 ? atoi(argv[3]) : 10);
 	if (argc >= 3 && strcmp(argv[1], "peak") == 0)
-		return cmd_peak(argv[2], argc > 3 ? atoi(argv[3]) : 5, argc > 4 ? atoi(argv[4]) : 5);
-	fprintf(stderr, "usage: bench_photos gen DIR | rate FILE [N] | peak FILE [LETTERS] [PER]\n");
+		return cmd_peak(argv[2], argc > 3 ? atoi(argv[3]) : 5,
+		                argc > 4 ? atoi(argv[4]) : 5);
+	fprintf(stderr,
+	        "usage: bench_photos gen DIR | rate FILE [N] | peak FILE [LETTERS] [PER]\n");
 	return 2;
 }

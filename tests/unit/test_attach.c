@@ -233,8 +233,9 @@ static void png_chunk(GByteArray *a, const char *type, const guint8 *data, guint
 static GBytes *png_bomb(guint32 side)
 {
 	static const guint8 sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-	guint8 ihdr[13] = {side >> 24, side >> 16, side >> 8, side, side >> 24, side >> 16,
-			   side >> 8, side, 1, 0, 0, 0, 0};
+	guint8 ihdr[13] = {side >> 24, side >> 16, side >> 8, side, side >> 24,
+	                   side >> 16, side >> 8,  side,      1,    0,
+	                   0,          0,          0};
 	GByteArray *png = g_byte_array_new();
 	GByteArray *z = g_byte_array_new();
 	GConverter *zc = G_CONVERTER(g_zlib_compressor_new(G_ZLIB_COMPRESSOR_FORMAT_ZLIB, 9));
@@ -246,9 +247,9 @@ static GBytes *png_bomb(guint32 side)
 	for (;;) {
 		gsize n = MIN(total - fed, (gsize)(1 << 20)), rd = 0, wr = 0;
 		GConverterResult cr = g_converter_convert(
-			zc, zeros, n, out, sizeof(out),
-			fed + n == total ? G_CONVERTER_INPUT_AT_END : G_CONVERTER_NO_FLAGS, &rd, &wr,
-			NULL);
+		    zc, zeros, n, out, sizeof(out),
+		    fed + n == total ? G_CONVERTER_INPUT_AT_END : G_CONVERTER_NO_FLAGS, &rd, &wr,
+		    NULL);
 		g_byte_array_append(z, out, (guint)wr);
 		fed += rd;
 		if (cr == G_CONVERTER_FINISHED)
@@ -269,16 +270,16 @@ static GBytes *png_bomb(guint32 side)
 static GBytes *exif_with_gps(void)
 {
 	static const guint8 blob[] = {
-		'E', 'x', 'i', 'f', 0, 0,
-		/* TIFF header, IFD0 at 8 */
-		'I', 'I', 42, 0, 8, 0, 0, 0,
-		/* IFD0: one entry, GPS IFD pointer -> 26 */
-		1, 0, 0x25, 0x88, 4, 0, 1, 0, 0, 0, 26, 0, 0, 0, 0, 0, 0, 0,
-		/* GPS IFD at 26: LatitudeRef "N", Latitude 3 rationals at 56 */
-		2, 0, 1, 0, 2, 0, 2, 0, 0, 0, 'N', 0, 0, 0, 2, 0, 5, 0, 3, 0, 0, 0, 56, 0, 0,
-		0, 0, 0, 0, 0,
-		/* at 56 */
-		55, 0, 0, 0, 1, 0, 0, 0, 45, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+	    'E', 'x', 'i', 'f', 0, 0,
+	    /* TIFF header, IFD0 at 8 */
+	    'I', 'I', 42, 0, 8, 0, 0, 0,
+	    /* IFD0: one entry, GPS IFD pointer -> 26 */
+	    1, 0, 0x25, 0x88, 4, 0, 1, 0, 0, 0, 26, 0, 0, 0, 0, 0, 0, 0,
+	    /* GPS IFD at 26: LatitudeRef "N", Latitude 3 rationals at 56 */
+	    2, 0, 1, 0, 2, 0, 2, 0, 0, 0, 'N', 0, 0, 0, 2, 0, 5, 0, 3, 0, 0, 0, 56, 0, 0, 0, 0, 0,
+	    0, 0,
+	    /* at 56 */
+	    55, 0, 0, 0, 1, 0, 0, 0, 45, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
 	return g_bytes_new_static(blob, sizeof(blob));
 }
 
@@ -459,7 +460,7 @@ static void test_png_bomb(void **state)
 		const guint8 *d = g_bytes_get_data(bomb, &len);
 		t0 = g_get_monotonic_time();
 		assert_int_equal(photo_convert(d, len, LG_IMG_PNG, &o, &jb, &w, &h),
-				 PHOTO_ERR_PIXELS);
+		                 PHOTO_ERR_PIXELS);
 		assert_true(g_get_monotonic_time() - t0 < 200 * 1000);
 		assert_null(jb);
 	}
@@ -472,7 +473,7 @@ static void test_animated_gif_first_frame(void **state)
 	lg_config *cfg = test_cfg();
 	lg_message *m = msg_new();
 	VipsImage *f[3] = {solid(200, 200, 255, 0, 0), solid(200, 200, 0, 255, 0),
-			   solid(200, 200, 0, 0, 255)};
+	                   solid(200, 200, 0, 0, 255)};
 	VipsImage *strip = NULL, *back;
 	void *buf = NULL;
 	size_t len = 0;
@@ -553,7 +554,7 @@ static void test_heic(void **state)
 	result r;
 
 	if (vips_heifsave_buffer(im, &buf, &len, "compression", VIPS_FOREIGN_HEIF_COMPRESSION_HEVC,
-				 NULL) != 0) {
+	                         NULL) != 0) {
 		g_object_unref(im);
 		vips_error_clear();
 		skip(); /* no HEVC encoder: tests/unit keeps heif-enc as the fallback */
@@ -581,8 +582,7 @@ static void test_truncated_jpeg(void **state)
 
 	msg_add(m, "cut.jpg", "image/jpeg", cut);
 	msg_add(m, "good.jpg", "image/jpeg", g_bytes_ref(full));
-	msg_add(m, "junk.jpg", "image/jpeg",
-		g_bytes_new_static("\xFF\xD8\xFF\xE0 garbage", 12));
+	msg_add(m, "junk.jpg", "image/jpeg", g_bytes_new_static("\xFF\xD8\xFF\xE0 garbage", 12));
 	run(cfg, m, &r);
 	assert_int_equal(r.photos->len, 1);
 	assert_string_equal(photo_at(&r, 0)->orig_name, "good.jpg");
@@ -639,7 +639,7 @@ static void test_png_alpha_grey_cmyk(void **state)
 	lg_config *cfg = test_cfg();
 	lg_message *m = msg_new();
 	VipsImage *rgb = solid(200, 200, 0, 0, 0), *alpha = NULL, *rgba = NULL, *grey = NULL,
-		  *cmyk = NULL, *back;
+	          *cmyk = NULL, *back;
 	double px[3];
 	result r;
 
@@ -651,8 +651,8 @@ static void test_png_alpha_grey_cmyk(void **state)
 	msg_add(m, "g.png", "image/png", to_png(grey));
 	{
 		VipsImage *n = noisy(200, 200);
-		assert_int_equal(vips_icc_transform(n, &cmyk, "cmyk", "input_profile", "srgb", NULL),
-				 0);
+		assert_int_equal(
+		    vips_icc_transform(n, &cmyk, "cmyk", "input_profile", "srgb", NULL), 0);
 		g_object_unref(n);
 	}
 	msg_add(m, "c.jpg", "image/jpeg", to_jpeg(cmyk, 90));
@@ -720,10 +720,11 @@ static void test_tiny_images(void **state)
 
 static void test_not_images_declared_jpeg(void **state)
 {
-	static const char mp4[] = "\0\0\0\x18" "ftypmp42\0\0\0\0mp42isom\0\0\0\x08mdat";
+	static const char mp4[] = "\0\0\0\x18"
+	                          "ftypmp42\0\0\0\0mp42isom\0\0\0\x08mdat";
 	static const char pdf[] = "%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj\n<<>>\nendobj\n";
 	static const char zip[] = "PK\x03\x04\x14\0\0\0\x08\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
-				  "\x09\0\0\0photo.jpg";
+	                          "\x09\0\0\0photo.jpg";
 	static const char exe[] = "MZ\x90\0\x03\0\0\0\x04\0\0\0\xFF\xFF\0\0This program cannot";
 	static const struct {
 		const char *data;
@@ -731,17 +732,18 @@ static void test_not_images_declared_jpeg(void **state)
 		const char *type;
 		const char *reason;
 	} cases[] = {
-		{mp4, sizeof(mp4) - 1, "video/mp4", "Videos"},
-		{pdf, sizeof(pdf) - 1, "application/pdf", "Documents"},
-		{zip, sizeof(zip) - 1, "application/zip", "Archives"},
-		{exe, sizeof(exe) - 1, "application/x-msdownload", "Programs"},
+	    {mp4, sizeof(mp4) - 1, "video/mp4", "Videos"},
+	    {pdf, sizeof(pdf) - 1, "application/pdf", "Documents"},
+	    {zip, sizeof(zip) - 1, "application/zip", "Archives"},
+	    {exe, sizeof(exe) - 1, "application/x-msdownload", "Programs"},
 	};
 	lg_config *cfg = test_cfg();
 	lg_message *m = msg_new();
 	result r;
 
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
-		msg_add(m, "photo.jpg", "image/jpeg", g_bytes_new_static(cases[i].data, cases[i].len));
+		msg_add(m, "photo.jpg", "image/jpeg",
+		        g_bytes_new_static(cases[i].data, cases[i].len));
 	run(cfg, m, &r);
 	assert_int_equal(r.photos->len, 0);
 	assert_int_equal(r.dropped->len, G_N_ELEMENTS(cases));
@@ -780,21 +782,25 @@ static void test_other_kinds(void **state)
 		gsize len;
 		const char *reason; /* NULL: dropped quietly */
 	} cases[] = {
-		{"ID3\x04\0\0\0\0\0\0audio", 15, "Audio"},
-		{"\x1A\x45\xDF\xA3\x9F\x42\x86\x81\x01webm", 13, "Videos"},
-		{"Rar!\x1A\x07\x01\0", 8, "Archives"},
-		{"\x1F\x8B\x08\0\0\0\0\0", 8, "Archives"},
-		{"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n", 30, "Calendar"},
-		{"\xEF\xBB\xBF" "BEGIN:VCARD\r\nVERSION:3.0\r\n", 29, "Contact"},
-		{"\x78\x9F\x3E\x22\x01\0", 6, "winmail.dat"},
-		{"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\0\0", 10, "Documents"},
-		{"PK\x03\x04\x14\0\0\0\0\0[Content_Types].xml", 29, "Documents"},
-		{"just some notes\nline two\n", 25, "paste the text"},
-		{"<svg xmlns='http://www.w3.org/2000/svg'/>", 41, "kind of picture"},
-		{"\x7F" "ELF\x02\x01\x01", 7, "Programs"},
-		{"\x01\x02\x03\x04\x05\x06\x07\x08", 8, "This kind of file"},
-		{"-----BEGIN PGP SIGNATURE-----\n\niQE\n", 35, NULL},
-		{"-----BEGIN PGP PUBLIC KEY BLOCK-----\n", 37, NULL},
+	    {"ID3\x04\0\0\0\0\0\0audio", 15, "Audio"},
+	    {"\x1A\x45\xDF\xA3\x9F\x42\x86\x81\x01webm", 13, "Videos"},
+	    {"Rar!\x1A\x07\x01\0", 8, "Archives"},
+	    {"\x1F\x8B\x08\0\0\0\0\0", 8, "Archives"},
+	    {"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n", 30, "Calendar"},
+	    {"\xEF\xBB\xBF"
+	     "BEGIN:VCARD\r\nVERSION:3.0\r\n",
+	     29, "Contact"},
+	    {"\x78\x9F\x3E\x22\x01\0", 6, "winmail.dat"},
+	    {"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\0\0", 10, "Documents"},
+	    {"PK\x03\x04\x14\0\0\0\0\0[Content_Types].xml", 29, "Documents"},
+	    {"just some notes\nline two\n", 25, "paste the text"},
+	    {"<svg xmlns='http://www.w3.org/2000/svg'/>", 41, "kind of picture"},
+	    {"\x7F"
+	     "ELF\x02\x01\x01",
+	     7, "Programs"},
+	    {"\x01\x02\x03\x04\x05\x06\x07\x08", 8, "This kind of file"},
+	    {"-----BEGIN PGP SIGNATURE-----\n\niQE\n", 35, NULL},
+	    {"-----BEGIN PGP PUBLIC KEY BLOCK-----\n", 37, NULL},
 	};
 	lg_config *cfg = test_cfg();
 	lg_message *m = msg_new();
@@ -803,12 +809,12 @@ static void test_other_kinds(void **state)
 
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
 		msg_add(m, "f", "application/octet-stream",
-			g_bytes_new_static(cases[i].data, cases[i].len));
+		        g_bytes_new_static(cases[i].data, cases[i].len));
 	p = msg_add(m, "smime.p7s", "application/pkcs7-signature",
-		    g_bytes_new_static("\x30\x82\x01", 3));
+	            g_bytes_new_static("\x30\x82\x01", 3));
 	p->is_signature = TRUE;
 	p = msg_add(m, "encrypted.asc", "application/octet-stream",
-		    g_bytes_new_static("-----BEGIN PGP MESSAGE-----\n\nhQEMA", 34));
+	            g_bytes_new_static("-----BEGIN PGP MESSAGE-----\n\nhQEMA", 34));
 	p->is_encrypted = TRUE;
 	msg_add(m, "empty.jpg", "image/jpeg", g_bytes_new_static("", 0));
 	run(cfg, m, &r);
@@ -1029,7 +1035,10 @@ static void test_threads(void **state)
 	msg_add(m, "a.jpg", "image/jpeg", to_jpeg(im, 90));
 	msg_add(m, "b.png", "image/png", png_of(900, 700));
 	msg_add(m, "c.jpg", "image/jpeg", jpeg_of(2500, 1800));
-	msg_add(m, "d.mp4", "video/mp4", g_bytes_new_static("\0\0\0\x18" "ftypisom", 12));
+	msg_add(m, "d.mp4", "video/mp4",
+	        g_bytes_new_static("\0\0\0\x18"
+	                           "ftypisom",
+	                           12));
 	for (int i = 0; i < 6; i++) {
 		jobs[i] = (thread_job){.cfg = cfg, .m = m};
 		th[i] = g_thread_new("attach", thread_run, &jobs[i]);
@@ -1054,33 +1063,46 @@ static void test_sniff_table(void **state)
 		lg_sniff_class cls;
 		lg_image_format fmt;
 	} cases[] = {
-		{"\xFF\xD8\xFF\xDB", 4, LG_SNIFF_PHOTO, LG_IMG_JPEG},
-		{"GIF89a\x01\0\x01\0", 10, LG_SNIFF_PHOTO, LG_IMG_GIF},
-		{"RIFF\0\0\0\0WEBPVP8 ", 16, LG_SNIFF_PHOTO, LG_IMG_WEBP},
-		{"RIFF\0\0\0\0WAVEfmt ", 16, LG_SNIFF_AUDIO, LG_IMG_NONE},
-		{"RIFF\0\0\0\0AVI LIST", 16, LG_SNIFF_VIDEO, LG_IMG_NONE},
-		{"\0\0\0\x1C" "ftypheic\0\0\0\0mif1heic", 24, LG_SNIFF_PHOTO, LG_IMG_HEIF},
-		{"\0\0\0\x1C" "ftypavif\0\0\0\0", 16, LG_SNIFF_PHOTO, LG_IMG_HEIF},
-		{"\0\0\0\x1C" "ftypM4A \0\0\0\0", 16, LG_SNIFF_AUDIO, LG_IMG_NONE},
-		{"\0\0\0\x14" "ftypqt  \0\0\0\0", 16, LG_SNIFF_VIDEO, LG_IMG_NONE},
-		{"\0\0\0\x14" "ftyp3gp4\0\0\0\0", 16, LG_SNIFF_VIDEO, LG_IMG_NONE},
-		{"II*\0\x08\0\0\0", 8, LG_SNIFF_PHOTO, LG_IMG_TIFF},
-		{"MM\0*\0\0\0\x08", 8, LG_SNIFF_PHOTO, LG_IMG_TIFF},
-		{"BM", 2, LG_SNIFF_TEXT, LG_IMG_NONE}, /* too short for a BMP */
-		{"OggS\0\x02\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01\x1E\x01vorbis", 35,
-		 LG_SNIFF_AUDIO, LG_IMG_NONE},
-		{"\xFF\xFB\x90\x64", 4, LG_SNIFF_AUDIO, LG_IMG_NONE},
-		{"\xFF\xF1\x50\x80", 4, LG_SNIFF_AUDIO, LG_IMG_NONE},
-		{"fLaC\0\0\0\x22", 8, LG_SNIFF_AUDIO, LG_IMG_NONE},
-		{"#!AMR\n", 6, LG_SNIFF_AUDIO, LG_IMG_NONE},
-		{"7z\xBC\xAF\x27\x1C\0\x04", 8, LG_SNIFF_ARCHIVE, LG_IMG_NONE},
-		{"\xFD" "7zXZ\0\0", 7, LG_SNIFF_ARCHIVE, LG_IMG_NONE},
-		{"#!/bin/sh\necho\n", 15, LG_SNIFF_EXECUTABLE, LG_IMG_NONE},
-		{"{\\rtf1\\ansi", 11, LG_SNIFF_DOCUMENT, LG_IMG_NONE},
-		{"8BPS\0\x01", 6, LG_SNIFF_IMAGE_OTHER, LG_IMG_NONE},
-		{"\0\0\x01\0\x01\0\x10\x10", 8, LG_SNIFF_IMAGE_OTHER, LG_IMG_NONE},
-		{"Version: 1\r\n", 12, LG_SNIFF_ENCRYPTED, LG_IMG_NONE},
-		{"", 0, LG_SNIFF_UNKNOWN, LG_IMG_NONE},
+	    {"\xFF\xD8\xFF\xDB", 4, LG_SNIFF_PHOTO, LG_IMG_JPEG},
+	    {"GIF89a\x01\0\x01\0", 10, LG_SNIFF_PHOTO, LG_IMG_GIF},
+	    {"RIFF\0\0\0\0WEBPVP8 ", 16, LG_SNIFF_PHOTO, LG_IMG_WEBP},
+	    {"RIFF\0\0\0\0WAVEfmt ", 16, LG_SNIFF_AUDIO, LG_IMG_NONE},
+	    {"RIFF\0\0\0\0AVI LIST", 16, LG_SNIFF_VIDEO, LG_IMG_NONE},
+	    {"\0\0\0\x1C"
+	     "ftypheic\0\0\0\0mif1heic",
+	     24, LG_SNIFF_PHOTO, LG_IMG_HEIF},
+	    {"\0\0\0\x1C"
+	     "ftypavif\0\0\0\0",
+	     16, LG_SNIFF_PHOTO, LG_IMG_HEIF},
+	    {"\0\0\0\x1C"
+	     "ftypM4A \0\0\0\0",
+	     16, LG_SNIFF_AUDIO, LG_IMG_NONE},
+	    {"\0\0\0\x14"
+	     "ftypqt  \0\0\0\0",
+	     16, LG_SNIFF_VIDEO, LG_IMG_NONE},
+	    {"\0\0\0\x14"
+	     "ftyp3gp4\0\0\0\0",
+	     16, LG_SNIFF_VIDEO, LG_IMG_NONE},
+	    {"II*\0\x08\0\0\0", 8, LG_SNIFF_PHOTO, LG_IMG_TIFF},
+	    {"MM\0*\0\0\0\x08", 8, LG_SNIFF_PHOTO, LG_IMG_TIFF},
+	    {"BM", 2, LG_SNIFF_TEXT, LG_IMG_NONE}, /* too short for a BMP */
+	    {"OggS\0\x02\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01\x1E\x01vorbis", 35,
+	     LG_SNIFF_AUDIO, LG_IMG_NONE},
+	    {"\xFF\xFB\x90\x64", 4, LG_SNIFF_AUDIO, LG_IMG_NONE},
+	    {"\xFF\xF1\x50\x80", 4, LG_SNIFF_AUDIO, LG_IMG_NONE},
+	    {"fLaC\0\0\0\x22", 8, LG_SNIFF_AUDIO, LG_IMG_NONE},
+	    {"#!AMR\n", 6, LG_SNIFF_AUDIO, LG_IMG_NONE},
+	    {"7z\xBC\xAF\x27\x1C\0\x04", 8, LG_SNIFF_ARCHIVE, LG_IMG_NONE},
+	    {"\xFD"
+	     "7zXZ\0\0",
+	     7, LG_SNIFF_ARCHIVE, LG_IMG_NONE},
+	    {"#!/bin/sh\necho\n", 15, LG_SNIFF_EXECUTABLE, LG_IMG_NONE},
+	    {"{\\rtf1\\ansi", 11, LG_SNIFF_DOCUMENT, LG_IMG_NONE},
+	    {"8BPS\0\x01", 6, LG_SNIFF_IMAGE_OTHER, LG_IMG_NONE},
+	    {"\0\0\x01\0\x01\0\x10\x10", 8, LG_SNIFF_IMAGE_OTHER, LG_IMG_NONE},
+	    {"Version: 1\r\n", 12, LG_SNIFF_ENCRYPTED, LG_IMG_NONE},
+	    {"Version: 1.2 of my poem\r\n", 25, LG_SNIFF_TEXT, LG_IMG_NONE},
+	    {"", 0, LG_SNIFF_UNKNOWN, LG_IMG_NONE},
 	};
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		lg_sniff sn;
@@ -1139,36 +1161,36 @@ static void test_through_parser(void **state)
 	b64_photo = g_base64_encode(g_bytes_get_data(photo, NULL), g_bytes_get_size(photo));
 	b64_pixel = g_base64_encode(g_bytes_get_data(pixel_gif, NULL), g_bytes_get_size(pixel_gif));
 	eml = g_strdup_printf(
-		"From: Anna <anna@example.com>\r\n"
-		"To: ivan.petrov@letters.example.org\r\n"
-		"Subject: hello\r\n"
-		"MIME-Version: 1.0\r\n"
-		"Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; "
-		"micalg=sha-256; boundary=\"S\"\r\n\r\n"
-		"--S\r\n"
-		"Content-Type: multipart/mixed; boundary=\"M\"\r\n\r\n"
-		"--M\r\n"
-		"Content-Type: multipart/related; boundary=\"R\"\r\n\r\n"
-		"--R\r\n"
-		"Content-Type: text/html; charset=utf-8\r\n\r\n"
-		"<p>Hello Ivan</p><img src=\"cid:photo1\"><img src=\"cid:px\">\r\n"
-		"--R\r\n"
-		"Content-Type: image/jpeg\r\nContent-ID: <photo1>\r\n"
-		"Content-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\n%s\r\n"
-		"--R\r\n"
-		"Content-Type: image/gif\r\nContent-ID: <px>\r\n"
-		"Content-Transfer-Encoding: base64\r\n\r\n%s\r\n"
-		"--R--\r\n"
-		"--M\r\n"
-		"Content-Type: video/mp4; name=\"clip.mp4\"\r\n"
-		"Content-Disposition: attachment; filename=\"clip.mp4\"\r\n"
-		"Content-Transfer-Encoding: base64\r\n\r\nAAAAGGZ0eXBtcDQyAAAAAG1wNDJpc29t\r\n"
-		"--M--\r\n"
-		"--S\r\n"
-		"Content-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n"
-		"Content-Transfer-Encoding: base64\r\n\r\nMIIBAAYJKoZIhvcNAQcCoIIB\r\n"
-		"--S--\r\n",
-		b64_photo, b64_pixel);
+	    "From: Anna <anna@example.com>\r\n"
+	    "To: ivan.petrov@letters.example.org\r\n"
+	    "Subject: hello\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; "
+	    "micalg=sha-256; boundary=\"S\"\r\n\r\n"
+	    "--S\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"M\"\r\n\r\n"
+	    "--M\r\n"
+	    "Content-Type: multipart/related; boundary=\"R\"\r\n\r\n"
+	    "--R\r\n"
+	    "Content-Type: text/html; charset=utf-8\r\n\r\n"
+	    "<p>Hello Ivan</p><img src=\"cid:photo1\"><img src=\"cid:px\">\r\n"
+	    "--R\r\n"
+	    "Content-Type: image/jpeg\r\nContent-ID: <photo1>\r\n"
+	    "Content-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\n%s\r\n"
+	    "--R\r\n"
+	    "Content-Type: image/gif\r\nContent-ID: <px>\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n"
+	    "--R--\r\n"
+	    "--M\r\n"
+	    "Content-Type: video/mp4; name=\"clip.mp4\"\r\n"
+	    "Content-Disposition: attachment; filename=\"clip.mp4\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\nAAAAGGZ0eXBtcDQyAAAAAG1wNDJpc29t\r\n"
+	    "--M--\r\n"
+	    "--S\r\n"
+	    "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\nMIIBAAYJKoZIhvcNAQcCoIIB\r\n"
+	    "--S--\r\n",
+	    b64_photo, b64_pixel);
 	message_init();
 	message_limits_from_config(cfg, &lim);
 	stream = g_mime_stream_mem_new_with_buffer(eml, strlen(eml));
@@ -1203,29 +1225,29 @@ static void test_through_parser(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sniff_table),
-		cmocka_unit_test(test_gps_stripped),
-		cmocka_unit_test(test_orientation_6),
-		cmocka_unit_test(test_png_bomb),
-		cmocka_unit_test(test_animated_gif_first_frame),
-		cmocka_unit_test(test_eight_photos_five_kept),
-		cmocka_unit_test(test_heic),
-		cmocka_unit_test(test_truncated_jpeg),
-		cmocka_unit_test(test_webp_tiff_bmp),
-		cmocka_unit_test(test_png_alpha_grey_cmyk),
-		cmocka_unit_test(test_tiny_images),
-		cmocka_unit_test(test_not_images_declared_jpeg),
-		cmocka_unit_test(test_image_named_pdf),
-		cmocka_unit_test(test_other_kinds),
-		cmocka_unit_test(test_limit_photo_bytes),
-		cmocka_unit_test(test_limit_photo_pixels),
-		cmocka_unit_test(test_limit_letter_photo_bytes),
-		cmocka_unit_test(test_long_side_and_quality),
-		cmocka_unit_test(test_duplicate),
-		cmocka_unit_test(test_vips_bounds),
-		cmocka_unit_test(test_timeout),
-		cmocka_unit_test(test_threads),
-		cmocka_unit_test(test_through_parser),
+	    cmocka_unit_test(test_sniff_table),
+	    cmocka_unit_test(test_gps_stripped),
+	    cmocka_unit_test(test_orientation_6),
+	    cmocka_unit_test(test_png_bomb),
+	    cmocka_unit_test(test_animated_gif_first_frame),
+	    cmocka_unit_test(test_eight_photos_five_kept),
+	    cmocka_unit_test(test_heic),
+	    cmocka_unit_test(test_truncated_jpeg),
+	    cmocka_unit_test(test_webp_tiff_bmp),
+	    cmocka_unit_test(test_png_alpha_grey_cmyk),
+	    cmocka_unit_test(test_tiny_images),
+	    cmocka_unit_test(test_not_images_declared_jpeg),
+	    cmocka_unit_test(test_image_named_pdf),
+	    cmocka_unit_test(test_other_kinds),
+	    cmocka_unit_test(test_limit_photo_bytes),
+	    cmocka_unit_test(test_limit_photo_pixels),
+	    cmocka_unit_test(test_limit_letter_photo_bytes),
+	    cmocka_unit_test(test_long_side_and_quality),
+	    cmocka_unit_test(test_duplicate),
+	    cmocka_unit_test(test_vips_bounds),
+	    cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_through_parser),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
