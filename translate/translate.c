@@ -270,6 +270,7 @@ out:
 typedef struct para_info {
 	const char *lang; /* interned code or "unknown" */
 	glong letters;
+	int cyrillic;     /* 1 when mostly Cyrillic */
 } para_info;
 
 static glong count_letters(const char *s)
@@ -278,6 +279,19 @@ static glong count_letters(const char *s)
 	for (const char *p = s; *p; p = g_utf8_next_char(p))
 		n += g_unichar_isalpha(g_utf8_get_char(p)) != 0;
 	return n;
+}
+
+static int mostly_cyrillic(const char *s)
+{
+	glong cyr = 0, other = 0;
+	for (const char *p = s; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (c >= 0x400 && c <= 0x52f)
+			cyr++;
+		else if (g_unichar_isalpha(c))
+			other++;
+	}
+	return cyr > other;
 }
 
 /* Cyrillic, without the letters of Ukrainian or Belarusian only. */
@@ -334,6 +348,7 @@ lg_tr_status translate_letter(lg_translator *t, const char *text, lg_translation
 				g_string_append_printf(ptext, "%s\n", pc->text);
 		}
 		pi[p].letters = count_letters(ptext->str);
+		pi[p].cyrillic = mostly_cyrillic(ptext->str);
 		pi[p].lang = langid_detect(t->lid, ptext->str, (gssize)ptext->len, NULL);
 		total += pi[p].letters;
 		if (strcmp(pi[p].lang, "unknown")) {
@@ -371,9 +386,23 @@ lg_tr_status translate_letter(lg_translator *t, const char *text, lg_translation
 			goto out;
 		}
 	}
-	for (int p = 0; p < n_paras; p++)
-		if (!strcmp(pi[p].lang, "unknown"))
-			pi[p].lang = main_lang;
+	/* Paragraphs that could not tell take the main language of the
+	 * paragraphs in their script ("Обнимаем!" after a Russian paragraph
+	 * stays Russian in a letter that is mostly English), else the main. */
+	{
+		const char *main_of[2] = {NULL, NULL};
+		glong best_of[2] = {0, 0};
+		for (int p = 0; p < n_paras; p++) {
+			int sc = pi[p].cyrillic;
+			if (!strcmp(pi[p].lang, "unknown") || pi[p].letters <= best_of[sc])
+				continue;
+			best_of[sc] = pi[p].letters;
+			main_of[sc] = pi[p].lang;
+		}
+		for (int p = 0; p < n_paras; p++)
+			if (!strcmp(pi[p].lang, "unknown"))
+				pi[p].lang = main_of[pi[p].cyrillic] ? main_of[pi[p].cyrillic] : main_lang;
+	}
 	out->lang = g_strdup(main_lang);
 
 	/* Languages to translate, the largest first. */

@@ -197,6 +197,7 @@ static lg_config *test_config(const char *dir)
 	set_str(&cfg->deepl_key_file, key);
 	set_str(&cfg->libretranslate_url, "");
 	set_str(&cfg->routes, "uk:apertium;be:apertium;*:deepl");
+	set_str(&cfg->short_text, "hold");
 	cfg->translate_timeout_ms = 2000;
 	g_free(key);
 	return cfg;
