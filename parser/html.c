@@ -300,6 +300,17 @@ static frame *row_frame(GArray *stack)
 	return NULL;
 }
 
+/* Word/Outlook paragraphs (class MsoNormal, or margin 0) are printed as
+ * single lines; Outlook writes blank lines as empty paragraphs. */
+static gboolean compact_p(GumboNode *n)
+{
+	if (attr_has(n, "class", "MsoNormal") || attr_has(n, "class", "MsoPlainText"))
+		return TRUE;
+	g_autofree char *st = style_compact(n);
+	return st && (strstr(st, "margin:0;") || strstr(st, "margin:0px;") || g_str_has_suffix(st, "margin:0") ||
+		      g_str_has_suffix(st, "margin:0px"));
+}
+
 /* Enter an element: FALSE when its subtree is to be skipped. */
 static gboolean render_enter(render *r, GArray *stack, GumboNode *n, frame *f)
 {
@@ -334,7 +345,7 @@ static gboolean render_enter(render *r, GArray *stack, GumboNode *n, frame *f)
 		break;
 	}
 	int k = block_kind(t);
-	if (t == GUMBO_TAG_LI)
+	if (t == GUMBO_TAG_LI || (t == GUMBO_TAG_P && compact_p(n)))
 		k = F_BLOCK1;
 	if (k)
 		render_block(r, k);

@@ -5,7 +5,7 @@
 
 typedef struct rx {
 	GRegex *fwd_dashed, *fwd_intro, *fwd_end, *orig_msg;
-	GRegex *attrib_verb, *attrib_addr, *attrib_start;
+	GRegex *attrib_verb, *attrib_addr, *attrib_start, *attrib_inline;
 	GRegex *hdr_from, *hdr_sent, *hdr_subj, *hdr_any, *fw_subject;
 } rx;
 
@@ -73,6 +73,11 @@ static gpointer rx_init(gpointer unused)
 		"^(?:(?:on|am|le|el|il|w dniu|dnia|em|op|den|в|у)\\s|\\d|"
 		"(?:mon|tue|wed|thu|fri|sat|sun|пн|вт|ср|чт|пт|сб|вс|понедельник|вторник|среда|"
 		"четверг|пятница|суббота|воскресенье))");
+	/* Yahoo's plain text puts the attribution and the quote on one line. */
+	r->attrib_inline = compile(
+		"^(?:on|am|le|el|il|em|op)\\s(?=[^\\n]*\\d)(?=[^\\n]*@)[^\\n]{5,250}?\\s"
+		"(?:wrote|schrieb|a écrit|escribió|ha scritto|escreveu|schreef|napisał\\(a\\)|"
+		"написал\\(а\\)|пишет|пише)\\s*:\\s+\\S");
 	r->hdr_from = compile("^\\*?(?:" HDR_FROM ")\\s*:\\*?\\s*\\S");
 	r->hdr_sent = compile("^\\*?(?:" HDR_SENT ")\\s*:\\*?\\s*\\S");
 	r->hdr_subj = compile("^\\*?(?:" HDR_SUBJ ")\\s*:\\*?");
@@ -238,7 +243,8 @@ char *quote_strip_history(const char *text)
 			i++;
 			continue;
 		}
-		if (m(r->orig_msg, L.v[i].text) || outlook_block(r, &L, i, &end)) {
+		if (m(r->orig_msg, L.v[i].text) || outlook_block(r, &L, i, &end) ||
+		    m(r->attrib_inline, L.v[i].text)) {
 			break;
 		}
 		if (attribution(r, &L, i, &k, &strong)) {
@@ -296,7 +302,7 @@ static char *forward_body(const rx *r, const lines *L, guint hdr, int d)
 	gboolean in_hdr = FALSE;
 	while (i < L->n) {
 		const char *t = L->v[i].text;
-		if (m(r->hdr_any, t)) {
+		if (m(r->hdr_any, t) || (!in_hdr && strlen(t) <= 300 && m(r->attrib_addr, t))) {
 			in_hdr = TRUE;
 		} else if (in_hdr && *t && (strchr(t, '@') || *t == '<')) {
 			/* continuation of To:/Cc: */
@@ -369,6 +375,8 @@ char *quote_split_forward(const char *text, const char *subject, char **forwarde
 				at = i, hdr = i, depth = 0;
 			break;
 		}
+		if (m(r->attrib_inline, t))
+			break;
 		if (attribution(r, &L, i, &k, &strong)) {
 			guint nx = next_nonblank(&L, i + k);
 			if (nx >= L.n || L.v[nx].depth > 0 || strong)

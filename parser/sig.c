@@ -21,7 +21,9 @@ static GRegex *compile(const char *pattern)
 	"(?:your|a|the) (?:web )?browser)|view (?:the )?(?:web|online) version|web version|"   \
 	"im browser (?:ansehen|anzeigen|öffnen)|online (?:ansehen|anzeigen|lesen)|"              \
 	"voir la version en ligne|afficher dans (?:le|votre) navigateur|"                       \
-	"ver (?:en|no) (?:el |o )?navegador|visualizza (?:nel|sul|in) browser|"                  \
+	"ver (?:en|no) (?:el |o )?navegador|ver (?:este|el) (?:correo|mensaje|e-?mail|boletín) en "  \
+	"(?:tu|el|su) navegador|voir (?:ce|le) (?:message|courriel|mail|e-mail) dans (?:votre|le) "  \
+	"navigateur|visualizza (?:nel|sul|in) browser|"                  \
 	"wyświetl w przeglądarce|bekijk (?:in (?:je|uw) browser|online)|"                        \
 	"открыть в браузере|посмотреть в браузере|веб-версия|вэб-версия|відкрити в браузері"
 

@@ -60,7 +60,9 @@ char *text_flowed_decode(const char *s, gboolean delsp)
 		gboolean sig = (len == 3 && memcmp(line, "-- ", 3) == 0);
 		gboolean soft = !sig && len > 0 && line[len - 1] == ' ';
 
-		if (open && depth != para_depth)
+		/* A soft break before an empty line would swallow the paragraph
+		 * break; senders who leave a space before a blank line mean one. */
+		if (open && (depth != para_depth || len == 0))
 			flush_para(out, para, para_depth, &open);
 		para_depth = depth;
 		if (sig) {
