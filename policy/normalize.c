@@ -245,7 +245,14 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, raw_w
 		gunichar c = ch->cp[u[i]];
 		if (ch->cls[u[i]] == C_LEET) {
 			leet++;
-			if (g_ascii_isdigit(c) && i + 1 < nu && g_ascii_isdigit(ch->cp[u[i + 1]]))
+			/* a leet digit touching another digit is part of a number */
+			if (g_ascii_isdigit(c) && ((u[i] > 0 && ch->cp[u[i] - 1] < 0x80 &&
+						    g_ascii_isdigit(ch->cp[u[i] - 1])) ||
+						   (u[i] + 1 < ch->nc && ch->cp[u[i] + 1] < 0x80 &&
+						    g_ascii_isdigit(ch->cp[u[i] + 1]))))
+				digit_run = TRUE;
+			if (c < 0x80 && g_ascii_isdigit(c) && i + 1 < nu && ch->cp[u[i + 1]] < 0x80 &&
+			    g_ascii_isdigit(ch->cp[u[i + 1]]))
 				digit_run = TRUE;
 			continue;
 		}

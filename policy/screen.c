@@ -106,6 +106,15 @@ static gboolean overlaps(const GArray *spans, guint32 s, guint32 e)
 	return FALSE;
 }
 
+static gboolean contained(const GArray *spans, guint32 s, guint32 e)
+{
+	const guint32 *p = (const guint32 *)spans->data;
+	for (guint i = 0; i < spans->len / 2; i++)
+		if (p[2 * i] <= s && e <= p[2 * i + 1])
+			return TRUE;
+	return FALSE;
+}
+
 static void regex_pass(run *x, gboolean strip_pass, GArray *skip)
 {
 	pcre2_match_data *md = pcre2_match_data_create(8, NULL);
@@ -124,7 +133,10 @@ static void regex_pass(run *x, gboolean strip_pass, GArray *skip)
 					break;
 				PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 				PCRE2_SIZE s = ov[0], e = ov[1];
-				if (e > s && !(!strip_pass && overlaps(skip, s, e))) {
+				/* Non-strip rules skip stripped spans; a strip match inside
+				 * another (a phone matched twice) is reported once. */
+				gboolean dup = strip_pass ? contained(skip, s, e) : overlaps(skip, s, e);
+				if (e > s && !dup) {
 					add_hit(x, i, x->n->ostart[s], x->n->oend[e - 1]);
 					if (strip_pass) {
 						guint32 sp[2] = {s, e};
@@ -234,10 +246,12 @@ static void word_pass(run *x)
 		try_heads(x, i, key, t->wlen + 1);
 		if (rs->prefix_lens) {
 			key[0] = EL_PREFIX;
-			memcpy(key + 1, w, t->wlen);
 			for (guint l = 2; l <= t->wlen && l < 64; l++)
-				if ((rs->prefix_lens >> l) & 1 && (l == t->wlen || (w[l] & 0xC0) != 0x80))
+				if (((rs->prefix_lens >> l) & 1) &&
+				    (l == t->wlen || (w[l] & 0xC0) != 0x80)) {
+					memcpy(key + 1, w, l);
 					try_heads(x, i, key, l + 1);
+				}
 		}
 		if (rs->root_lens) {
 			key[0] = EL_ROOT;
