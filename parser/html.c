@@ -20,9 +20,9 @@ enum { F_NONE = 0, F_BLOCK1 = 1, F_BLOCK2 = 2 };
 typedef struct frame {
 	GumboNode *node;
 	guint child;
-	int after;     /* F_BLOCK1/2: line ends owed on exit */
+	int after; /* F_BLOCK1/2: line ends owed on exit */
 	gboolean quote, pre, row;
-	int counter;   /* <ol> item number, -1 for <ul> */
+	int counter; /* <ol> item number, -1 for <ul> */
 	int saved_cells;
 	int cells;
 } frame;
@@ -145,16 +145,20 @@ static gboolean is_hidden(GumboNode *n)
 	       strstr(st, "mso-hide:all") || style_zero(st, "max-height:") ||
 	       style_zero(st, "font-size:") || style_zero(st, "opacity:") ||
 	       (style_zero(st, "width:") && style_zero(st, "height:") &&
-		strstr(st, "overflow:hidden"));
+	        strstr(st, "overflow:hidden"));
 }
 
 static gboolean is_signature(GumboNode *n)
 {
 	static const char *const classes[] = {"gmail_signature", "moz-signature",
-					      "protonmail_signature_block", NULL};
-	static const char *const ids[] = {"Signature", "signature", "ms-outlook-mobile-signature",
-					  "ymail_android_signature", "ymail_iphone_signature",
-					  "ymail_ios_signature", NULL};
+	                                      "protonmail_signature_block", NULL};
+	static const char *const ids[] = {"Signature",
+	                                  "signature",
+	                                  "ms-outlook-mobile-signature",
+	                                  "ymail_android_signature",
+	                                  "ymail_iphone_signature",
+	                                  "ymail_ios_signature",
+	                                  NULL};
 	for (int i = 0; classes[i]; i++)
 		if (attr_has(n, "class", classes[i]))
 			return TRUE;
@@ -307,8 +311,8 @@ static gboolean compact_p(GumboNode *n)
 	if (attr_has(n, "class", "MsoNormal") || attr_has(n, "class", "MsoPlainText"))
 		return TRUE;
 	g_autofree char *st = style_compact(n);
-	return st && (strstr(st, "margin:0;") || strstr(st, "margin:0px;") || g_str_has_suffix(st, "margin:0") ||
-		      g_str_has_suffix(st, "margin:0px"));
+	return st && (strstr(st, "margin:0;") || strstr(st, "margin:0px;") ||
+	              g_str_has_suffix(st, "margin:0") || g_str_has_suffix(st, "margin:0px"));
 }
 
 /* Enter an element: FALSE when its subtree is to be skipped. */

@@ -18,23 +18,25 @@ static GRegex *compile(const char *pattern)
 	return r;
 }
 
-#define FWD_WORDS                                                                              \
-	"forwarded message|forwarded e-?mail|weitergeleitete nachricht|"                       \
-	"message transf[ée]r[ée]|message r[ée]exp[ée]di[ée]|mensaje reenviado|"                 \
-	"messaggio inoltrato|wiadomo[śs][ćc] przekazana(?: dalej)?|przekazana wiadomo[śs][ćc]|" \
-	"mensagem (?:re)?encaminhada|doorgestuurd bericht|doorgestuurde e-?mail|"              \
-	"пересылаемое сообщение|пересланное сообщение|пересланное письмо|"                     \
-	"начало (?:пересылаемого|переадресованного|пересланного) сообщения|"                   \
-	"переслан(?:ий|е) (?:лист|повідомлення)|пересланого повідомлення|"                     \
-	"перасланы ліст|перасланае паведамленне|пераасланы ліст|"                              \
+#define FWD_WORDS                                                                                                                     \
+	"forwarded message|forwarded e-?mail|weitergeleitete nachricht|"                                                              \
+	"message transf[ée]r[ée]|message r[ée]exp[ée]di[ée]|mensaje reenviado|"                                                  \
+	"messaggio inoltrato|wiadomo[śs][ćc] przekazana(?: dalej)?|przekazana wiadomo[śs][ćc]|"                                   \
+	"mensagem (?:re)?encaminhada|doorgestuurd bericht|doorgestuurde e-?mail|"                                                     \
+	"пересылаемое сообщение|пересланное сообщение|пересланное письмо|"  \
+	"начало (?:пересылаемого|переадресованного|пересланного) сообщения|" \
+	"переслан(?:ий|е) (?:лист|повідомлення)|пересланого повідомлення|"          \
+	"перасланы ліст|перасланае паведамленне|пераасланы ліст|"                    \
 	"videresendt (?:melding|meddelelse)|vidarebefordrat meddelande|välitetty viesti"
 
-#define HDR_FROM "from|von|de|da|od|van|от|от кого|від|ад|fra|från|lähettäjä|feladó|kimden|remetente"
-#define HDR_SENT                                                                               \
+#define HDR_FROM                                                                                   \
+	"from|von|de|da|od|van|от|от кого|від|ад|fra|från|lähettäjä|feladó|kimden|remetente"
+#define HDR_SENT                                                                                   \
 	"sent|date|gesendet|datum|envoyé|enviado|enviada|fecha|inviato|data|wysłano|wysłane|"   \
 	"verzonden|отправлено|дата|надіслано|відправлено|адпраўлена|skickat|sendt|lähetetty"
-#define HDR_SUBJ "subject|betreff|objet|asunto|oggetto|temat|assunto|onderwerp|тема|тэма|ämne|emne|aihe"
-#define HDR_OTHER                                                                              \
+#define HDR_SUBJ                                                                                   \
+	"subject|betreff|objet|asunto|oggetto|temat|assunto|onderwerp|тема|тэма|ämne|emne|aihe"
+#define HDR_OTHER                                                                                                    \
 	"to|cc|bcc|reply-to|an|kopie|à|a|para|cc|do|dw|kopia|aan|кому|копия|копія|каму|till|til|" \
 	"vastaanottaja|organization|importance|wichtigkeit"
 
@@ -42,49 +44,49 @@ static gpointer rx_init(gpointer unused)
 {
 	rx *r = g_new0(rx, 1);
 	r->fwd_dashed = compile("^[-=_*\\s]{3,}\\s*(?:begin(?:ning of)?\\s+)?(?:" FWD_WORDS
-				")\\s*[-=_*\\s]*:?$");
-	r->fwd_intro = compile(
-		"^(?:begin forwarded message|anfang der weitergeleiteten nachricht|"
-		"d[ée]but du message r[ée]exp[ée]di[ée]|inicio del mensaje reenviado|"
-		"comienzo del mensaje reenviado|inizio messaggio inoltrato|"
-		"pocz[ąa]tek przekazywanej wiadomo[śs]ci|in[íi]cio da mensagem reencaminhada|"
-		"begin doorgestuurd bericht|начало переадресованного сообщения|"
-		"начало пересылаемого сообщения|початок листа,? що пересилається|"
-		"початок пересланого повідомлення|пачатак перасланага паведамлення|" FWD_WORDS
-		")\\s*:$");
+	                        ")\\s*[-=_*\\s]*:?$");
+	r->fwd_intro =
+	    compile("^(?:begin forwarded message|anfang der weitergeleiteten nachricht|"
+	            "d[ée]but du message r[ée]exp[ée]di[ée]|inicio del mensaje reenviado|"
+	            "comienzo del mensaje reenviado|inizio messaggio inoltrato|"
+	            "pocz[ąa]tek przekazywanej wiadomo[śs]ci|in[íi]cio da mensagem reencaminhada|"
+	            "begin doorgestuurd bericht|начало переадресованного сообщения|"
+	            "начало пересылаемого сообщения|початок листа,? що пересилається|"
+	            "початок пересланого повідомлення|пачатак перасланага паведамлення|" FWD_WORDS
+	            ")\\s*:$");
 	r->fwd_end = compile("^[-=_*\\s]{3,}\\s*(?:конец|end of|ende der|fin du)\\s+"
-			     "(?:пересылаемого|переадресованного|пересланного|forwarded|"
-			     "weitergeleiteten|message)\\b.*[-=_*\\s]{3,}$");
+	                     "(?:пересылаемого|переадресованного|пересланного|forwarded|"
+	                     "weitergeleiteten|message)\\b.*[-=_*\\s]{3,}$");
 	r->orig_msg = compile(
-		"^[-_=*\\s]{3,}\\s*(?:original message|original e-?mail|ursprüngliche nachricht|"
-		"originalnachricht|message d'origine|message original|mensaje original|"
-		"messaggio originale|oryginalna wiadomo[śs][ćc]|wiadomo[śs][ćc] oryginalna|"
-		"mensagem original|oorspronkelijk bericht|origineel bericht|исходное сообщение|"
-		"исходное письмо|оригинальное сообщение|вихідне повідомлення|оригінальне повідомлення|"
-		"зыходнае паведамленне|reply message|original-nachricht)\\s*[-_=*\\s]*$");
-	r->attrib_verb = compile(
-		"(?:^|[\\s,])(?:wrote|writes|schrieb|schreibt|a\\s+écrit|a\\s+ecrit|escribió|"
-		"escribio|ha\\s+scritto|napisał(?:\\(a\\)|a)?|pisze|escreveu|schreef|"
-		"написал(?:\\(а\\)|а)?|пишет|написав(?:\\(ла\\)|ла)?|пише|напісаў(?:\\(ла\\))?|"
-		"напісала|піша|skrev|kirjoitti|írta|yazdı|napsal(?:\\(a\\)|a)?|napísal)"
-		"(?:[\\s,].*)?\\s*:$");
+	    "^[-_=*\\s]{3,}\\s*(?:original message|original e-?mail|ursprüngliche nachricht|"
+	    "originalnachricht|message d'origine|message original|mensaje original|"
+	    "messaggio originale|oryginalna wiadomo[śs][ćc]|wiadomo[śs][ćc] oryginalna|"
+	    "mensagem original|oorspronkelijk bericht|origineel bericht|исходное сообщение|"
+	    "исходное письмо|оригинальное сообщение|вихідне повідомлення|оригінальне повідомлення|"
+	    "зыходнае паведамленне|reply message|original-nachricht)\\s*[-_=*\\s]*$");
+	r->attrib_verb =
+	    compile("(?:^|[\\s,])(?:wrote|writes|schrieb|schreibt|a\\s+écrit|a\\s+ecrit|escribió|"
+	            "escribio|ha\\s+scritto|napisał(?:\\(a\\)|a)?|pisze|escreveu|schreef|"
+	            "написал(?:\\(а\\)|а)?|пишет|написав(?:\\(ла\\)|ла)?|пише|напісаў(?:\\(ла\\))?|"
+	            "напісала|піша|skrev|kirjoitti|írta|yazdı|napsal(?:\\(a\\)|a)?|napísal)"
+	            "(?:[\\s,].*)?\\s*:$");
 	r->attrib_addr = compile("^(?=.*\\d).*(?:@|<[^>]*>).*:$");
-	r->attrib_start = compile(
-		"^(?:(?:on|am|le|el|il|w dniu|dnia|em|op|den|в|у)\\s|\\d|"
-		"(?:mon|tue|wed|thu|fri|sat|sun|пн|вт|ср|чт|пт|сб|вс|понедельник|вторник|среда|"
-		"четверг|пятница|суббота|воскресенье))");
+	r->attrib_start =
+	    compile("^(?:(?:on|am|le|el|il|w dniu|dnia|em|op|den|в|у)\\s|\\d|"
+	            "(?:mon|tue|wed|thu|fri|sat|sun|пн|вт|ср|чт|пт|сб|вс|понедельник|вторник|среда|"
+	            "четверг|пятница|суббота|воскресенье))");
 	/* Yahoo's plain text puts the attribution and the quote on one line. */
-	r->attrib_inline = compile(
-		"^(?:on|am|le|el|il|em|op)\\s(?=[^\\n]*\\d)(?=[^\\n]*@)[^\\n]{5,250}?\\s"
-		"(?:wrote|schrieb|a écrit|escribió|ha scritto|escreveu|schreef|napisał\\(a\\)|"
-		"написал\\(а\\)|пишет|пише)\\s*:\\s+\\S");
+	r->attrib_inline =
+	    compile("^(?:on|am|le|el|il|em|op)\\s(?=[^\\n]*\\d)(?=[^\\n]*@)[^\\n]{5,250}?\\s"
+	            "(?:wrote|schrieb|a écrit|escribió|ha scritto|escreveu|schreef|napisał\\(a\\)|"
+	            "написал\\(а\\)|пишет|пише)\\s*:\\s+\\S");
 	r->hdr_from = compile("^\\*?(?:" HDR_FROM ")\\s*:\\*?\\s*\\S");
 	r->hdr_sent = compile("^\\*?(?:" HDR_SENT ")\\s*:\\*?\\s*\\S");
 	r->hdr_subj = compile("^\\*?(?:" HDR_SUBJ ")\\s*:\\*?");
 	r->hdr_any = compile("^\\*?(?:" HDR_FROM "|" HDR_SENT "|" HDR_SUBJ "|" HDR_OTHER
-			     ")\\s*:\\*?(?:\\s|$)");
+	                     ")\\s*:\\*?(?:\\s|$)");
 	r->fw_subject = compile("^\\s*(?:\\[[^]]*\\]\\s*)?(?:fw|fwd|wg|tr|rv|enc|i|pd|vs|vl|doorst|"
-				"trs|пересл|перес|пер|fw)\\s*:");
+	                        "trs|пересл|перес|пер|fw)\\s*:");
 	return r;
 }
 
@@ -210,7 +212,7 @@ static gboolean attribution(const rx *r, const lines *L, guint i, guint *k_r, gb
 		gboolean addr = m(r->attrib_addr, j->str);
 		ok = verb || addr;
 		*strong_r = verb && strpbrk(j->str, "0123456789") &&
-			    (strchr(j->str, '@') || m(r->attrib_start, j->str));
+		            (strchr(j->str, '@') || m(r->attrib_start, j->str));
 	}
 	g_string_free(j, TRUE);
 	*k_r = k;
@@ -263,7 +265,8 @@ char *quote_strip_history(const char *text)
 	lines_free(&L);
 	/* Drop separator lines ("______") left just above the cut. */
 	for (;;) {
-		while (out->len && (out->str[out->len - 1] == '\n' || out->str[out->len - 1] == ' '))
+		while (out->len &&
+		       (out->str[out->len - 1] == '\n' || out->str[out->len - 1] == ' '))
 			g_string_truncate(out, out->len - 1);
 		const char *nl = strrchr(out->str, '\n');
 		const char *last = nl ? nl + 1 : out->str;

@@ -16,14 +16,16 @@ static GRegex *compile(const char *pattern)
 	return r;
 }
 
-#define BROWSER                                                                                \
-	"view (?:this|it|the|our)?\\s*(?:e-?mail|message|newsletter|mail)?\\s*(?:online|in "   \
-	"(?:your|a|the) (?:web )?browser)|view (?:the )?(?:web|online) version|web version|"   \
-	"im browser (?:ansehen|anzeigen|öffnen)|online (?:ansehen|anzeigen|lesen)|"              \
-	"voir la version en ligne|afficher dans (?:le|votre) navigateur|"                       \
-	"ver (?:en|no) (?:el |o )?navegador|ver (?:este|el) (?:correo|mensaje|e-?mail|boletín) en "  \
-	"(?:tu|el|su) navegador|voir (?:ce|le) (?:message|courriel|mail|e-mail) dans (?:votre|le) "  \
-	"navigateur|visualizza (?:nel|sul|in) browser|"                  \
+#define BROWSER                                                                                    \
+	"view (?:this|it|the|our)?\\s*(?:e-?mail|message|newsletter|mail)?\\s*(?:online|in "       \
+	"(?:your|a|the) (?:web )?browser)|view (?:the )?(?:web|online) version|web version|"       \
+	"im browser (?:ansehen|anzeigen|öffnen)|online (?:ansehen|anzeigen|lesen)|"               \
+	"voir la version en ligne|afficher dans (?:le|votre) navigateur|"                          \
+	"ver (?:en|no) (?:el |o )?navegador|ver (?:este|el) (?:correo|mensaje|e-?mail|boletín) "  \
+	"en "                                                                                      \
+	"(?:tu|el|su) navegador|voir (?:ce|le) (?:message|courriel|mail|e-mail) dans "             \
+	"(?:votre|le) "                                                                            \
+	"navigateur|visualizza (?:nel|sul|in) browser|"                                            \
 	"wyświetl w przeglądarce|bekijk (?:in (?:je|uw) browser|online)|"                        \
 	"открыть в браузере|посмотреть в браузере|веб-версия|вэб-версия|відкрити в браузері"
 
@@ -31,42 +33,42 @@ static gpointer rx_init(gpointer unused)
 {
 	rx *r = g_new0(rx, 1);
 	r->mobile = compile(
-		"^(?:(?:sent|get|enviado|enviada|envoyé|inviato|gesendet|von|wysłane|wysłano|"
-		"verzonden|verstuurd|отправлено|надіслано|відправлено|адпраўлена|дасланы|"
-		"skickat|sendt|lähetetty|скачайте|download)\\b.{0,60}"
-		"(?:iphone|ipad|ipod|android|mobile|handy|móvil|movil|cellulare|smartphone|"
-		"telefon|телефон|смартфон|galaxy|samsung|huawei|xiaomi|honor|pixel|blackberry|"
-		"outlook|yahoo|aol|gmail|proton|tutanota|tuta|mail\\.ru|почт|пошт|яндекс|yandex|"
-		"windows|mail for|mail app|apple watch|tablet|планшет|ios)[^\\n]{0,90}|"
-		"(?:sent|envoyé|enviado|inviato|gesendet|wysłane|verzonden|verstuurd|отправлено|"
-		"надіслано|відправлено) (?:from|de|desde|da|von|z|vanaf|met|с|з|из|із) "
-		"(?:my|mon|ma|mi|meinem|mijn|mojego|mojej|meu|minha|моего|мого|маёй)\\s+\\S+)$");
+	    "^(?:(?:sent|get|enviado|enviada|envoyé|inviato|gesendet|von|wysłane|wysłano|"
+	    "verzonden|verstuurd|отправлено|надіслано|відправлено|адпраўлена|дасланы|"
+	    "skickat|sendt|lähetetty|скачайте|download)\\b.{0,60}"
+	    "(?:iphone|ipad|ipod|android|mobile|handy|móvil|movil|cellulare|smartphone|"
+	    "telefon|телефон|смартфон|galaxy|samsung|huawei|xiaomi|honor|pixel|blackberry|"
+	    "outlook|yahoo|aol|gmail|proton|tutanota|tuta|mail\\.ru|почт|пошт|яндекс|yandex|"
+	    "windows|mail for|mail app|apple watch|tablet|планшет|ios)[^\\n]{0,90}|"
+	    "(?:sent|envoyé|enviado|inviato|gesendet|wysłane|verzonden|verstuurd|отправлено|"
+	    "надіслано|відправлено) (?:from|de|desde|da|von|z|vanaf|met|с|з|из|із) "
+	    "(?:my|mon|ma|mi|meinem|mijn|mojego|mojej|meu|minha|моего|мого|маёй)\\s+\\S+)$");
 	r->browser = compile("^[^\\n]{0,60}(?:" BROWSER ")[^\\n]{0,60}$");
 	r->disc_a = compile(
-		"confidential|confidentiality|privileged|disclaimer|vertraulich|haftungsausschluss|"
-		"confidentiel|confidencial|riservat|confidenzial|poufn|vertrouwelijk|"
-		"конфиденциальн|конфіденційн|канфідэнцыйн");
+	    "confidential|confidentiality|privileged|disclaimer|vertraulich|haftungsausschluss|"
+	    "confidentiel|confidencial|riservat|confidenzial|poufn|vertrouwelijk|"
+	    "конфиденциальн|конфіденційн|канфідэнцыйн");
 	r->disc_b = compile(
-		"intended|recipient|addressee|empfänger|adressat|destinataire|destinatario|"
-		"destinatário|adresat|geadresseerde|ontvanger|получател|адресат|одержувач|"
-		"атрымальнік|notify|in error|irrtümlich|par erreur|por error|per errore|omyłkowo|"
-		"por engano|ошибочно|ошибке|помилково|памылкова");
+	    "intended|recipient|addressee|empfänger|adressat|destinataire|destinatario|"
+	    "destinatário|adresat|geadresseerde|ontvanger|получател|адресат|одержувач|"
+	    "атрымальнік|notify|in error|irrtümlich|par erreur|por error|per errore|omyłkowo|"
+	    "por engano|ошибочно|ошибке|помилково|памылкова");
 	r->unsub = compile(
-		"unsubscribe|opt[- ]out|manage (?:your )?(?:e-?mail )?(?:preferences|subscription)|"
-		"update your (?:e-?mail )?preferences|you (?:are )?receiv(?:ed|ing) this|"
-		"this (?:e-?mail|message) was sent to|abmelden|abbestellen|se désabonner|"
-		"se désinscrire|désinscri|darse de baja|cancelar (?:la )?suscripción|"
-		"annulla(?:re)? l'iscrizione|disiscriviti|wypisz się|wypisać się|descadastr|"
-		"cancelar (?:a )?inscrição|afmelden|uitschrijven|отписаться|отказаться от рассылки|"
-		"відписатися|адпісацца|" BROWSER);
+	    "unsubscribe|opt[- ]out|manage (?:your )?(?:e-?mail )?(?:preferences|subscription)|"
+	    "update your (?:e-?mail )?preferences|you (?:are )?receiv(?:ed|ing) this|"
+	    "this (?:e-?mail|message) was sent to|abmelden|abbestellen|se désabonner|"
+	    "se désinscrire|désinscri|darse de baja|cancelar (?:la )?suscripción|"
+	    "annulla(?:re)? l'iscrizione|disiscriviti|wypisz się|wypisać się|descadastr|"
+	    "cancelar (?:a )?inscrição|afmelden|uitschrijven|отписаться|отказаться от рассылки|"
+	    "відписатися|адпісацца|" BROWSER);
 	r->stub = compile(
-		BROWSER "|html[- ](?:e-?mail|message|version|format)|does not support html|"
-		"doesn't support html|html[- ]compatible|(?:client|program|reader|viewer) "
-		"(?:does not|doesn't|cannot|can't)|this is a multi-?part message|"
-		"if you (?:cannot|can't|are unable to) (?:see|view|read)|nur im html|"
-		"ihr e-mail-programm|votre (?:client|logiciel) de messagerie|"
-		"su (?:cliente|programa) de correo|ваш почтовый (?:клиент|агент|программа)|"
-		"для просмотра (?:этого )?письма|ваш поштовий клієнт");
+	    BROWSER "|html[- ](?:e-?mail|message|version|format)|does not support html|"
+	            "doesn't support html|html[- ]compatible|(?:client|program|reader|viewer) "
+	            "(?:does not|doesn't|cannot|can't)|this is a multi-?part message|"
+	            "if you (?:cannot|can't|are unable to) (?:see|view|read)|nur im html|"
+	            "ihr e-mail-programm|votre (?:client|logiciel) de messagerie|"
+	            "su (?:cliente|programa) de correo|ваш почтовый (?:клиент|агент|программа)|"
+	            "для просмотра (?:этого )?письма|ваш поштовий клієнт");
 	return r;
 }
 
@@ -104,7 +106,7 @@ static void strip_footers(const rx *r, GString *g)
 		while (*start == '\n')
 			start++;
 		gboolean footer = only_separators(start) || m(r->unsub, start) ||
-				  (m(r->disc_a, start) && m(r->disc_b, start));
+		                  (m(r->disc_a, start) && m(r->disc_b, start));
 		if (!footer)
 			return;
 		g_string_truncate(g, start - g->str);

@@ -36,7 +36,8 @@ static char *letter_from(const char *text, const char *subject, int depth)
 	g_free(hist);
 	g_free(sig);
 	if (fwd) {
-		char *f = depth < FORWARD_DEPTH ? letter_from(fwd, NULL, depth + 1) : text_norm_layout(fwd);
+		char *f = depth < FORWARD_DEPTH ? letter_from(fwd, NULL, depth + 1)
+		                                : text_norm_layout(fwd);
 		if (!*out) {
 			g_free(out);
 			out = f;

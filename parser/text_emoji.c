@@ -18,42 +18,72 @@ typedef struct emoji_word {
 
 /* Sorted by code point (bsearch). */
 static const emoji_word words[] = {
-	{0x2600, "sun", "солнце"},   {0x263A, SMILE},
-	{0x2639, SAD},               {0x2661, HEART},
-	{0x2665, HEART},             {0x270A, "raised fist", "солидарность"},
-	{0x2763, HEART},             {0x2764, HEART},
-	{0x1F31E, "sun", "солнце"},  {0x1F337, FLOWERS},
-	{0x1F338, FLOWERS},          {0x1F339, FLOWERS},
-	{0x1F33A, FLOWERS},          {0x1F33B, FLOWERS},
-	{0x1F382, "cake", "торт"},   {0x1F389, "celebration", "праздник"},
-	{0x1F38A, "celebration", "праздник"},
-	{0x1F44B, "waving", "привет"},
-	{0x1F44D, "thumbs up", "класс"},
-	{0x1F44F, "applause", "аплодисменты"},
-	{0x1F490, FLOWERS},          {0x1F493, HEART},
-	{0x1F495, HEART},            {0x1F496, HEART},
-	{0x1F497, HEART},            {0x1F498, HEART},
-	{0x1F499, HEART},            {0x1F49A, HEART},
-	{0x1F49B, HEART},            {0x1F49C, HEART},
-	{0x1F49D, HEART},            {0x1F49E, HEART},
-	{0x1F49F, HEART},            {0x1F4AA, "strength", "держись"},
-	{0x1F54A, "dove", "голубь"}, {0x1F600, SMILE},
-	{0x1F601, SMILE},            {0x1F602, LAUGH},
-	{0x1F603, SMILE},            {0x1F604, SMILE},
-	{0x1F605, SMILE},            {0x1F606, LAUGH},
-	{0x1F609, "wink", "подмигиваю"},
-	{0x1F60A, SMILE},            {0x1F60D, HEART},
-	{0x1F617, KISS},             {0x1F618, KISS},
-	{0x1F619, KISS},             {0x1F61A, KISS},
-	{0x1F61E, SAD},              {0x1F622, SAD},
-	{0x1F62D, SAD},              {0x1F641, SAD},
-	{0x1F642, SMILE},            {0x1F64F, "prayer", "молюсь"},
-	{0x1F48B, KISS},             {0x1F91D, "handshake", "рукопожатие"},
-	{0x1F917, HUG},              {0x1F923, LAUGH},
-	{0x1F970, HEART},            {0x1F973, "celebration", "праздник"},
-	{0x1F9E1, HEART},            {0x1F90D, HEART},
-	{0x1F90E, HEART},            {0x1F5A4, HEART},
-	{0x1FAC2, HUG},
+    {0x2600, "sun", "солнце"},
+    {0x263A, SMILE},
+    {0x2639, SAD},
+    {0x2661, HEART},
+    {0x2665, HEART},
+    {0x270A, "raised fist", "солидарность"},
+    {0x2763, HEART},
+    {0x2764, HEART},
+    {0x1F31E, "sun", "солнце"},
+    {0x1F337, FLOWERS},
+    {0x1F338, FLOWERS},
+    {0x1F339, FLOWERS},
+    {0x1F33A, FLOWERS},
+    {0x1F33B, FLOWERS},
+    {0x1F382, "cake", "торт"},
+    {0x1F389, "celebration", "праздник"},
+    {0x1F38A, "celebration", "праздник"},
+    {0x1F44B, "waving", "привет"},
+    {0x1F44D, "thumbs up", "класс"},
+    {0x1F44F, "applause", "аплодисменты"},
+    {0x1F490, FLOWERS},
+    {0x1F493, HEART},
+    {0x1F495, HEART},
+    {0x1F496, HEART},
+    {0x1F497, HEART},
+    {0x1F498, HEART},
+    {0x1F499, HEART},
+    {0x1F49A, HEART},
+    {0x1F49B, HEART},
+    {0x1F49C, HEART},
+    {0x1F49D, HEART},
+    {0x1F49E, HEART},
+    {0x1F49F, HEART},
+    {0x1F4AA, "strength", "держись"},
+    {0x1F54A, "dove", "голубь"},
+    {0x1F600, SMILE},
+    {0x1F601, SMILE},
+    {0x1F602, LAUGH},
+    {0x1F603, SMILE},
+    {0x1F604, SMILE},
+    {0x1F605, SMILE},
+    {0x1F606, LAUGH},
+    {0x1F609, "wink", "подмигиваю"},
+    {0x1F60A, SMILE},
+    {0x1F60D, HEART},
+    {0x1F617, KISS},
+    {0x1F618, KISS},
+    {0x1F619, KISS},
+    {0x1F61A, KISS},
+    {0x1F61E, SAD},
+    {0x1F622, SAD},
+    {0x1F62D, SAD},
+    {0x1F641, SAD},
+    {0x1F642, SMILE},
+    {0x1F64F, "prayer", "молюсь"},
+    {0x1F48B, KISS},
+    {0x1F91D, "handshake", "рукопожатие"},
+    {0x1F917, HUG},
+    {0x1F923, LAUGH},
+    {0x1F970, HEART},
+    {0x1F973, "celebration", "праздник"},
+    {0x1F9E1, HEART},
+    {0x1F90D, HEART},
+    {0x1F90E, HEART},
+    {0x1F5A4, HEART},
+    {0x1FAC2, HUG},
 };
 
 static int word_cmp(const void *a, const void *b)
@@ -82,19 +112,35 @@ static const emoji_word *word_for(gunichar c)
 static const char *ascii_for(gunichar c)
 {
 	switch (c) {
-	case 0x2192: case 0x27A1: case 0x279C: case 0x2794: case 0x27F6:
+	case 0x2192:
+	case 0x27A1:
+	case 0x279C:
+	case 0x2794:
+	case 0x27F6:
 		return "->";
-	case 0x2190: case 0x2B05: case 0x27F5:
+	case 0x2190:
+	case 0x2B05:
+	case 0x27F5:
 		return "<-";
-	case 0x21D2: case 0x27F9:
+	case 0x21D2:
+	case 0x27F9:
 		return "=>";
-	case 0x2194: case 0x27F7:
+	case 0x2194:
+	case 0x27F7:
 		return "<->";
-	case 0x2713: case 0x2714: case 0x2611: case 0x2705:
+	case 0x2713:
+	case 0x2714:
+	case 0x2611:
+	case 0x2705:
 		return "+";
-	case 0x2717: case 0x2718: case 0x274C: case 0x2716:
+	case 0x2717:
+	case 0x2718:
+	case 0x274C:
+	case 0x2716:
 		return "x";
-	case 0x2605: case 0x2606: case 0x2B50:
+	case 0x2605:
+	case 0x2606:
+	case 0x2B50:
 		return "*";
 	default:
 		return NULL;
@@ -193,8 +239,8 @@ char *text_emoji_replace(const char *s, const char *mode)
 			const char *word = ru ? w->ru : w->en;
 			if (last_word != word) {
 				gunichar prev = g->len ? g_utf8_get_char(g_utf8_find_prev_char(
-								 g->str, g->str + g->len))
-						       : 0;
+				                             g->str, g->str + g->len))
+				                       : 0;
 				if (prev && prev != ' ' && prev != '\n' && prev != '(')
 					g_string_append_c(g, ' ');
 				g_string_append_printf(g, "(%s)", word);

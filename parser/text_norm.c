@@ -71,7 +71,7 @@ char *text_norm_layout(const char *s)
 	if (!s)
 		return g_strdup("");
 	GString *g = g_string_sized_new(strlen(s));
-	int blank = 0;             /* blank lines seen since the last text line */
+	int blank = 0; /* blank lines seen since the last text line */
 	gboolean any = FALSE;
 	const char *p = s;
 	while (*p) {

@@ -75,38 +75,38 @@ static void check_h2p(const char *html, const char *expected)
 static void test_html_paragraphs(void **state)
 {
 	check_h2p("<p>Hello Ivan,</p><p>how are you?<br>We think of you.</p>",
-		  "Hello Ivan,\n\nhow are you?\nWe think of you.");
+	          "Hello Ivan,\n\nhow are you?\nWe think of you.");
 	check_h2p("<div>one</div><div>two</div><div><br></div><div>three</div>",
-		  "one\ntwo\n\nthree");
+	          "one\ntwo\n\nthree");
 	check_h2p("<p>a   b\n\tc</p>", "a b c");
 	check_h2p("", "");
 	check_h2p(NULL, "");
 	check_h2p("<html><head><title>T</title><style>p{color:red}</style></head>"
-		  "<body><script>alert(1)</script><!-- hidden comment --><p>Text</p></body></html>",
-		  "Text");
+	          "<body><script>alert(1)</script><!-- hidden comment --><p>Text</p></body></html>",
+	          "Text");
 }
 
 static void test_html_lists_links_tables(void **state)
 {
 	check_h2p("<p>Buy:</p><ul><li>bread</li><li>tea</li></ul><p>Steps</p><ol><li>one</li>"
-		  "<li>two</li></ol>",
-		  "Buy:\n\n– bread\n– tea\n\nSteps\n\n1. one\n2. two");
+	          "<li>two</li></ol>",
+	          "Buy:\n\n– bread\n– tea\n\nSteps\n\n1. one\n2. two");
 	check_h2p("<p>See <a href=\"https://example.org/x\">our page</a> now</p>",
-		  "See our page now");
+	          "See our page now");
 	check_h2p("<table><tr><th>Day</th><th>Time</th></tr><tr><td>Monday</td><td>10:00</td></tr>"
-		  "</table>",
-		  "Day | Time\nMonday | 10:00");
+	          "</table>",
+	          "Day | Time\nMonday | 10:00");
 	check_h2p("<table><tr><td>Subject:</td><td>Hi</td></tr></table>", "Subject: Hi");
 }
 
 static void test_html_hidden_entities(void **state)
 {
-	check_h2p("<div style=\"display: none\">preheader</div><p>Caf&eacute; &amp; t&#233;a&nbsp;ok"
-		  "</p><span hidden>x</span><div style=\"max-height:0;overflow:hidden\">pre</div>"
-		  "<p style=\"font-size:0.9em\">small</p>",
-		  "Café & téa ok\n\nsmall");
-	check_h2p("<p>Hi<img src=\"cid:x\" alt=\"logo\"><img alt=\"😊\" src=\"e.png\"></p>",
-		  "Hi😊");
+	check_h2p(
+	    "<div style=\"display: none\">preheader</div><p>Caf&eacute; &amp; t&#233;a&nbsp;ok"
+	    "</p><span hidden>x</span><div style=\"max-height:0;overflow:hidden\">pre</div>"
+	    "<p style=\"font-size:0.9em\">small</p>",
+	    "Café & téa ok\n\nsmall");
+	check_h2p("<p>Hi<img src=\"cid:x\" alt=\"logo\"><img alt=\"😊\" src=\"e.png\"></p>", "Hi😊");
 	check_h2p("<pre>line 1\nline 2</pre>", "line 1\nline 2");
 	/* broken markup: unclosed tags, stray end tags */
 	check_h2p("<p>one<p>two</b></i><div>three", "one\n\ntwo\n\nthree");
@@ -115,11 +115,12 @@ static void test_html_hidden_entities(void **state)
 static void test_html_quotes_signatures(void **state)
 {
 	check_h2p("<div>Reply</div><blockquote type=\"cite\"><div>old</div>"
-		  "<blockquote type=\"cite\">older</blockquote></blockquote>",
-		  "Reply\n\n> old\n\n>> older");
-	check_h2p("<div>Indented</div><blockquote style=\"margin:0 0 0 40px;border:none;padding:0px\">"
-		  "poem</blockquote>",
-		  "Indented\n\npoem");
+	          "<blockquote type=\"cite\">older</blockquote></blockquote>",
+	          "Reply\n\n> old\n\n>> older");
+	check_h2p(
+	    "<div>Indented</div><blockquote style=\"margin:0 0 0 40px;border:none;padding:0px\">"
+	    "poem</blockquote>",
+	    "Indented\n\npoem");
 	check_h2p("<div>Text</div><div class=\"gmail_signature\">Anna<br>Berlin</div>", "Text");
 }
 
@@ -152,7 +153,8 @@ static void test_flowed(void **state)
 	t = text_eol_normalize("a\r\nb\rc\n");
 	assert_string_equal(t, "a\nb\nc\n");
 	g_free(t);
-	lg_message *m = msg_new("", "Dear Ivan, this is \r\na long line.\r\n\r\n-- \r\nAnna\r\n", NULL);
+	lg_message *m =
+	    msg_new("", "Dear Ivan, this is \r\na long line.\r\n\r\n-- \r\nAnna\r\n", NULL);
 	m->plain_flowed = TRUE;
 	char *x = text_extract(m, NULL);
 	assert_string_equal(x, "Dear Ivan, this is a long line.");
@@ -165,90 +167,99 @@ static void test_flowed(void **state)
 static void test_quote_attributions(void **state)
 {
 	static const char *const attribs[] = {
-		"On Mon, 1 Jan 2024 at 10:00, Anna Berg <anna.berg@example.com> wrote:",
-		"Am Mo., 1. Jan. 2024 um 10:00 Uhr schrieb Anna Berg <anna@example.de>:",
-		"Le lun. 1 janv. 2024 à 10:00, Anne Morel <anne@example.fr> a écrit :",
-		"El lun, 1 ene 2024 a las 10:00, Ana Ruiz (<ana@example.es>) escribió:",
-		"Il giorno lun 1 gen 2024 alle ore 10:00 Anna Rossi <anna@example.it> ha scritto:",
-		"pon., 1 sty 2024 o 10:00 Anna Nowak <anna@example.pl> napisał(a):",
-		"Em seg., 1 de jan. de 2024 às 10:00, Ana Lima <ana@example.pt> escreveu:",
-		"Op ma 1 jan 2024 om 10:00 schreef Anna de Vries <anna@example.nl>:",
-		"пн, 1 янв. 2024 г. в 10:00, Анна Белова <anna@example.ru>:",
-		"01.01.2024 10:00, Анна Белова пишет:",
-		"пн, 1 січ. 2024 р. о 10:00 Ганна Коваль <hanna@example.ua> пише:",
-		"1 студз. 2024 г. у 10:00 Ганна Лук <hanna@example.by> напісала:",
-		"Понедельник, 1 января 2024, 10:00 +03:00 от Анна Белова <anna@example.ru>:",
-		"01.01.2024, 10:00, \"Иван Сидоров\" <ivan@example.ru>:",
-		"On Monday, January 1, 2024, 10:00:00 AM GMT+1, Anna Berg <anna@example.com>",
-		NULL,
+	    "On Mon, 1 Jan 2024 at 10:00, Anna Berg <anna.berg@example.com> wrote:",
+	    "Am Mo., 1. Jan. 2024 um 10:00 Uhr schrieb Anna Berg <anna@example.de>:",
+	    "Le lun. 1 janv. 2024 à 10:00, Anne Morel <anne@example.fr> a écrit :",
+	    "El lun, 1 ene 2024 a las 10:00, Ana Ruiz (<ana@example.es>) escribió:",
+	    "Il giorno lun 1 gen 2024 alle ore 10:00 Anna Rossi <anna@example.it> ha scritto:",
+	    "pon., 1 sty 2024 o 10:00 Anna Nowak <anna@example.pl> napisał(a):",
+	    "Em seg., 1 de jan. de 2024 às 10:00, Ana Lima <ana@example.pt> escreveu:",
+	    "Op ma 1 jan 2024 om 10:00 schreef Anna de Vries <anna@example.nl>:",
+	    "пн, 1 янв. 2024 г. в 10:00, Анна Белова <anna@example.ru>:",
+	    "01.01.2024 10:00, Анна Белова пишет:",
+	    "пн, 1 січ. 2024 р. о 10:00 Ганна Коваль <hanna@example.ua> пише:",
+	    "1 студз. 2024 г. у 10:00 Ганна Лук <hanna@example.by> напісала:",
+	    "Понедельник, 1 января 2024, 10:00 +03:00 от Анна Белова <anna@example.ru>:",
+	    "01.01.2024, 10:00, \"Иван Сидоров\" <ivan@example.ru>:",
+	    "On Monday, January 1, 2024, 10:00:00 AM GMT+1, Anna Berg <anna@example.com>",
+	    NULL,
 	};
 	for (int i = 0; attribs[i]; i++) {
-		char *in = g_strdup_printf("My answer.\n\n%s%s\n\n> old text\n> more\n", attribs[i],
-					   attribs[i][strlen(attribs[i]) - 1] == ':' ? "" : " wrote:");
+		char *in =
+		    g_strdup_printf("My answer.\n\n%s%s\n\n> old text\n> more\n", attribs[i],
+		                    attribs[i][strlen(attribs[i]) - 1] == ':' ? "" : " wrote:");
 		check_plain("Re: hi", in, "My answer.");
 		g_free(in);
 	}
 	/* wrapped Gmail attribution */
 	check_plain("Re: x",
-		    "Yes!\n\nOn Mon, 1 Jan 2024 at 10:00, Anna Berg <\nanna.berg@example.com> wrote:\n\n> q\n",
-		    "Yes!");
+	            "Yes!\n\nOn Mon, 1 Jan 2024 at 10:00, Anna Berg <\nanna.berg@example.com> "
+	            "wrote:\n\n> q\n",
+	            "Yes!");
 }
 
 static void test_quote_outlook(void **state)
 {
 	check_plain("RE: visit",
-		    "Thanks, see you.\n\nBest,\nTom\n\n________________________________\n"
-		    "From: Anna Berg <anna@example.com>\nSent: Monday, January 1, 2024 10:00 AM\n"
-		    "To: Tom Fisher <tom@example.com>\nSubject: visit\n\nold body\n",
-		    "Thanks, see you.\n\nBest,\nTom");
-	check_plain("AW: Besuch",
-		    "Danke!\n\nVon: Anna Berg <anna@example.de>\nGesendet: Montag, 1. Januar 2024 10:00\n"
-		    "An: Tom <tom@example.de>\nBetreff: Besuch\n\nalt\n",
-		    "Danke!");
+	            "Thanks, see you.\n\nBest,\nTom\n\n________________________________\n"
+	            "From: Anna Berg <anna@example.com>\nSent: Monday, January 1, 2024 10:00 AM\n"
+	            "To: Tom Fisher <tom@example.com>\nSubject: visit\n\nold body\n",
+	            "Thanks, see you.\n\nBest,\nTom");
+	check_plain(
+	    "AW: Besuch",
+	    "Danke!\n\nVon: Anna Berg <anna@example.de>\nGesendet: Montag, 1. Januar 2024 10:00\n"
+	    "An: Tom <tom@example.de>\nBetreff: Besuch\n\nalt\n",
+	    "Danke!");
 	check_plain("RE: x", "Ok.\n\n-----Original Message-----\nFrom: a\nSent: b\n\nold\n", "Ok.");
 	check_plain("Re: x", "Ok.\n\n-----Ursprüngliche Nachricht-----\nVon: a\n\nalt\n", "Ok.");
-	check_plain("Re: x", "Ок.\n\n-------- Исходное сообщение --------\nОт: a\n\nстарое\n", "Ок.");
+	check_plain("Re: x", "Ок.\n\n-------- Исходное сообщение --------\nОт: a\n\nстарое\n",
+	            "Ок.");
 }
 
 static void test_quote_interleaved(void **state)
 {
-	check_plain("Re: q",
-		    "On Mon, 1 Jan 2024 at 10:00, Anna <anna@example.com> wrote:\n> How are you?\n\n"
-		    "I am fine.\n\n> And the food?\n\nBetter now.\n",
-		    "I am fine.\n\nBetter now.");
+	check_plain(
+	    "Re: q",
+	    "On Mon, 1 Jan 2024 at 10:00, Anna <anna@example.com> wrote:\n> How are you?\n\n"
+	    "I am fine.\n\n> And the food?\n\nBetter now.\n",
+	    "I am fine.\n\nBetter now.");
 	/* "wrote:" without a date and no quote after it is the writer's own text */
-	check_plain("", "My friend Anna wrote:\nStay strong!\n", "My friend Anna wrote:\nStay strong!");
+	check_plain("", "My friend Anna wrote:\nStay strong!\n",
+	            "My friend Anna wrote:\nStay strong!");
 	check_plain("", "> only quoted\n> text\n", "");
 }
 
 static void test_forward(void **state)
 {
-	const char *fwd = "---------- Forwarded message ---------\nFrom: Anna <anna@example.com>\n"
-			  "Date: Mon, 1 Jan 2024 at 10:00\nSubject: Letter\nTo: <bob@example.com>\n\n\n"
-			  "Dear Ivan,\nwe are with you.\n\nAnna\n";
+	const char *fwd =
+	    "---------- Forwarded message ---------\nFrom: Anna <anna@example.com>\n"
+	    "Date: Mon, 1 Jan 2024 at 10:00\nSubject: Letter\nTo: <bob@example.com>\n\n\n"
+	    "Dear Ivan,\nwe are with you.\n\nAnna\n";
 	check_plain("Fwd: Letter", fwd, "Dear Ivan,\nwe are with you.\n\nAnna");
 	char *with = g_strconcat("Please pass this on.\n\n", fwd, NULL);
 	check_plain("Fwd: Letter", with,
-		    "Please pass this on.\n\n* * *\n\nDear Ivan,\nwe are with you.\n\nAnna");
+	            "Please pass this on.\n\n* * *\n\nDear Ivan,\nwe are with you.\n\nAnna");
 	g_free(with);
 	check_plain("WG: Brief",
-		    "\n________________________________\nVon: Anna <anna@example.de>\n"
-		    "Gesendet: Montag, 1. Januar 2024 10:00\nAn: Bob <bob@example.de>\n"
-		    "Betreff: Brief\n\nLieber Iwan,\nalles Gute.\n",
-		    "Lieber Iwan,\nalles Gute.");
+	            "\n________________________________\nVon: Anna <anna@example.de>\n"
+	            "Gesendet: Montag, 1. Januar 2024 10:00\nAn: Bob <bob@example.de>\n"
+	            "Betreff: Brief\n\nLieber Iwan,\nalles Gute.\n",
+	            "Lieber Iwan,\nalles Gute.");
 	check_plain("Fwd: x",
-		    "Begin forwarded message:\n\n> From: Anna <anna@example.com>\n> Subject: x\n"
-		    "> Date: 1 January 2024\n>\n> Hello Ivan.\n",
-		    "Hello Ivan.");
+	            "Begin forwarded message:\n\n> From: Anna <anna@example.com>\n> Subject: x\n"
+	            "> Date: 1 January 2024\n>\n> Hello Ivan.\n",
+	            "Hello Ivan.");
 	/* a forward inside quoted history is history */
-	check_plain("Re: Fwd: x",
-		    "Thanks.\n\nOn Mon, 1 Jan 2024 at 10:00, Anna <anna@example.com> wrote:\n"
-		    "> ---------- Forwarded message ---------\n> From: X <x@example.com>\n>\n> old\n",
-		    "Thanks.");
+	check_plain(
+	    "Re: Fwd: x",
+	    "Thanks.\n\nOn Mon, 1 Jan 2024 at 10:00, Anna <anna@example.com> wrote:\n"
+	    "> ---------- Forwarded message ---------\n> From: X <x@example.com>\n>\n> old\n",
+	    "Thanks.");
 	check_plain("Fwd: x",
-		    "-------- Пересылаемое сообщение --------\n01.01.2024, 10:00, \"Анна\" <a@example.ru>:\n\n"
-		    "Привет, Иван!\n\n-------- Конец пересылаемого сообщения --------\n",
-		    "Привет, Иван!");
+	            "-------- Пересылаемое сообщение --------\n01.01.2024, 10:00, \"Анна\" "
+	            "<a@example.ru>:\n\n"
+	            "Привет, Иван!\n\n-------- Конец пересылаемого сообщения --------\n",
+	            "Привет, Иван!");
 }
 
 /* ---- signatures ---- */
@@ -258,36 +269,43 @@ static void test_signatures(void **state)
 	check_plain("", "Hello Ivan.\n\n-- \nAnna Berg\nBerlin\n", "Hello Ivan.");
 	check_plain("", "Hello Ivan.\n\nSent from my iPhone\n", "Hello Ivan.");
 	static const char *const mobile[] = {
-		"Sent from my Android phone",  "Get Outlook for iOS",
-		"Sent from Yahoo Mail on Android", "Von meinem iPhone gesendet",
-		"Envoyé de mon iPhone",         "Enviado desde mi iPhone",
-		"Inviato da iPhone",            "Wysłane z iPhone'a",
-		"Enviado do meu iPhone",        "Verzonden vanaf mijn iPhone",
-		"Отправлено с iPhone",          "Отправлено из мобильной Почты Mail.ru",
-		"Надіслано з iPhone",           "Адпраўлена з iPhone",
-		"Sent with Proton Mail secure email.", "Sent from Mail for Windows",
-		NULL,
+	    "Sent from my Android phone",
+	    "Get Outlook for iOS",
+	    "Sent from Yahoo Mail on Android",
+	    "Von meinem iPhone gesendet",
+	    "Envoyé de mon iPhone",
+	    "Enviado desde mi iPhone",
+	    "Inviato da iPhone",
+	    "Wysłane z iPhone'a",
+	    "Enviado do meu iPhone",
+	    "Verzonden vanaf mijn iPhone",
+	    "Отправлено с iPhone",
+	    "Отправлено из мобильной Почты Mail.ru",
+	    "Надіслано з iPhone",
+	    "Адпраўлена з iPhone",
+	    "Sent with Proton Mail secure email.",
+	    "Sent from Mail for Windows",
+	    NULL,
 	};
 	for (int i = 0; mobile[i]; i++) {
 		char *in = g_strdup_printf("Stay strong.\n\n%s\n", mobile[i]);
 		check_plain("", in, "Stay strong.");
 		g_free(in);
 	}
-	check_plain("", "Sent with love to you, my friend.\n",
-		    "Sent with love to you, my friend.");
+	check_plain("", "Sent with love to you, my friend.\n", "Sent with love to you, my friend.");
 	check_plain("",
-		    "Hi.\n\nCONFIDENTIALITY NOTICE: This e-mail is intended only for the named "
-		    "recipient. If you received it in error, please notify the sender.\n",
-		    "Hi.");
+	            "Hi.\n\nCONFIDENTIALITY NOTICE: This e-mail is intended only for the named "
+	            "recipient. If you received it in error, please notify the sender.\n",
+	            "Hi.");
 	check_plain("",
-		    "Привет.\n\nДанное сообщение конфиденциально и предназначено только для "
-		    "указанного получателя.\n",
-		    "Привет.");
+	            "Привет.\n\nДанное сообщение конфиденциально и предназначено только для "
+	            "указанного получателя.\n",
+	            "Привет.");
 	check_plain("", "News.\n\nTo unsubscribe click here. Manage your preferences.\n", "News.");
 	check_plain("", "Hi.\n\n--\nAnna\n", "Hi.");
 	/* "--" far from the end is not a signature */
 	check_plain("", "a\n--\n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n",
-		    "a\n--\n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13");
+	            "a\n--\n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13");
 	assert_true(sig_is_stub(""));
 	assert_true(sig_is_stub("  \n"));
 	assert_true(sig_is_stub("View this email in your browser: https://example.com/v"));
@@ -319,29 +337,33 @@ static void test_alternative_choice(void **state)
 
 static void test_html_clients(void **state)
 {
-	check_html("Re: hi",
-		   "<div dir=\"ltr\">Hello!<div><br></div></div><br><div class=\"gmail_quote\">"
-		   "<div dir=\"ltr\" class=\"gmail_attr\">пн, 1 янв. 2024 г. в 10:00, Анна &lt;"
-		   "<a href=\"mailto:a@example.ru\">a@example.ru</a>&gt;:<br></div>"
-		   "<blockquote class=\"gmail_quote\" style=\"margin:0px 0px 0px 0.8ex;border-left:1px "
-		   "solid rgb(204,204,204);padding-left:1ex\">old</blockquote></div>",
-		   "Hello!");
-	check_html("Re: hi",
-		   "<p>Ok</p><div class=\"moz-cite-prefix\">Am 01.01.24 um 10:00 schrieb Anna:<br></div>"
-		   "<blockquote type=\"cite\" cite=\"mid:x@example\">alt</blockquote>",
-		   "Ok");
-	check_html("Fwd: x",
-		   "<div dir=\"ltr\"><br><br><div class=\"gmail_quote\"><div dir=\"ltr\" "
-		   "class=\"gmail_attr\">---------- Forwarded message ---------<br>From: <strong "
-		   "class=\"gmail_sendername\">Anna</strong> <span>&lt;a@example.com&gt;</span><br>"
-		   "Date: Mon, 1 Jan 2024 at 10:00<br>Subject: x<br>To: &lt;b@example.com&gt;<br></div>"
-		   "<br><br><div dir=\"ltr\">Dear Ivan!</div></div></div>",
-		   "Dear Ivan!");
-	check_html("Re: x",
-		   "<div>Yes.</div><div><br></div><div class=\"yahoo_quoted\">On Monday, 1 January "
-		   "2024, 10:00:00 GMT+1, Anna &lt;a@example.com&gt; wrote:<blockquote>old</blockquote>"
-		   "</div>",
-		   "Yes.");
+	check_html(
+	    "Re: hi",
+	    "<div dir=\"ltr\">Hello!<div><br></div></div><br><div class=\"gmail_quote\">"
+	    "<div dir=\"ltr\" class=\"gmail_attr\">пн, 1 янв. 2024 г. в 10:00, Анна &lt;"
+	    "<a href=\"mailto:a@example.ru\">a@example.ru</a>&gt;:<br></div>"
+	    "<blockquote class=\"gmail_quote\" style=\"margin:0px 0px 0px 0.8ex;border-left:1px "
+	    "solid rgb(204,204,204);padding-left:1ex\">old</blockquote></div>",
+	    "Hello!");
+	check_html(
+	    "Re: hi",
+	    "<p>Ok</p><div class=\"moz-cite-prefix\">Am 01.01.24 um 10:00 schrieb Anna:<br></div>"
+	    "<blockquote type=\"cite\" cite=\"mid:x@example\">alt</blockquote>",
+	    "Ok");
+	check_html(
+	    "Fwd: x",
+	    "<div dir=\"ltr\"><br><br><div class=\"gmail_quote\"><div dir=\"ltr\" "
+	    "class=\"gmail_attr\">---------- Forwarded message ---------<br>From: <strong "
+	    "class=\"gmail_sendername\">Anna</strong> <span>&lt;a@example.com&gt;</span><br>"
+	    "Date: Mon, 1 Jan 2024 at 10:00<br>Subject: x<br>To: &lt;b@example.com&gt;<br></div>"
+	    "<br><br><div dir=\"ltr\">Dear Ivan!</div></div></div>",
+	    "Dear Ivan!");
+	check_html(
+	    "Re: x",
+	    "<div>Yes.</div><div><br></div><div class=\"yahoo_quoted\">On Monday, 1 January "
+	    "2024, 10:00:00 GMT+1, Anna &lt;a@example.com&gt; wrote:<blockquote>old</blockquote>"
+	    "</div>",
+	    "Yes.");
 }
 
 /* ---- emoji and normalisation ---- */
@@ -354,7 +376,9 @@ static void test_emoji(void **state)
 	t = text_emoji_replace("Обнимаю ❤️ 👍🏽", NULL);
 	assert_string_equal(t, "Обнимаю (сердце) (класс)");
 	g_free(t);
-	t = text_emoji_replace("Flag 🇺🇦 family 👨‍👩‍👧 rocket 🚀 key 1️⃣ ✔ done → next ★", "word");
+	t = text_emoji_replace(
+	    "Flag 🇺🇦 family 👨‍👩‍👧 rocket 🚀 key 1️⃣ ✔ done → next ★",
+	    "word");
 	assert_string_equal(t, "Flag  family  rocket  key 1 + done -> next *");
 	g_free(t);
 	t = text_emoji_replace("Hi😘there", "remove");
@@ -381,7 +405,8 @@ static void test_emoji(void **state)
 
 static void test_norm(void **state)
 {
-	char *t = text_norm_chars("a\u200bb\u00adc\u202ed\ufeffe\x01" "f\tg\u00a0h\u3000i\r\nj");
+	char *t = text_norm_chars("a\u200bb\u00adc\u202ed\ufeffe\x01"
+	                          "f\tg\u00a0h\u3000i\r\nj");
 	assert_string_equal(t, "abcdef g h i\nj");
 	g_free(t);
 	/* NFD to NFC */
@@ -430,8 +455,11 @@ static void test_eml_table(void **state)
 			g_ptr_array_add(names, g_strdup(n));
 	g_dir_close(d);
 	g_ptr_array_sort(names, path_cmp);
-	lg_limits lim = {.header_bytes = 256 * 1024, .mime_depth = 20, .mime_parts = 200,
-			 .text_chars = 100000, .parse_seconds = 0};
+	lg_limits lim = {.header_bytes = 256 * 1024,
+	                 .mime_depth = 20,
+	                 .mime_parts = 200,
+	                 .text_chars = 100000,
+	                 .parse_seconds = 0};
 	int failed = 0;
 	for (guint i = 0; i < names->len; i++) {
 		const char *name = names->pdata[i];
@@ -455,7 +483,8 @@ static void test_eml_table(void **state)
 		}
 		char *got = text_extract(m, NULL);
 		if (strcmp(got, exp) != 0) {
-			print_message("FAIL %s\n--- got:\n%s\n--- expected:\n%s\n---\n", name, got, exp);
+			print_message("FAIL %s\n--- got:\n%s\n--- expected:\n%s\n---\n", name, got,
+			              exp);
 			failed++;
 		}
 		g_free(got);
@@ -478,8 +507,9 @@ static void test_eml_table(void **state)
 static gpointer thread_run(gpointer unused)
 {
 	for (int i = 0; i < 50; i++) {
-		lg_message *m = msg_new("Re: x", "Hi 😊\n\nOn Mon, 1 Jan 2024, A <a@example.com> wrote:\n> x\n",
-					"<p>x</p>");
+		lg_message *m =
+		    msg_new("Re: x", "Hi 😊\n\nOn Mon, 1 Jan 2024, A <a@example.com> wrote:\n> x\n",
+		            "<p>x</p>");
 		char *t = text_extract(m, NULL);
 		g_assert_cmpstr(t, ==, "Hi (smile)");
 		g_free(t);
@@ -500,23 +530,23 @@ static void test_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_html_paragraphs),
-		cmocka_unit_test(test_html_lists_links_tables),
-		cmocka_unit_test(test_html_hidden_entities),
-		cmocka_unit_test(test_html_quotes_signatures),
-		cmocka_unit_test(test_html_deep_nesting),
-		cmocka_unit_test(test_flowed),
-		cmocka_unit_test(test_quote_attributions),
-		cmocka_unit_test(test_quote_outlook),
-		cmocka_unit_test(test_quote_interleaved),
-		cmocka_unit_test(test_forward),
-		cmocka_unit_test(test_signatures),
-		cmocka_unit_test(test_alternative_choice),
-		cmocka_unit_test(test_html_clients),
-		cmocka_unit_test(test_emoji),
-		cmocka_unit_test(test_norm),
-		cmocka_unit_test(test_threads),
-		cmocka_unit_test(test_eml_table),
+	    cmocka_unit_test(test_html_paragraphs),
+	    cmocka_unit_test(test_html_lists_links_tables),
+	    cmocka_unit_test(test_html_hidden_entities),
+	    cmocka_unit_test(test_html_quotes_signatures),
+	    cmocka_unit_test(test_html_deep_nesting),
+	    cmocka_unit_test(test_flowed),
+	    cmocka_unit_test(test_quote_attributions),
+	    cmocka_unit_test(test_quote_outlook),
+	    cmocka_unit_test(test_quote_interleaved),
+	    cmocka_unit_test(test_forward),
+	    cmocka_unit_test(test_signatures),
+	    cmocka_unit_test(test_alternative_choice),
+	    cmocka_unit_test(test_html_clients),
+	    cmocka_unit_test(test_emoji),
+	    cmocka_unit_test(test_norm),
+	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_eml_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

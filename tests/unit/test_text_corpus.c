@@ -54,8 +54,11 @@ static void test_corpus(void **state)
 	GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
 	collect(dir, files);
 	g_ptr_array_sort(files, path_cmp);
-	lg_limits lim = {.header_bytes = 1024 * 1024, .mime_depth = 50, .mime_parts = 1000,
-			 .text_chars = 200000, .parse_seconds = 0};
+	lg_limits lim = {.header_bytes = 1024 * 1024,
+	                 .mime_depth = 50,
+	                 .mime_parts = 1000,
+	                 .text_chars = 200000,
+	                 .parse_seconds = 0};
 	lg_text_opts opts = {.chars_per_page = 2000, .emoji = "word"};
 	int parsed = 0, unparsed = 0, empty = 0;
 	gboolean verbose = g_getenv("LG_CORPUS_VERBOSE") != NULL;
@@ -66,7 +69,7 @@ static void test_corpus(void **state)
 		if (!m) {
 			unparsed++;
 			print_message("not parsed: %s (%s)\n", f + strlen(dir) + 1,
-				      err ? err->message : "?");
+			              err ? err->message : "?");
 			g_clear_error(&err);
 			continue;
 		}
@@ -78,10 +81,10 @@ static void test_corpus(void **state)
 		if (!*t) {
 			empty++;
 			print_message("empty: %s (plain %zu bytes, html %zu bytes, %u parts, "
-				      "%u inner messages%s)\n",
-				      f + strlen(dir) + 1, strlen(m->plain), strlen(m->html),
-				      m->parts ? m->parts->len : 0, m->inner ? m->inner->len : 0,
-				      m->encrypted_only ? ", encrypted" : "");
+			              "%u inner messages%s)\n",
+			              f + strlen(dir) + 1, strlen(m->plain), strlen(m->html),
+			              m->parts ? m->parts->len : 0, m->inner ? m->inner->len : 0,
+			              m->encrypted_only ? ", encrypted" : "");
 		} else if (verbose) {
 			print_message("==== %s\n%s\n", f + strlen(dir) + 1, t);
 		}
@@ -89,7 +92,7 @@ static void test_corpus(void **state)
 		message_free(&m);
 	}
 	print_message("corpus: %u files, %d parsed, %d not parsed, %d empty letters\n", files->len,
-		      parsed, unparsed, empty);
+	              parsed, unparsed, empty);
 	g_ptr_array_free(files, TRUE);
 	g_free(dir);
 }
@@ -104,7 +107,7 @@ int main(void)
 		return 77;
 	}
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_corpus),
+	    cmocka_unit_test(test_corpus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
