@@ -1222,6 +1222,64 @@ static void test_through_parser(void **state)
 	config_unref(&cfg);
 }
 
+/* Damaged pictures of every format: flipped bytes and cuts. Each must be
+ * kept or dropped with a reason, never crash or hang. Fixed seed. */
+static void test_mutations(void **state)
+{
+	lg_config *cfg = test_cfg();
+	GPtrArray *seeds = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	GRand *rnd = g_rand_new_with_seed(20240603);
+	void *buf = NULL;
+	size_t len = 0;
+	VipsImage *im;
+
+	g_ptr_array_add(seeds, jpeg_of(160, 120));
+	g_ptr_array_add(seeds, to_png(noisy(160, 120)));
+	g_ptr_array_add(seeds, bmp_of(160, 120, 9, 99, 199));
+	im = noisy(160, 120);
+	assert_int_equal(vips_gifsave_buffer(im, &buf, &len, NULL), 0);
+	g_ptr_array_add(seeds, take_buf(buf, len));
+	assert_int_equal(vips_webpsave_buffer(im, &buf, &len, NULL), 0);
+	g_ptr_array_add(seeds, take_buf(buf, len));
+	assert_int_equal(vips_tiffsave_buffer(im, &buf, &len, "compression",
+					      VIPS_FOREIGN_TIFF_COMPRESSION_DEFLATE, NULL),
+			 0);
+	g_ptr_array_add(seeds, take_buf(buf, len));
+	if (vips_heifsave_buffer(im, &buf, &len, "compression", VIPS_FOREIGN_HEIF_COMPRESSION_HEVC,
+				 NULL) == 0)
+		g_ptr_array_add(seeds, take_buf(buf, len));
+	vips_error_clear();
+	g_object_unref(im);
+
+	for (guint s = 0; s < seeds->len; s++) {
+		gsize n;
+		const guint8 *orig = g_bytes_get_data(seeds->pdata[s], &n);
+		for (int it = 0; it < 25; it++) {
+			lg_message *m = msg_new();
+			guint8 *d = g_memdup2(orig, n);
+			gsize cut = n;
+			result r;
+
+			if (it % 3 == 0)
+				cut = (gsize)g_rand_int_range(rnd, 1, (gint32)n);
+			for (int k = 0; k < 1 + it % 6; k++)
+				d[g_rand_int_range(rnd, 0, (gint32)cut)] = (guint8)g_rand_int(rnd);
+			msg_add(m, "x", "image/jpeg", g_bytes_new_take(d, cut));
+			run(cfg, m, &r);
+			assert_int_equal(r.photos->len + r.dropped->len, 1);
+			if (r.dropped->len == 1)
+				assert_true(dropped_at(&r, 0)->reason[0] != '\0');
+			else
+				assert_true(jpeg_clean(photo_at(&r, 0)->data));
+			result_clear(&r);
+			msg_free(m);
+		}
+	}
+	g_rand_free(rnd);
+	g_ptr_array_free(seeds, TRUE);
+	config_unref(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1248,6 +1306,7 @@ int main(void)
 	    cmocka_unit_test(test_timeout),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_through_parser),
+	    cmocka_unit_test(test_mutations),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
