@@ -293,6 +293,7 @@ typedef struct {
 	char *lang;
 	char *backend;
 	gboolean translated;
+	char *from;       /* languages machine-translated, comma list */
 	lg_tr_status tr_status;
 	char *tr_error;
 	GPtrArray *findings;
@@ -313,6 +314,7 @@ static void shared_clear(shared_work *w)
 	g_free(w->text_ru);
 	g_free(w->lang);
 	g_free(w->backend);
+	g_free(w->from);
 	g_free(w->tr_error);
 	if (w->findings)
 		g_ptr_array_unref(w->findings);
@@ -386,7 +388,7 @@ static char *with_notice(const lg_config *cfg, const char *text_ru, const char *
 	at = strstr(tmpl, "{lang}");
 	if (at) {
 		g_string_append_len(n, tmpl, at - tmpl);
-		g_string_append(n, translate_lang_name_ru(lang));
+		g_string_append(n, translate_lang_names_ru(lang));
 		g_string_append(n, at + 6);
 	} else {
 		g_string_append(n, tmpl);
@@ -454,6 +456,7 @@ static gboolean shared_run(lg_pipeline *p, GMimeStream *stream, shared_work *w, 
 		w->lang = g_strdup(tr.lang ? tr.lang : "unknown");
 		w->backend = g_strdup(tr.backend ? tr.backend : "");
 		w->translated = tr.translated;
+		w->from = g_strdup(tr.from && *tr.from ? tr.from : tr.lang);
 		if (w->tr_status == LG_TR_OK)
 			w->text_ru = g_strdup(tr.text_ru ? tr.text_ru : "");
 		if (e) {
@@ -477,7 +480,7 @@ static gboolean shared_run(lg_pipeline *p, GMimeStream *stream, shared_work *w, 
 		w->text_ru = stripped;
 	}
 	if (w->translated && w->text_ru[0]) {
-		char *n = with_notice(cfg, w->text_ru, w->lang);
+		char *n = with_notice(cfg, w->text_ru, w->from ? w->from : w->lang);
 		g_free(w->text_ru);
 		w->text_ru = n;
 	}
