@@ -343,7 +343,7 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, raw_w
 	t.wlen = MIN(ts->pool->len - t.woff, G_MAXUINT16);
 	t.nchars = MIN(nu, G_MAXUINT16);
 	g_string_append_c(ts->pool, '\0');
-	if (script != NORM_SCRIPT_OTHER && ((nu >= 4 && vowels == 0) || maxrun >= 6)) {
+	if (script != NORM_SCRIPT_OTHER && ((nu >= 3 && vowels == 0) || maxrun >= 6)) {
 		t.flags |= NORM_TOK_NONWORD;
 		ts->nonwords++;
 	}

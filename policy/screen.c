@@ -115,7 +115,7 @@ static gboolean contained(const GArray *spans, guint32 s, guint32 e)
 	return FALSE;
 }
 
-static void regex_pass(run *x, gboolean strip_pass, GArray *skip)
+static void regex_pass(run *x, gboolean strip_pass, GArray *skip, GArray *found)
 {
 	pcre2_match_data *md = pcre2_match_data_create(8, NULL);
 	PCRE2_SPTR subj = (PCRE2_SPTR)x->n->s->str;
@@ -138,10 +138,8 @@ static void regex_pass(run *x, gboolean strip_pass, GArray *skip)
 				gboolean dup = strip_pass ? contained(skip, s, e) : overlaps(skip, s, e);
 				if (e > s && !dup) {
 					add_hit(x, i, x->n->ostart[s], x->n->oend[e - 1]);
-					if (strip_pass) {
-						guint32 sp[2] = {s, e};
-						g_array_append_vals(skip, sp, 2);
-					}
+					guint32 sp[2] = {s, e};
+					g_array_append_vals(strip_pass ? skip : found, sp, 2);
 				}
 				if (e > off)
 					off = e;
@@ -391,7 +389,13 @@ char *screen_text(const screen_rules *r, const char *text, const char *lang, con
 	GArray *skip = g_array_new(FALSE, FALSE, sizeof(guint32));
 
 	x.n = norm_new(text, x.len);
-	regex_pass(&x, TRUE, skip);
+	regex_pass(&x, TRUE, skip, NULL);
+	/* Words inside any regex match (codes, article numbers) are not
+	 * screened again, nor counted by the heuristics. */
+	GArray *found = g_array_new(FALSE, FALSE, sizeof(guint32));
+	regex_pass(&x, FALSE, skip, found);
+	g_array_append_vals(skip, found->data, found->len);
+	g_array_free(found, TRUE);
 	{
 		/* Sort the (start, end) pairs by start; there are few. */
 		guint np = skip->len / 2;
@@ -405,7 +409,6 @@ char *screen_text(const screen_rules *r, const char *text, const char *lang, con
 				p[2 * (b - 1) + 1] = t1;
 			}
 	}
-	regex_pass(&x, FALSE, skip);
 	x.ts = norm_tokenize(x.n, (const guint32 *)skip->data, skip->len / 2, st_ru, st_en);
 	word_pass(&x);
 	heur_pass(&x);

@@ -166,18 +166,19 @@ static void test_disguises(void **state)
 		"с.у.к.а",     "х у й",   "х-у-й",   "пи3дец",   "xyйня", /* Latin x, y */
 		"ПИЗДЕЦ",      "п\xc2\xad" "издец", /* soft hyphen */
 		"п\xe2\x80\x8bиздец",               /* zero-width space */
-		"ёбаный",      "3аебал",  "бл*дь",   "х*й",     "ＸＵЙ",
+		"ёбаный",      "3аебал",  "бл*дь",   "х*й",     "ＸＹЙ",
 		"охуеть",      "нахуй",   "пи́здец", /* combining acute */
 		"с у к а",
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(mat); i++) {
-		char *text = g_strdup_printf("Ну и %s, конечно.", mat[i]);
+		char *text = g_strdup_printf("Вот %s, конечно.", mat[i]);
 		GPtrArray *f = run(text, "ru", TRUE, NULL);
 		if (!has_cat(f, "obscene"))
 			fail_msg("not caught: case %zu", i);
 		lg_finding *x = g_ptr_array_index(f, 0);
-		assert_int_equal(x->start, strlen("Ну и "));
-		assert_int_equal(x->end, strlen("Ну и ") + strlen(mat[i]));
+		if (x->start != (gint64)strlen("Вот ") ||
+		    x->end != (gint64)(strlen("Вот ") + strlen(mat[i])))
+			fail_msg("case %zu: span %d-%d", i, (int)x->start, (int)x->end);
 		g_ptr_array_free(f, TRUE);
 		g_free(text);
 	}
