@@ -388,7 +388,9 @@ static char *with_notice(const lg_config *cfg, const char *text_ru, const char *
 	at = strstr(tmpl, "{lang}");
 	if (at) {
 		g_string_append_len(n, tmpl, at - tmpl);
-		g_string_append(n, translate_lang_names_ru(lang));
+		char *names = translate_lang_names_ru(lang);
+		g_string_append(n, names);
+		g_free(names);
 		g_string_append(n, at + 6);
 	} else {
 		g_string_append(n, tmpl);
