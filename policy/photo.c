@@ -9,6 +9,15 @@
 static GMutex lib_lock;
 static gboolean lib_started;
 
+/* Conversions decode whole frames for some formats (HEIF, WebP, GIF,
+ * interlaced PNG): up to photo_pixels x 4 bytes each. They are CPU-bound,
+ * so more of them at once than there are processors only multiplies the
+ * memory; the rest wait here. */
+static GMutex gate_lock;
+static GCond gate_cond;
+static int gate_busy;
+static int gate_max;
+
 /* libvips warns through GLib ("error in tile 0 x 344"); send that to the
  * debug log, sanitised, instead of the daemon's stderr. */
 static void photo_vips_log(const gchar *domain, GLogLevelFlags level, const gchar *message,
@@ -39,6 +48,9 @@ void photo_lib_init(int threads, int cache_mb)
 		vips_operation_block_set("VipsForeignLoadMagickBuffer", FALSE);
 		lib_started = TRUE;
 	}
+	g_mutex_lock(&gate_lock);
+	gate_max = MAX(2, (int)g_get_num_processors());
+	g_mutex_unlock(&gate_lock);
 	vips_concurrency_set(MAX(threads, 1));
 	vips_cache_set_max(0);
 	vips_cache_set_max_mem((size_t)MAX(cache_mb, 0) * 1024 * 1024);
@@ -133,8 +145,26 @@ photo_status photo_probe(const guint8 *data, gsize len, lg_image_format fmt, int
 	return PHOTO_OK;
 }
 
+static void gate_enter(void)
+{
+	g_mutex_lock(&gate_lock);
+	while (gate_max > 0 && gate_busy >= gate_max)
+		g_cond_wait(&gate_cond, &gate_lock);
+	gate_busy++;
+	g_mutex_unlock(&gate_lock);
+}
+
+static void gate_leave(void)
+{
+	g_mutex_lock(&gate_lock);
+	gate_busy--;
+	g_cond_signal(&gate_cond);
+	g_mutex_unlock(&gate_lock);
+}
+
 typedef struct {
-	gint64 deadline; /* monotonic microseconds */
+	gint64 deadline;       /* monotonic microseconds */
+	VipsImage *watched[2]; /* images whose evaluation the budget covers */
 } eval_budget;
 
 /* "eval" runs between tiles of the sink; kill the image being computed once
@@ -145,6 +175,21 @@ static void on_eval(VipsImage *image, VipsProgress *progress, void *user)
 	(void)image;
 	if (g_get_monotonic_time() > b->deadline)
 		vips_image_set_kill(progress->im, TRUE);
+}
+
+static void budget_watch(eval_budget *b, int slot, VipsImage *im)
+{
+	b->watched[slot] = im;
+	vips_image_set_progress(im, TRUE);
+	g_signal_connect(im, "eval", G_CALLBACK(on_eval), b);
+}
+
+/* Before the images are released: none may call back into a dead frame. */
+static void budget_unwatch(eval_budget *b)
+{
+	for (int i = 0; i < 2; i++)
+		if (b->watched[i] != NULL)
+			g_signal_handlers_disconnect_by_data(b->watched[i], b);
 }
 
 static int orientation_of(VipsImage *im)
@@ -202,7 +247,7 @@ photo_status photo_convert(const guint8 *data, gsize len, lg_image_format fmt,
 	VipsImage *cur;
 	void *buf = NULL;
 	size_t buf_len = 0;
-	eval_budget budget;
+	eval_budget budget = {0};
 	photo_status st = PHOTO_ERR_CORRUPT;
 	int w, h, shrink = 1, o;
 	int long_side = MAX(opts->long_side, 1);
@@ -222,6 +267,10 @@ photo_status photo_convert(const guint8 *data, gsize len, lg_image_format fmt,
 		while (shrink < 8 && MAX(w, h) / (shrink * 2) >= long_side)
 			shrink *= 2;
 
+	gate_enter();
+	budget.deadline =
+	    g_get_monotonic_time() +
+	    (gint64)(opts->timeout_ms > 0 ? opts->timeout_ms : PHOTO_SECONDS * 1000) * 1000;
 	ctx = VIPS_OBJECT(vips_image_new());
 	t = (VipsImage **)vips_object_local_array(ctx, 12);
 	t[0] = load(data, len, fmt, shrink);
@@ -238,7 +287,8 @@ photo_status photo_convert(const guint8 *data, gsize len, lg_image_format fmt,
 	}
 	if (o > 1 && o <= 8) {
 		/* rotating reads the picture out of order: render the (already
-		 * reduced) picture to memory first */
+		 * reduced) picture to memory first; that decodes it */
+		budget_watch(&budget, 0, cur);
 		t[2] = vips_image_copy_memory(cur);
 		if (t[2] == NULL || vips_autorot(t[2], &t[3], NULL) != 0)
 			goto out;
@@ -247,15 +297,10 @@ photo_status photo_convert(const guint8 *data, gsize len, lg_image_format fmt,
 	if (to_srgb(cur, &cur, t + 5) != 0) /* cur is owned by t[] */
 		goto out;
 
-	budget.deadline =
-	    g_get_monotonic_time() +
-	    (gint64)(opts->timeout_ms > 0 ? opts->timeout_ms : PHOTO_SECONDS * 1000) * 1000;
-	vips_image_set_progress(cur, TRUE);
-	g_signal_connect(cur, "eval", G_CALLBACK(on_eval), &budget);
+	budget_watch(&budget, 1, cur);
 	if (vips_jpegsave_buffer(cur, &buf, &buf_len, "Q", CLAMP(opts->quality, 1, 100), "strip",
 	                         TRUE, "optimize_coding", TRUE, "interlace", FALSE, NULL) != 0)
 		goto out;
-	g_signal_handlers_disconnect_by_data(cur, &budget);
 	*jpeg_r = g_bytes_new_take(buf, buf_len);
 	buf = NULL;
 	*width_r = cur->Xsize;
@@ -265,7 +310,10 @@ out:
 	if (st != PHOTO_OK)
 		log_vips_error("convert");
 	g_free(buf);
-	if (ctx != NULL)
+	if (ctx != NULL) {
+		budget_unwatch(&budget);
 		g_object_unref(ctx);
+		gate_leave();
+	}
 	return st;
 }

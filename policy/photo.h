@@ -22,7 +22,9 @@
  *    PHOTO_SECONDS) is stopped and reported as PHOTO_ERR_CORRUPT.
  *  - Both return PHOTO_OK or a status; they never abort on bad input.
  *    On PHOTO_OK *jpeg_r is a new GBytes the caller unrefs.
- *  - Thread-safe: any number of threads may convert at once.
+ *  - Thread-safe: any number of threads may call photo_convert(); at most
+ *    max(2, processors) conversions run at once (each may hold a decoded
+ *    frame of up to max_pixels x 4 bytes), the others wait their turn.
  */
 #ifndef LG_PHOTO_H
 #define LG_PHOTO_H

@@ -1001,6 +1001,20 @@ static void test_timeout(void **state)
 	assert_int_equal(w, 2999);
 	g_bytes_unref(j);
 	g_bytes_unref(b);
+
+	/* a rotated photo is decoded earlier (to memory, before turning): the
+	 * budget covers that too */
+	{
+		VipsImage *im = noisy(3000, 3000);
+		vips_image_set_int(im, VIPS_META_ORIENTATION, 6);
+		b = to_jpeg(im, 85);
+		d = g_bytes_get_data(b, &len);
+		o.timeout_ms = 1;
+		assert_int_equal(photo_convert(d, len, LG_IMG_JPEG, &o, &j, &w, &h),
+		                 PHOTO_ERR_CORRUPT);
+		assert_null(j);
+		g_bytes_unref(b);
+	}
 }
 
 typedef struct {
