@@ -234,6 +234,21 @@ const char *backend_iso3(const char *lang)
 
 /* ---- Apertium APy: POST /translate, one text per request -------------- */
 
+/* Apertium marks words it could not generate ('#') or transfer ('@') even
+ * with markUnknown=no; the prisoner should see the word, not the mark. A
+ * mark is only taken off right before a letter. */
+static char *apertium_unmark(const char *t)
+{
+	GString *g = g_string_sized_new(strlen(t ? t : ""));
+	for (const char *p = t ? t : ""; *p; p++) {
+		if ((*p == '#' || *p == '@') && p[1] && (g_unichar_isalpha(g_utf8_get_char(p + 1))) &&
+		    (p == t || g_ascii_isspace(p[-1]) || p[-1] == '(' || p[-1] == '"'))
+			continue;
+		g_string_append_c(g, *p);
+	}
+	return g_string_free(g, FALSE);
+}
+
 static char *apertium_one(lg_backend *b, const char *pair, const char *text, GError **err)
 {
 	GString *body = g_string_new(NULL), *answer = NULL;
@@ -255,7 +270,7 @@ static char *apertium_one(lg_backend *b, const char *pair, const char *text, GEr
 		    : NULL;
 	if (d && json_object_has_member(d, "translatedText") &&
 	    JSON_NODE_HOLDS_VALUE(json_object_get_member(d, "translatedText")))
-		res = g_strdup(json_object_get_string_member(d, "translatedText"));
+		res = apertium_unmark(json_object_get_string_member(d, "translatedText"));
 	else
 		g_set_error(err, LG_TR_ERROR, LG_TR_ERR_PROTOCOL, "apertium: no translatedText");
 out:
