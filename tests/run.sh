@@ -83,6 +83,9 @@ run_one() { # NAME CMD...
 	local name=$1 log tmp t0 ms rc secs
 	shift
 	log=$OUT/$name.log
+	# Folders kept from failed runs of this test, once they are old.
+	find "${TMPDIR:-/tmp}" -maxdepth 1 -name "lg-$name.*" -mmin +120 \
+		-exec rm -rf {} + 2>/dev/null
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/lg-$name.XXXXXX")
 	chmod 755 "$tmp"
 	t0=$(now_ms)
