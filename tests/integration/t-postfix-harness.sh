@@ -83,6 +83,14 @@ is "$(pf_queue_count "$B")" 0 "dead milter: nothing queued"
 out=$(send "$pa" ivan.petrov@letters.example.org)
 is "$?" 0 "first instance unaffected by the second"
 
+C=$(lg_tmpdir pf-c)
+on_exit pf_stop "$C"
+if pf_start "$C" "$pa" 2>/dev/null; then
+	fail "pf_start refuses a port already in use"
+else
+	ok "pf_start refuses a port already in use"
+fi
+
 # Local submission (sendmail -C) goes through pickup to the sink.
 printf 'Subject: via sendmail\n\nbody\n' |
 	pf_sendmail "$A" -f writer@example.net other@outside.test

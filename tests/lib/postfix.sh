@@ -105,6 +105,11 @@ pf_start() {
 	dir=$(cd "$dir" && pwd -P)
 	[[ -f $dir/etc/main.cf ]] && pf_stop "$dir"
 	spec=$(pf__milter_spec "$milter") || return 1
+	# Another listener would answer in our place and hide a failed start.
+	if lg__port_open "$port" 127.0.0.1; then
+		echo "pf_start: 127.0.0.1:$port is already in use" >&2
+		return 1
+	fi
 	rm -rf "${dir:?}/etc" "$dir/spool" "$dir/data" "$dir/log"
 	mkdir -p "$dir/etc" "$dir/spool" "$dir/data" "$dir/log"
 	chown postfix:postfix "$dir/data"
@@ -194,7 +199,7 @@ pf_start() {
 		return 1
 	fi
 	t=15
-	if ! wait_for_port "$port" "$t"; then
+	if ! wait_for_port "$port" "$t" || ! pf__master_pid "$dir" >/dev/null; then
 		echo "pf_start: nothing listens on 127.0.0.1:$port after ${t}s" >&2
 		cat "$dir/log/start.log" >&2
 		tail -n 30 "$dir/log/maillog" >&2 2>/dev/null
