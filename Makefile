@@ -59,11 +59,13 @@ $(BUILD)/lettergatectl: $(BUILD)/ctl/lettergatectl.o $(BUILD)/liblettergate.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblettergate.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/liblettergate.a $(LDLIBS) -lcmocka
+	@echo "  TEST $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/liblettergate.a $(LDLIBS) -lcmocka
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/liblettergate.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/liblettergate.a $(LDLIBS)
+	@echo "  TOOL $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/liblettergate.a $(LDLIBS)
 
 tests: all $(UNIT_BIN) $(TOOL_BIN)
 
