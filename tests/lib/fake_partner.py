@@ -4,6 +4,7 @@
 serve mode (default):
   fake_partner.py --port P --secret-file F --log requests.jsonl [--mode ok|500|429|hang|400]
                   [--retry-after SECONDS] [--auto-status delivered|censored] [--hang-seconds N]
+                  [--delay SECONDS]
 
   POST /letters (any path not starting with /_ or /status): a letter.
     The signature (X-Lettergate-Signature: sha256=<hex HMAC of body>) is
@@ -12,7 +13,7 @@ serve mode (default):
     "text", "reply_to", "prisoner"}: "count" is how many times this
     Idempotency-Key was seen (so doubles are visible); a repeated key is
     answered 200 again, as a real idempotent API would.
-  POST /_control {"mode": "...", "retry_after": N, "fail_next": N}: change behaviour.
+  POST /_control {"mode": "...", "retry_after": N, "fail_next": N, "delay": S}: change behaviour.
     fail_next N answers the next N letters with the mode, then back to ok.
   GET /_stats -> {"requests": n, "unique": n, "doubles": [keys seen accepted twice or more]}
   GET /status -> signed JSON array of status events ({id, status, reason}),
@@ -111,9 +112,14 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 if "mode" in c:
                     st.mode = c["mode"]
+                if "delay" in c:
+                    st.args.delay = float(c["delay"])
                 if "retry_after" in c:
                     st.retry_after = str(c["retry_after"])
-                st.fail_next = int(c.get("fail_next", -1))
+                if "fail_next" in c:
+                    st.fail_next = int(c["fail_next"])
+                elif "mode" in c:
+                    st.fail_next = -1
             self.reply(200, {"mode": st.mode})
             return
         key = self.headers.get("Idempotency-Key", "")
@@ -135,7 +141,8 @@ class Handler(BaseHTTPRequestHandler):
             st.requests += 1
             mode = st.mode
             if st.fail_next == 0:
-                mode = "ok"
+                mode = st.mode = "ok"
+                st.fail_next = -1
             elif st.fail_next > 0:
                 st.fail_next -= 1
             if not sig_ok:
@@ -156,6 +163,8 @@ class Handler(BaseHTTPRequestHandler):
             rec["count"] = st.seen.get(key, 0)
             if st.log:
                 st.log.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        if code == 200 and st.args.delay > 0:
+            time.sleep(st.args.delay)
         if code == 0:
             time.sleep(st.args.hang_seconds)
             self.close_connection = True
@@ -245,6 +254,7 @@ def main():
     p.add_argument("--retry-after", default="1")
     p.add_argument("--hang-seconds", type=float, default=30)
     p.add_argument("--auto-status", default="")
+    p.add_argument("--delay", type=float, default=0, help="seconds before each 200")
     p.add_argument("--pid-file", default="")
     serve(p.parse_args())
 
