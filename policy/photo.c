@@ -37,13 +37,13 @@ void photo_lib_init(int threads, int cache_mb)
 	if (!lib_started) {
 		if (VIPS_INIT("lettergate") != 0)
 			g_error("photo: libvips failed to start");
-		/* Loaders for formats nobody photographs (PDF, SVG, FITS, Matlab...)
-		 * are attack surface only; BMP has no loader but ImageMagick's, and
-		 * ImageMagick is only ever handed bytes sniffed as BMP. */
 		g_log_set_handler("VIPS",
 		                  G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO |
 		                      G_LOG_LEVEL_DEBUG,
 		                  photo_vips_log, NULL);
+		/* Loaders for formats nobody photographs (PDF, SVG, FITS, Matlab...)
+		 * are attack surface only; BMP has no loader but ImageMagick's, and
+		 * ImageMagick is only ever handed bytes sniffed as BMP. */
 		vips_block_untrusted_set(TRUE);
 		vips_operation_block_set("VipsForeignLoadMagickBuffer", FALSE);
 		lib_started = TRUE;
