@@ -1,0 +1,68 @@
+# shellcheck shell=bash
+# tests/lib/loadgen.sh - helpers for the load, soak, fault and MTA benchmarks
+# (source after common.sh and gateway.sh).
+#
+#   lg_loadgen ARGS...          runs $LG_BIN/tools/loadgen (tests/tools/loadgen.c;
+#                               built with `make tests`, or built here from the
+#                               source when missing)
+#   lg_prisoners_csv FILE N [PREFIX]  writes a directory CSV with N active
+#                               prisoners PREFIX00000.. (default zk.)
+#   gw_import_prisoners DIR N   generates and imports N prisoners into DIR
+#   gw_child_pid DIR            pid of the daemon's working child (the milter)
+#   proc_kb PID FIELD           VmHWM / VmRSS ... of PID in kB, from /proc
+#   proc_ticks PID              utime+stime of PID in clock ticks
+#   gw_letters DIR [WHERE]      letters in DIR's database (sqlite3), optional
+#                               SQL condition
+#   kv FILE KEY                 value of KEY=value in a loadgen output file
+LG_TICK=$(getconf CLK_TCK)
+
+lg_loadgen() {
+	local bin=$LG_BIN/tools/loadgen
+	if [[ ! -x $bin ]]; then
+		mkdir -p "$LG_BIN/tools"
+		cc -O2 -g -std=gnu11 -D_GNU_SOURCE -o "$bin" "$LG_ROOT/tests/tools/loadgen.c" -lpthread ||
+			return 2
+	fi
+	"$bin" "$@"
+}
+
+lg_prisoners_csv() {
+	local file=$1 n=$2 prefix=${3:-zk.}
+	python3 - "$file" "$n" "$prefix" <<-'EOF'
+		import sys
+		path, n, prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+		first = ["Иван", "Пётр", "Алексей", "Мария", "Ольга", "Сергей", "Нина", "Денис"]
+		last = ["Иванов", "Петров", "Сидоров", "Кузнецов", "Смирнов", "Попов", "Лебедев", "Козлов"]
+		with open(path, "w", encoding="utf-8") as f:
+		    f.write("alias,full_name,birth_year,region,facility,status\n")
+		    for i in range(n):
+		        f.write("%s%05d,%s %s,%d,Республика Мордовия,ИК-%d УФСИН России по Республике Мордовия,active\n"
+		                % (prefix, i, last[i % 8], first[i // 8 % 8], 1960 + i % 40, 1 + i % 30))
+	EOF
+}
+
+gw_import_prisoners() {
+	local dir=$1 n=$2 csv
+	csv=$dir/prisoners-$n.csv
+	lg_prisoners_csv "$csv" "$n" || return 1
+	gw_ctl "$dir" prisoner import "$csv" >/dev/null || return 1
+	[[ $(id -u) == 0 ]] && chown -R "$GW_USER" "$dir/db"
+	return 0
+}
+
+gw_child_pid() {
+	local pid
+	pid=$(cat "$1/pid" 2>/dev/null) || return 1
+	pgrep -P "$pid" | head -n1
+}
+
+proc_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
+
+gw_letters() {
+	local where=${2:+ WHERE $2}
+	sqlite3 -cmd '.timeout 10000' "$1/db/lettergate.db" "SELECT count(*) FROM letters$where"
+}
+
+kv() { sed -n "s/^$2=//p" "$1" | head -n1; }
