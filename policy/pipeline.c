@@ -18,7 +18,10 @@
 #include "common/util.h"
 #include "parser/message.h"
 #include "parser/text.h"
+#include "deliver/notify.h"
 #include "policy/attach.h"
+#include "policy/org.h"
+#include "policy/quota.h"
 
 struct lg_pipeline {
 	int refcount;
@@ -137,6 +140,10 @@ void outcome_free(lg_outcome **po)
 	g_ptr_array_unref(o->lines);
 	g_ptr_array_unref(o->letters);
 	g_free(o->queue_id);
+	g_free(o->batch_id);
+	g_free(o->org);
+	g_free(o->submitter);
+	g_free(o->message_id);
 	g_free(o);
 }
 
@@ -197,7 +204,47 @@ static char *rcpt_local(const char *rcpt)
 
 /* Fills l->prisoner; refuses the letter when the alias is unknown or the
  * prisoner no longer takes letters. FALSE on store trouble. */
+/* The active prisoner with the fewest letters in the last 30 days, counting
+ * this message's letters so far (tally, may be NULL); ties at random. NULL
+ * and no *err when nobody takes letters. */
+static char *pick_least_written(lg_pipeline *p, const lg_quota_tally *tally, GError **err)
+{
+	GHashTable *counts = store_prisoner_letter_counts(p->store, util_now() - 30 * 86400, err);
+	GPtrArray *ties;
+	GHashTableIter it;
+	gpointer k, v;
+	int best = G_MAXINT;
+	char *out = NULL;
+	if (counts == NULL)
+		return NULL;
+	ties = g_ptr_array_new();
+	g_hash_table_iter_init(&it, counts);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		int n = GPOINTER_TO_INT(v) + quota_tally_prisoner(tally, k);
+		if (n < best) {
+			best = n;
+			g_ptr_array_set_size(ties, 0);
+		}
+		if (n == best)
+			g_ptr_array_add(ties, k);
+	}
+	if (ties->len)
+		out = g_strdup(g_ptr_array_index(ties, g_random_int_range(0, (gint32)ties->len)));
+	g_ptr_array_unref(ties);
+	g_hash_table_unref(counts);
+	return out;
+}
+
+static gboolean resolve_prisoner_t(lg_pipeline *p, lg_letter *l, const lg_quota_tally *tally,
+				   GError **err);
+
 static gboolean resolve_prisoner(lg_pipeline *p, lg_letter *l, GError **err)
+{
+	return resolve_prisoner_t(p, l, NULL, err);
+}
+
+static gboolean resolve_prisoner_t(lg_pipeline *p, lg_letter *l, const lg_quota_tally *tally,
+				   GError **err)
 {
 	char *local = rcpt_local(l->rcpt);
 	lg_prisoner *pr = NULL;
@@ -211,7 +258,7 @@ static gboolean resolve_prisoner(lg_pipeline *p, lg_letter *l, GError **err)
 		goto out;
 	}
 	if (p->cfg->anyone_alias[0] && !strcmp(local, p->cfg->anyone_alias)) {
-		char *alias = store_prisoner_least_written(p->store, 30, &e);
+		char *alias = pick_least_written(p, tally, &e);
 		if (e) {
 			g_propagate_error(err, e);
 			ok = FALSE;
@@ -288,6 +335,7 @@ lg_outcome *pipeline_check_rcpt(lg_pipeline *p, const char *rcpt)
 
 typedef struct {
 	lg_message *msg;
+	gboolean msg_borrowed; /* an inner message of a batch: the outer owns it */
 	char *text;       /* writer's words, cleaned */
 	char *text_ru;    /* Russian text after strip, with notice */
 	char *lang;
@@ -309,7 +357,8 @@ typedef struct {
 
 static void shared_clear(shared_work *w)
 {
-	message_free(&w->msg);
+	if (!w->msg_borrowed)
+		message_free(&w->msg);
 	g_free(w->text);
 	g_free(w->text_ru);
 	g_free(w->lang);
@@ -398,19 +447,14 @@ static char *with_notice(const lg_config *cfg, const char *text_ru, const char *
 	return g_string_free(n, FALSE);
 }
 
-/* Returns FALSE only when the message as a whole is refused (outcome set). */
-static gboolean shared_run(lg_pipeline *p, GMimeStream *stream, shared_work *w, lg_outcome *o)
+/* Parses the message. Returns FALSE only when the message as a whole is
+ * refused (outcome set). */
+static gboolean shared_parse(lg_pipeline *p, GMimeStream *stream, shared_work *w, lg_outcome *o)
 {
 	const lg_config *cfg = p->cfg;
 	lg_limits lim;
-	lg_text_opts topts = {cfg->chars_per_page, cfg->emoji};
 	GError *e = NULL;
-	lg_translation tr = {0};
-	char *stripped = NULL;
 
-	w->findings = g_ptr_array_new_with_free_func((GDestroyNotify)finding_free);
-	w->photos = g_ptr_array_new_with_free_func((GDestroyNotify)photo_free);
-	w->dropped = g_ptr_array_new_with_free_func((GDestroyNotify)dropped_free);
 	w->body_hash = stream_body_hash(stream);
 
 	message_limits_from_config(cfg, &lim);
@@ -438,7 +482,22 @@ static gboolean shared_run(lg_pipeline *p, GMimeStream *stream, shared_work *w, 
 			    " Мы не можем прочитать зашифрованное письмо; отправьте его без шифрования.");
 		return FALSE;
 	}
+	return TRUE;
+}
 
+/* Text, attachments, translation and screening of w->msg (the message, or
+ * one inner message of a batch). */
+static void shared_analyse(lg_pipeline *p, shared_work *w)
+{
+	const lg_config *cfg = p->cfg;
+	lg_text_opts topts = {cfg->chars_per_page, cfg->emoji};
+	GError *e = NULL;
+	lg_translation tr = {0};
+	char *stripped = NULL;
+
+	w->findings = g_ptr_array_new_with_free_func((GDestroyNotify)finding_free);
+	w->photos = g_ptr_array_new_with_free_func((GDestroyNotify)photo_free);
+	w->dropped = g_ptr_array_new_with_free_func((GDestroyNotify)dropped_free);
 	w->text = text_extract(w->msg, &topts);
 	w->chars = text_chars(w->text);
 	attach_process(cfg, w->msg, w->photos, w->dropped);
@@ -505,7 +564,6 @@ static gboolean shared_run(lg_pipeline *p, GMimeStream *stream, shared_work *w, 
 	w->screen_action = screen_decide(w->findings, cfg->hold_score, cfg->reject_score);
 	w->pages = text_pages(w->text_ru[0] ? w->text_ru : w->text, cfg->chars_per_page);
 	w->text_hash = normalized_hash(w->text);
-	return TRUE;
 }
 
 static void letter_from_shared(lg_letter *l, const shared_work *w, const lg_envelope *env)
@@ -636,72 +694,38 @@ static void letter_decide(lg_pipeline *p, lg_letter *l, const shared_work *w)
 		l->verdict = LG_VERDICT_HOLD;
 }
 
-static void letter_quotas(lg_pipeline *p, lg_letter *l, const shared_work *w, GError **err)
+/* Quotas and the "already sent" rule (policy/quota.h). Letters that pass
+ * are added to the tally. *over_r (may be NULL) gets the quota's name when
+ * one is over. FALSE with *err on database trouble. */
+static gboolean letter_quotas(lg_pipeline *p, lg_letter *l, lg_quota_tally *tally,
+			      const char **over_r, GError **err)
 {
-	const lg_config *cfg = p->cfg;
-	gint64 now = util_now();
-	gint64 day = now - 86400;
-	GError *e = NULL;
-	const char *writer = l->writer_addr;
-	int n;
-	char *en, *ru;
-
-	if (p->store == NULL || l->verdict == LG_VERDICT_REJECT || l->prisoner[0] == '\0')
-		return;
-	if (cfg->duplicate_days > 0 && w->text[0] &&
-	    store_text_sent(p->store, writer, l->prisoner, l->text_hash,
-			    now - (gint64)cfg->duplicate_days * 86400, &e)) {
-		en = g_strdup_printf("You already sent this text to this prisoner in the last %d days.",
-				     cfg->duplicate_days);
-		ru = g_strdup_printf("Вы уже отправили этот текст этому адресату за последние %d дней.",
-				     cfg->duplicate_days);
-		letter_refuse(l, LG_VERDICT_REJECT, "550", "5.7.1", en, ru);
-		g_free(en);
-		g_free(ru);
-		return;
-	}
-	if (e)
-		goto db_error;
-#define QUOTA(limit, count_expr, what_en, what_ru)                                                \
-	if ((limit) > 0) {                                                                    \
-		n = (count_expr);                                                             \
-		if (e)                                                                        \
-			goto db_error;                                                        \
-		if (n >= (limit)) {                                                           \
-			en = g_strdup_printf("Daily limit reached: %s (%d a day); it resets within 24 hours, your mail server will retry.", \
-					     what_en, (limit));                               \
-			ru = g_strdup_printf("Достигнут дневной предел: %s (%d в день); он сбросится в течение суток.", \
-					     what_ru, (limit));                               \
-			letter_refuse(l, LG_VERDICT_TEMPFAIL, "451", "4.7.1", en, ru);        \
-			g_free(en);                                                           \
-			g_free(ru);                                                           \
-			return;                                                               \
-		}                                                                             \
-	}
-	QUOTA(cfg->quota_writer_day, store_count_letters(p->store, writer, NULL, day, &e),
-	      "letters from you", "писем от вас")
-	QUOTA(cfg->quota_writer_prisoner_day,
-	      store_count_letters(p->store, writer, l->prisoner, day, &e),
-	      "letters from you to this prisoner", "писем от вас этому адресату")
-	QUOTA(cfg->quota_prisoner_day, store_count_letters(p->store, NULL, l->prisoner, day, &e),
-	      "letters to this prisoner", "писем этому адресату")
-	QUOTA(cfg->quota_letters_day, store_count_letters(p->store, NULL, NULL, day, &e),
-	      "letters through this gateway", "писем через этот шлюз")
-	if (cfg->quota_photos_day > 0 && l->photos->len > 0) {
-		n = store_count_photos(p->store, day, &e);
-		if (e)
-			goto db_error;
-		if (n + (int)l->photos->len > cfg->quota_photos_day) {
-			letter_refuse(l, LG_VERDICT_TEMPFAIL, "451", "4.7.1",
-				      "Daily limit of photos through this gateway reached; it resets within 24 hours.",
-				      "Достигнут дневной предел фотографий; он сбросится в течение суток.");
-			return;
-		}
-	}
-#undef QUOTA
-	return;
-db_error:
-	g_propagate_error(err, e);
+	lg_quota_item it = {0};
+	lg_quota_result r = {0};
+	if (over_r)
+		*over_r = NULL;
+	if (p->store == NULL || l->prisoner[0] == '\0')
+		return TRUE;
+	it.writer = l->writer_addr;
+	it.writer_name = l->writer_name;
+	it.prisoner = l->prisoner;
+	it.org = l->org;
+	it.text_hash = l->text_original[0] ? l->text_hash : NULL;
+	it.photos = (int)l->photos->len;
+	if (l->verdict == LG_VERDICT_REJECT || l->verdict == LG_VERDICT_TEMPFAIL)
+		return TRUE;
+	if (!quota_check(p->cfg, p->store, tally, &it, util_now(), &r, err))
+		return FALSE;
+	if (r.status == LG_QUOTA_DUPLICATE)
+		letter_refuse(l, LG_VERDICT_REJECT, "550", "5.7.1", r.en, r.ru);
+	else if (r.status == LG_QUOTA_OVER)
+		letter_refuse(l, LG_VERDICT_TEMPFAIL, "451", "4.7.1", r.en, r.ru);
+	else
+		quota_tally_add(tally, &it);
+	if (over_r && r.status == LG_QUOTA_OVER)
+		*over_r = r.limit_name;
+	quota_result_clear(&r);
+	return TRUE;
 }
 
 static void outcome_finish(lg_pipeline *p, lg_outcome *o)
@@ -782,12 +806,172 @@ static void outcome_finish(lg_pipeline *p, lg_outcome *o)
 	o->verdict = any_hold ? LG_VERDICT_HOLD : LG_VERDICT_ACCEPT;
 }
 
+/* Quotas whose overflow holds back a whole batch (the organisation's own
+ * and the gateway's): the batch is retried as a whole later. */
+static gboolean batch_wide_quota(const char *name)
+{
+	return name && (!strcmp(name, "org_day") || !strcmp(name, "letters_day") ||
+			!strcmp(name, "photos_day"));
+}
+
+static char *dedup_key_for(const char *message_id, const char *rcpt, const char *body_hash,
+			   int index)
+{
+	char *k = index < 0 ? g_strdup_printf("%s\n%s\n%s", message_id, rcpt, body_hash)
+			    : g_strdup_printf("%s\n%s\n%s\n%d", message_id, rcpt, body_hash, index);
+	char *out = util_sha256_hex(k, strlen(k));
+	g_free(k);
+	return out;
+}
+
+/* An organisation's batch: every message/rfc822 attachment is a letter of
+ * its own, screened on its own, signed with the inner From's display name,
+ * to each prisoner recipient of the envelope (anyone@ picks a prisoner per
+ * letter). Policy (README "Organisations"):
+ *  - content refusals, "already sent" and a prisoner's own daily limit
+ *    refuse that letter only; it is stored as rejected and reported;
+ *  - the organisation's quota, the gateway's daily letters or photos, a
+ *    translator that is down, or the database: the whole message gets 451
+ *    and nothing is stored, so the sender's retry brings the whole batch;
+ *  - otherwise the message is accepted (250) and the report goes back. */
+static void run_batch(lg_pipeline *p, const lg_envelope *env, shared_work *w, GPtrArray *rcpts,
+		      const char *org, lg_outcome *o, lg_quota_tally *tally, GError **err)
+{
+	const lg_message *outer = w->msg;
+	lg_letter *temp = NULL;
+	GError *e = NULL;
+	guint stored = 0;
+
+	o->batch_id = util_new_id();
+	o->org = g_strdup(org);
+	o->submitter = g_strdup(env->mail_from && *env->mail_from ? env->mail_from : outer->from_addr);
+	o->message_id = g_strdup(outer->message_id);
+	for (guint r = 0; r < rcpts->len && temp == NULL; r++) {
+		const char *rcpt = g_ptr_array_index(rcpts, r);
+		lg_letter *probe = letter_new(rcpt);
+		gboolean anyone;
+		char *local = rcpt_local(rcpt);
+		anyone = p->cfg->anyone_alias[0] && !strcmp(local, p->cfg->anyone_alias);
+		g_free(local);
+		if (!resolve_prisoner(p, probe, &e)) {
+			letter_free(probe);
+			goto fail;
+		}
+		if (probe->verdict == LG_VERDICT_REJECT) {
+			probe->rcpt_stage = TRUE;
+			g_ptr_array_add(o->letters, probe);
+			continue;
+		}
+		for (guint i = 0; i < outer->inner->len; i++) {
+			shared_work iw = {0};
+			lg_letter *l = letter_new(rcpt);
+			const char *over = NULL;
+			gboolean dup;
+			g_ptr_array_add(o->letters, l);
+			g_free(l->batch);
+			l->batch = g_strdup(o->batch_id);
+			l->org = g_strdup(org);
+			l->dedup_key = dedup_key_for(outer->message_id, rcpt, w->body_hash, (int)i);
+			dup = p->store && store_dedup_exists(p->store, l->dedup_key, &e);
+			if (e)
+				goto fail;
+			if (dup) {
+				/* a retry of a batch already stored: pipeline_commit() stores nothing */
+				l->verdict = LG_VERDICT_ACCEPT;
+				g_free(l->prisoner);
+				l->prisoner = g_strdup(probe->prisoner);
+				continue;
+			}
+			iw.msg = g_ptr_array_index(outer->inner, i);
+			iw.msg_borrowed = TRUE;
+			iw.body_hash = g_strdup(w->body_hash);
+			shared_analyse(p, &iw);
+			{
+				char *keep = l->dedup_key;
+				l->dedup_key = NULL;
+				letter_from_shared(l, &iw, env);
+				g_free(l->dedup_key);
+				l->dedup_key = keep;
+			}
+			if (l->message_id[0] == '\0') {
+				g_free(l->message_id);
+				l->message_id = g_strdup(outer->message_id);
+			}
+			/* never the organisation's address: the writer is the supporter */
+			g_free(l->writer_addr);
+			l->writer_addr = g_strdup(iw.msg->from_addr);
+			l->notify = FALSE; /* the organisation hears through the report */
+			if (anyone) {
+				if (!resolve_prisoner_t(p, l, tally, &e)) {
+					shared_clear(&iw);
+					goto fail;
+				}
+			} else {
+				g_free(l->prisoner);
+				l->prisoner = g_strdup(probe->prisoner);
+			}
+			if (l->verdict != LG_VERDICT_REJECT)
+				letter_decide(p, l, &iw);
+			shared_clear(&iw);
+			if (!letter_quotas(p, l, tally, &over, &e))
+				goto fail;
+			if (l->verdict == LG_VERDICT_TEMPFAIL) {
+				if (over && !batch_wide_quota(over)) {
+					/* the prisoner's own limit: this letter only */
+					GPtrArray *en = l->reasons_en, *ru = l->reasons_ru;
+					l->reasons_en = g_ptr_array_new_with_free_func(g_free);
+					l->reasons_ru = g_ptr_array_new_with_free_func(g_free);
+					l->verdict = LG_VERDICT_ACCEPT;
+					for (guint j = 0; j < en->len; j++)
+						letter_refuse(l, LG_VERDICT_REJECT, "550", "5.7.1",
+							      g_ptr_array_index(en, j),
+							      g_ptr_array_index(ru, j));
+					g_ptr_array_unref(en);
+					g_ptr_array_unref(ru);
+				} else {
+					temp = l;
+					break;
+				}
+			}
+			stored++;
+		}
+		letter_free(probe);
+	}
+	if (temp) {
+		o->verdict = LG_VERDICT_TEMPFAIL;
+		o->code = g_strdup(temp->code);
+		o->dsn = g_strdup(temp->dsn);
+		for (guint j = 0; j < temp->reasons_en->len; j++)
+			g_ptr_array_add(o->lines,
+					g_strdup_printf("Batch held back: %s / Пакет отложен: %s",
+							(char *)g_ptr_array_index(temp->reasons_en, j),
+							(char *)g_ptr_array_index(temp->reasons_ru, j)));
+		return;
+	}
+	if (stored == 0) {
+		/* only refused recipients: the usual one-message verdict */
+		g_clear_pointer(&o->batch_id, g_free);
+		outcome_finish(p, o);
+		return;
+	}
+	o->verdict = LG_VERDICT_ACCEPT;
+	for (guint i = 0; i < o->letters->len; i++)
+		if (((lg_letter *)g_ptr_array_index(o->letters, i))->verdict == LG_VERDICT_HOLD)
+			o->verdict = LG_VERDICT_HOLD;
+	return;
+fail:
+	g_propagate_error(err, e);
+}
+
 lg_outcome *pipeline_run(lg_pipeline *p, const lg_envelope *env, GMimeStream *stream)
 {
 	lg_outcome *o = outcome_new();
 	shared_work w = {0};
 	GPtrArray *rcpts = g_ptr_array_new();
+	lg_quota_tally *tally = quota_tally_new();
 	GError *e = NULL;
+	char *org = NULL;
+	gboolean notify, batch = FALSE;
 
 	g_free(o->queue_id);
 	o->queue_id = g_strdup(env->queue_id ? env->queue_id : "");
@@ -798,14 +982,23 @@ lg_outcome *pipeline_run(lg_pipeline *p, const lg_envelope *env, GMimeStream *st
 	}
 	if (rcpts->len == 0)
 		goto out; /* nothing for us: accept untouched */
-	if (!shared_run(p, stream, &w, o))
+	if (!shared_parse(p, stream, &w, o))
 		goto out;
+	org = org_identify(p->cfg, env->auth_authen, env->client_addr, w.msg);
+	if (org && w.msg->inner && w.msg->inner->len > 0) {
+		batch = TRUE;
+		run_batch(p, env, &w, rcpts, org, o, tally, &e);
+		goto db_check;
+	}
+	shared_analyse(p, &w);
+	notify = org == NULL && notify_writer_trusted(p->cfg, w.msg);
 	for (guint i = 0; i < rcpts->len; i++) {
 		lg_letter *l = letter_new(g_ptr_array_index(rcpts, i));
 		g_ptr_array_add(o->letters, l);
 		letter_from_shared(l, &w, env);
-		l->notify = FALSE;
-		if (!resolve_prisoner(p, l, &e))
+		l->notify = notify;
+		l->org = g_strdup(org);
+		if (!resolve_prisoner_t(p, l, tally, &e))
 			break;
 		if (l->verdict == LG_VERDICT_REJECT) {
 			l->rcpt_stage = TRUE;
@@ -820,22 +1013,27 @@ lg_outcome *pipeline_run(lg_pipeline *p, const lg_envelope *env, GMimeStream *st
 		if (e)
 			break;
 		letter_decide(p, l, &w);
-		letter_quotas(p, l, &w, &e);
-		if (e)
+		if (!letter_quotas(p, l, tally, NULL, &e))
 			break;
 	}
+db_check:
 	if (e) {
+		g_ptr_array_set_size(o->lines, 0);
 		outcome_set(o, LG_VERDICT_TEMPFAIL, "451", "4.3.0",
 			    "Temporary problem with the letters database; please try again later. /"
 			    " Временная ошибка базы писем; попробуйте позже.");
 		lg_warn("queue %s: database: %s", o->queue_id, e->message);
 		g_clear_error(&e);
+		g_clear_pointer(&o->batch_id, g_free);
 		goto out;
 	}
-	outcome_finish(p, o);
+	if (!batch)
+		outcome_finish(p, o);
 out:
 	shared_clear(&w);
 	g_ptr_array_unref(rcpts);
+	quota_tally_free(&tally);
+	g_free(org);
 	return o;
 }
 
@@ -950,6 +1148,29 @@ char *outcome_json(const lg_outcome *o)
 		json_builder_end_array(b);
 		json_builder_end_object(b);
 	}
+	if (o->batch_id) {
+		int n[4] = {0};
+		for (guint i = 0; i < o->letters->len; i++) {
+			const lg_letter *l = g_ptr_array_index(o->letters, i);
+			if (!l->rcpt_stage && l->verdict <= LG_VERDICT_TEMPFAIL)
+				n[l->verdict]++;
+		}
+		json_builder_set_member_name(b, "batch");
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "id");
+		json_builder_add_string_value(b, o->batch_id);
+		json_builder_set_member_name(b, "org");
+		json_builder_add_string_value(b, o->org ? o->org : "");
+		json_builder_set_member_name(b, "letters");
+		json_builder_add_int_value(b, n[0] + n[1] + n[2] + n[3]);
+		json_builder_set_member_name(b, "accepted");
+		json_builder_add_int_value(b, n[LG_VERDICT_ACCEPT]);
+		json_builder_set_member_name(b, "held");
+		json_builder_add_int_value(b, n[LG_VERDICT_HOLD]);
+		json_builder_set_member_name(b, "rejected");
+		json_builder_add_int_value(b, n[LG_VERDICT_REJECT]);
+		json_builder_end_object(b);
+	}
 	json_builder_set_member_name(b, "letters");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < o->letters->len; i++) {
@@ -957,6 +1178,16 @@ char *outcome_json(const lg_outcome *o)
 		json_builder_begin_object(b);
 		json_builder_set_member_name(b, "id");
 		json_builder_add_string_value(b, l->id);
+		if (l->org) {
+			json_builder_set_member_name(b, "org");
+			json_builder_add_string_value(b, l->org);
+		}
+		if (l->batch) {
+			json_builder_set_member_name(b, "batch");
+			json_builder_add_string_value(b, l->batch);
+			json_builder_set_member_name(b, "writer_name");
+			json_builder_add_string_value(b, l->writer_name);
+		}
 		json_builder_set_member_name(b, "rcpt");
 		json_builder_add_string_value(b, l->rcpt);
 		json_builder_set_member_name(b, "prisoner");
@@ -1044,11 +1275,20 @@ gboolean pipeline_commit(lg_pipeline *p, lg_outcome *o, GError **err)
 		lg_letter *l = g_ptr_array_index(o->letters, i);
 		lg_letter_rec *r;
 		GString *cats;
-		if (l->verdict != LG_VERDICT_ACCEPT && l->verdict != LG_VERDICT_HOLD)
+		gboolean batch_reject = o->batch_id && l->batch && l->verdict == LG_VERDICT_REJECT;
+		if (l->verdict != LG_VERDICT_ACCEPT && l->verdict != LG_VERDICT_HOLD && !batch_reject)
 			continue;
 		r = letter_rec_new();
 		r->id = g_strdup(l->id);
-		r->state = g_strdup(l->verdict == LG_VERDICT_ACCEPT ? "queued" : "held");
+		r->state = g_strdup(batch_reject ? "rejected"
+						 : l->verdict == LG_VERDICT_ACCEPT ? "queued" : "held");
+		if (batch_reject) {
+			GString *why = g_string_new(NULL);
+			for (guint j = 0; j < l->reasons_en->len; j++)
+				g_string_append_printf(why, "%s%s", j ? " " : "",
+						       (char *)g_ptr_array_index(l->reasons_en, j));
+			r->reason = g_string_free(why, FALSE);
+		}
 		r->queue_id = g_strdup(o->queue_id);
 		r->message_id = g_strdup(l->message_id);
 		r->dedup_key = g_strdup(l->dedup_key);
@@ -1095,8 +1335,30 @@ gboolean pipeline_commit(lg_pipeline *p, lg_outcome *o, GError **err)
 		}
 		g_ptr_array_add(recs, r);
 	}
-	ok = recs->len == 0 || store_letters_commit(p->store, recs, &dup, err);
+	if (o->batch_id) {
+		lg_batch_rec b = {.id = o->batch_id,
+				  .org = o->org,
+				  .submitter = o->submitter,
+				  .message_id = o->message_id,
+				  .queue_id = o->queue_id,
+				  .letters = (int)recs->len};
+		ok = recs->len == 0 || store_batch_commit(p->store, &b, recs, &dup, err);
+	} else {
+		ok = recs->len == 0 || store_letters_commit(p->store, recs, &dup, err);
+	}
 	o->duplicate = dup;
+	if (ok && !dup && o->batch_id && recs->len > 0) {
+		GError *e = NULL;
+		lg_info("queue %s: batch %s from %s: %u letters", o->queue_id, o->batch_id,
+			o->org ? o->org : "-", recs->len);
+		if (!org_report_send(p->cfg, p->store, o->batch_id, &e)) {
+			char *safe = util_sanitize(e ? e->message : "failed", 200);
+			lg_warn("batch %s: report not sent: %s (lettergatectl batch report %s --send)",
+				o->batch_id, safe, o->batch_id);
+			g_free(safe);
+			g_clear_error(&e);
+		}
+	}
 	g_ptr_array_unref(recs);
 	return ok;
 }

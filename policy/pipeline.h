@@ -74,6 +74,12 @@ typedef struct lg_outcome {
 	GPtrArray *letters; /* lg_letter* */
 	char *queue_id;
 	gboolean duplicate; /* set by pipeline_commit for a retried message */
+	/* an organisation's batch (policy/org.h): every letter is stored, the
+	 * rejected ones too, and a report goes back to the submitter */
+	char *batch_id;     /* NULL when the message is not a batch */
+	char *org;          /* organisation identity, NULL for individuals */
+	char *submitter;    /* where the batch report goes */
+	char *message_id;
 } lg_outcome;
 
 typedef struct lg_pipeline lg_pipeline;

@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "store/translit.h"
 
 G_DEFINE_QUARK(lg-store-error-quark, lg_store_error)
 
@@ -55,6 +56,14 @@ static const char *const migrations[] = {
 	"CREATE TABLE translation_cache(backend TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,"
 	" sha256 TEXT NOT NULL, text TEXT NOT NULL, created INTEGER NOT NULL,"
 	" PRIMARY KEY(backend, src, dst, sha256));",
+	/* version 2 (issue 8): organisation batches, retention, statistics */
+	"CREATE TABLE batches(id TEXT PRIMARY KEY, org TEXT NOT NULL, submitter TEXT,"
+	" message_id TEXT, queue_id TEXT, letters INTEGER NOT NULL DEFAULT 0,"
+	" report_sent INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+	"ALTER TABLE letters ADD COLUMN purged INTEGER;"
+	"CREATE INDEX letters_org ON letters(org, created);"
+	"CREATE INDEX letters_batch ON letters(batch);"
+	"CREATE INDEX history_state ON history(state, at);",
 };
 
 static void set_db_error(GError **err, sqlite3 *db, int rc, const char *what)
@@ -203,6 +212,7 @@ void prisoner_free(lg_prisoner *p)
 	g_free(p->region);
 	g_free(p->facility);
 	g_free(p->status);
+	g_strfreev(p->extra_aliases);
 	g_free(p);
 }
 
@@ -230,6 +240,7 @@ lg_prisoner *store_prisoner_get(lg_store *s, const char *alias, GError **err)
 {
 	sqlite3_stmt *st;
 	lg_prisoner *p = NULL;
+	char *key = translit_alias_key(alias);
 	int rc;
 	g_mutex_lock(&s->lock);
 	st = prep(s->db,
@@ -239,7 +250,7 @@ lg_prisoner *store_prisoner_get(lg_store *s, const char *alias, GError **err)
 		  err);
 	if (st == NULL)
 		goto out;
-	bind_text(st, 1, alias);
+	bind_text(st, 1, key);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		p = prisoner_from_row(st);
@@ -248,6 +259,7 @@ lg_prisoner *store_prisoner_get(lg_store *s, const char *alias, GError **err)
 out:
 	sqlite3_finalize(st);
 	g_mutex_unlock(&s->lock);
+	g_free(key);
 	return p;
 }
 
@@ -289,17 +301,31 @@ gboolean store_prisoner_upsert(lg_store *s, const lg_prisoner *p, GError **err)
 	return ok;
 }
 
+static gboolean alias_insert_locked(lg_store *s, const char *key, const char *alias,
+				    gboolean replace, GError **err);
+
 gboolean store_prisoner_import(lg_store *s, GPtrArray *prisoners, GError **err)
 {
 	gboolean ok = FALSE;
 	g_mutex_lock(&s->lock);
 	if (!exec(s->db, "BEGIN IMMEDIATE", err))
 		goto out;
-	for (guint i = 0; i < prisoners->len; i++)
-		if (!upsert_locked(s, g_ptr_array_index(prisoners, i), err)) {
+	for (guint i = 0; i < prisoners->len; i++) {
+		const lg_prisoner *p = g_ptr_array_index(prisoners, i);
+		if (!upsert_locked(s, p, err)) {
 			exec(s->db, "ROLLBACK", NULL);
 			goto out;
 		}
+		for (char **x = p->extra_aliases; x && *x; x++) {
+			char *key = translit_alias_key(*x);
+			gboolean ok_alias = alias_insert_locked(s, key, p->alias, FALSE, err);
+			g_free(key);
+			if (!ok_alias) {
+				exec(s->db, "ROLLBACK", NULL);
+				goto out;
+			}
+		}
+	}
 	ok = exec(s->db, "COMMIT", err);
 	if (!ok)
 		exec(s->db, "ROLLBACK", NULL);
@@ -364,29 +390,316 @@ fail:
 	return NULL;
 }
 
+/* The prisoner an alias key reaches (primary or extra), or NULL. */
+static gboolean alias_owner_locked(lg_store *s, const char *key, char **owner_r, GError **err)
+{
+	sqlite3_stmt *st = prep(s->db,
+				"SELECT alias FROM prisoners WHERE alias = ?1 UNION ALL"
+				" SELECT prisoner FROM aliases WHERE alias = ?1 LIMIT 1",
+				err);
+	int rc;
+	*owner_r = NULL;
+	if (st == NULL)
+		return FALSE;
+	bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*owner_r = col_text(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, "alias lookup");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean alias_insert_locked(lg_store *s, const char *key, const char *alias,
+				    gboolean replace, GError **err)
+{
+	sqlite3_stmt *st = prep(s->db,
+				replace ? "INSERT INTO aliases(alias, prisoner) VALUES(?1, ?2)"
+					  " ON CONFLICT(alias) DO UPDATE SET prisoner = excluded.prisoner"
+					: "INSERT OR IGNORE INTO aliases(alias, prisoner) VALUES(?1, ?2)",
+				err);
+	int rc;
+	if (st == NULL)
+		return FALSE;
+	bind_text(st, 1, key);
+	bind_text(st, 2, alias);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, "alias add");
+		return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean store_alias_add(lg_store *s, const char *extra, const char *alias, GError **err)
 {
-	sqlite3_stmt *st;
 	gboolean ok = FALSE;
+	char *key = translit_alias_key(extra);
+	char *owner = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc;
+	g_mutex_lock(&s->lock);
+	st = prep(s->db, "SELECT 1 FROM prisoners WHERE alias = ?1", err);
+	if (st == NULL)
+		goto out;
+	bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW) {
+		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_CONSTRAINT,
+			    "%s is a prisoner's own alias", key);
+		goto out;
+	}
+	st = prep(s->db, "SELECT 1 FROM prisoners WHERE alias = ?1", err);
+	if (st == NULL)
+		goto out;
+	bind_text(st, 1, alias);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW) {
+		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_NOTFOUND, "no prisoner with alias %s",
+			    alias);
+		goto out;
+	}
+	ok = alias_insert_locked(s, key, alias, TRUE, err);
+out:
+	g_mutex_unlock(&s->lock);
+	g_free(owner);
+	g_free(key);
+	return ok;
+}
+
+gboolean store_alias_add_free(lg_store *s, const char *extra, const char *alias,
+			      gboolean *added_r, GError **err)
+{
+	char *key = translit_alias_key(extra);
+	char *owner = NULL;
+	gboolean ok;
+	*added_r = FALSE;
+	g_mutex_lock(&s->lock);
+	ok = alias_owner_locked(s, key, &owner, err);
+	if (ok && owner == NULL) {
+		ok = alias_insert_locked(s, key, alias, FALSE, err);
+		*added_r = ok;
+	}
+	g_mutex_unlock(&s->lock);
+	g_free(owner);
+	g_free(key);
+	return ok;
+}
+
+char *store_alias_owner(lg_store *s, const char *extra, GError **err)
+{
+	char *key = translit_alias_key(extra);
+	char *owner = NULL;
+	g_mutex_lock(&s->lock);
+	alias_owner_locked(s, key, &owner, err);
+	g_mutex_unlock(&s->lock);
+	g_free(key);
+	return owner;
+}
+
+GPtrArray *store_alias_list(lg_store *s, const char *alias, GError **err)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	sqlite3_stmt *st;
+	int rc = SQLITE_ERROR;
+	g_mutex_lock(&s->lock);
+	st = prep(s->db, "SELECT alias FROM aliases WHERE prisoner = ?1 ORDER BY rowid", err);
+	if (st) {
+		bind_text(st, 1, alias);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			g_ptr_array_add(out, col_text(st, 0));
+		if (rc != SQLITE_DONE)
+			set_db_error(err, s->db, rc, "alias list");
+	}
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	if (rc != SQLITE_DONE) {
+		g_ptr_array_unref(out);
+		return NULL;
+	}
+	return out;
+}
+
+char *store_prisoner_find(lg_store *s, const char *full_name, int birth_year, GError **err)
+{
+	sqlite3_stmt *st;
+	char *alias = NULL;
 	int rc;
 	g_mutex_lock(&s->lock);
 	st = prep(s->db,
-		  "INSERT INTO aliases(alias, prisoner) VALUES(?1, ?2) ON CONFLICT(alias) DO UPDATE"
-		  " SET prisoner = excluded.prisoner",
+		  "SELECT alias FROM prisoners WHERE full_name = ?1 AND birth_year = ?2"
+		  " ORDER BY created LIMIT 1",
 		  err);
-	if (st == NULL)
-		goto out;
-	bind_text(st, 1, extra);
-	bind_text(st, 2, alias);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		set_db_error(err, s->db, rc, "alias add");
-	else
-		ok = TRUE;
-out:
+	if (st) {
+		bind_text(st, 1, full_name);
+		sqlite3_bind_int(st, 2, birth_year);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			alias = col_text(st, 0);
+		else if (rc != SQLITE_DONE)
+			set_db_error(err, s->db, rc, "prisoner find");
+	}
 	sqlite3_finalize(st);
 	g_mutex_unlock(&s->lock);
+	return alias;
+}
+
+int store_prisoner_pending(lg_store *s, const char *alias, GError **err)
+{
+	sqlite3_stmt *st;
+	int n = -1, rc;
+	g_mutex_lock(&s->lock);
+	st = prep(s->db,
+		  "SELECT count(*) FROM letters WHERE prisoner = ?1 AND state IN ('held', 'queued')",
+		  err);
+	if (st) {
+		bind_text(st, 1, alias);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			n = sqlite3_column_int(st, 0);
+		else
+			set_db_error(err, s->db, rc, "pending");
+	}
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	return n;
+}
+
+/* ids of the prisoner's letters in `state` (locked). */
+static gboolean letter_ids_locked(lg_store *s, const char *alias, const char *state,
+				  GPtrArray *ids, GError **err)
+{
+	sqlite3_stmt *st = prep(s->db,
+				"SELECT id FROM letters WHERE prisoner = ?1 AND state = ?2"
+				" ORDER BY created, id",
+				err);
+	int rc;
+	if (st == NULL)
+		return FALSE;
+	bind_text(st, 1, alias);
+	bind_text(st, 2, state);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		g_ptr_array_add(ids, col_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, "letter ids");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean update_state_locked(lg_store *s, const char *id, const char *state,
+				    const char *reason, GError **err);
+static gboolean history_locked(lg_store *s, const char *id, const char *state, const char *actor,
+			       const char *reason, GError **err);
+static gboolean outbox_del_locked(lg_store *s, const char *id, GError **err);
+
+gboolean store_prisoner_status_effect(lg_store *s, const char *alias, const char *status,
+				      const char *actor, GPtrArray **failed_r,
+				      GPtrArray **held_r, GError **err)
+{
+	GPtrArray *failed = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *held = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+	gboolean ok = FALSE;
+	g_mutex_lock(&s->lock);
+	if (!exec(s->db, "BEGIN IMMEDIATE", err))
+		goto out;
+	if (!strcmp(status, "released") || !strcmp(status, "deceased")) {
+		const char *reason = !strcmp(status, "released")
+					 ? "The addressee has been released; the letter was not delivered."
+					 : "The addressee has died; the letter was not delivered.";
+		if (!letter_ids_locked(s, alias, "queued", ids, err) ||
+		    !letter_ids_locked(s, alias, "held", ids, err))
+			goto rollback;
+		for (guint i = 0; i < ids->len; i++) {
+			const char *id = g_ptr_array_index(ids, i);
+			if (!update_state_locked(s, id, "failed", reason, err) ||
+			    !history_locked(s, id, "failed", actor, reason, err) ||
+			    !outbox_del_locked(s, id, err))
+				goto rollback;
+			g_ptr_array_add(failed, g_strdup(id));
+		}
+	} else if (!strcmp(status, "transferred")) {
+		/* in transit: queued letters wait for a moderator again instead of
+		 * failing at the old address */
+		const char *reason = "prisoner transferred; waiting for the new facility";
+		if (!letter_ids_locked(s, alias, "queued", ids, err))
+			goto rollback;
+		for (guint i = 0; i < ids->len; i++) {
+			const char *id = g_ptr_array_index(ids, i);
+			sqlite3_stmt *st = prep(s->db,
+						"SELECT 1 FROM outbox WHERE letter_id = ?1 AND"
+						" lease_until > ?2",
+						err);
+			int rc;
+			if (st == NULL)
+				goto rollback;
+			bind_text(st, 1, id);
+			sqlite3_bind_int64(st, 2, util_now());
+			rc = sqlite3_step(st);
+			sqlite3_finalize(st);
+			if (rc == SQLITE_ROW)
+				continue; /* being handed over right now */
+			if (!update_state_locked(s, id, "held", reason, err) ||
+			    !history_locked(s, id, "held", actor, reason, err) ||
+			    !outbox_del_locked(s, id, err))
+				goto rollback;
+			g_ptr_array_add(held, g_strdup(id));
+		}
+	}
+	if (!exec(s->db, "COMMIT", err))
+		goto rollback;
+	ok = TRUE;
+	goto out;
+rollback:
+	exec(s->db, "ROLLBACK", NULL);
+	g_ptr_array_set_size(failed, 0);
+	g_ptr_array_set_size(held, 0);
+out:
+	g_mutex_unlock(&s->lock);
+	g_ptr_array_unref(ids);
+	if (ok && failed_r)
+		*failed_r = g_ptr_array_ref(failed);
+	if (ok && held_r)
+		*held_r = g_ptr_array_ref(held);
+	g_ptr_array_unref(failed);
+	g_ptr_array_unref(held);
 	return ok;
+}
+
+GHashTable *store_prisoner_letter_counts(lg_store *s, gint64 since, GError **err)
+{
+	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	sqlite3_stmt *st;
+	int rc = SQLITE_ERROR;
+	g_mutex_lock(&s->lock);
+	st = prep(s->db,
+		  "SELECT p.alias, (SELECT count(*) FROM letters l WHERE l.prisoner = p.alias AND"
+		  " l.created >= ?1 AND l.state != 'rejected') FROM prisoners p"
+		  " WHERE p.status = 'active' ORDER BY p.alias",
+		  err);
+	if (st) {
+		sqlite3_bind_int64(st, 1, since);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			g_hash_table_insert(h, col_text(st, 0),
+					    GINT_TO_POINTER(sqlite3_column_int(st, 1)));
+		if (rc != SQLITE_DONE)
+			set_db_error(err, s->db, rc, "letter counts");
+	}
+	sqlite3_finalize(st);
+	g_mutex_unlock(&s->lock);
+	if (rc != SQLITE_DONE) {
+		g_hash_table_unref(h);
+		return NULL;
+	}
+	return h;
 }
 
 char *store_prisoner_least_written(lg_store *s, int days, GError **err)
@@ -499,6 +812,22 @@ static gboolean outbox_add_locked(lg_store *s, const char *id, GError **err)
 	return TRUE;
 }
 
+static gboolean outbox_del_locked(lg_store *s, const char *id, GError **err)
+{
+	sqlite3_stmt *st = prep(s->db, "DELETE FROM outbox WHERE letter_id = ?1", err);
+	int rc;
+	if (st == NULL)
+		return FALSE;
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, "outbox delete");
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean dedup_locked(lg_store *s, const char *key, gboolean *found, GError **err)
 {
 	sqlite3_stmt *st = prep(s->db, "SELECT 1 FROM letters WHERE dedup_key = ?1", err);
@@ -603,7 +932,38 @@ static gboolean insert_letter_locked(lg_store *s, const lg_letter_rec *r, GError
 	return TRUE;
 }
 
+static gboolean batch_insert_locked(lg_store *s, const lg_batch_rec *b, GError **err)
+{
+	sqlite3_stmt *st = prep(s->db,
+				"INSERT INTO batches(id, org, submitter, message_id, queue_id, letters,"
+				" created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+				err);
+	int rc;
+	if (st == NULL)
+		return FALSE;
+	bind_text(st, 1, b->id);
+	bind_text(st, 2, b->org);
+	bind_text(st, 3, b->submitter);
+	bind_text(st, 4, b->message_id);
+	bind_text(st, 5, b->queue_id);
+	sqlite3_bind_int(st, 6, b->letters);
+	sqlite3_bind_int64(st, 7, b->created ? b->created : util_now());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, "batch insert");
+		return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean store_letters_commit(lg_store *s, GPtrArray *recs, gboolean *duplicate_r, GError **err)
+{
+	return store_batch_commit(s, NULL, recs, duplicate_r, err);
+}
+
+gboolean store_batch_commit(lg_store *s, const lg_batch_rec *batch, GPtrArray *recs,
+			    gboolean *duplicate_r, GError **err)
 {
 	gboolean ok = FALSE;
 	*duplicate_r = FALSE;
@@ -622,6 +982,8 @@ gboolean store_letters_commit(lg_store *s, GPtrArray *recs, gboolean *duplicate_
 			goto out;
 		}
 	}
+	if (batch && !batch_insert_locked(s, batch, err))
+		goto rollback;
 	for (guint i = 0; i < recs->len; i++) {
 		const lg_letter_rec *r = g_ptr_array_index(recs, i);
 		if (!insert_letter_locked(s, r, err))
@@ -652,7 +1014,7 @@ out:
 	"id, state, queue_id, message_id, dedup_key, writer_name, writer_addr, prisoner, rcpt," \
 	" lang, translated, backend, subject, text_original, text_ru, findings, dropped,"      \
 	" categories, score, pages, text_hash, org, batch, reason, notify, reply_to, created,"  \
-	" updated, partner_ref"
+	" updated, partner_ref, purged"
 
 static lg_letter_rec *letter_from_row(sqlite3_stmt *st)
 {
@@ -686,6 +1048,8 @@ static lg_letter_rec *letter_from_row(sqlite3_stmt *st)
 	r->reply_to = col_text(st, c++);
 	r->created = sqlite3_column_int64(st, c++);
 	r->updated = sqlite3_column_int64(st, c++);
+	c++; /* partner_ref */
+	r->purged = sqlite3_column_int64(st, c++);
 	(void)c;
 	return r;
 }

@@ -41,6 +41,7 @@ typedef struct lg_prisoner {
 	char *region;
 	char *facility;
 	char *status; /* active | released | transferred | deceased */
+	char **extra_aliases; /* NULL or NULL-terminated; from the CSV "aliases" column */
 } lg_prisoner;
 
 void prisoner_free(lg_prisoner *p);
@@ -80,7 +81,19 @@ typedef struct lg_letter_rec {
 	gint64 next_attempt;
 	char *last_error;
 	GPtrArray *photos;   /* lg_photo*, filled by store_letter_get(with_photos) */
+	gint64 purged;       /* when retention removed the texts and photos, 0 = never */
 } lg_letter_rec;
+
+/* An organisation's batch (issue 8): one message carrying many letters. */
+typedef struct lg_batch_rec {
+	const char *id;
+	const char *org;       /* organisation identity (policy/org.h) */
+	const char *submitter; /* address the batch report goes to */
+	const char *message_id;
+	const char *queue_id;
+	int letters;
+	gint64 created;        /* 0 = now */
+} lg_batch_rec;
 
 lg_letter_rec *letter_rec_new(void);
 void letter_rec_free(lg_letter_rec *r);
@@ -95,10 +108,38 @@ gboolean store_prisoner_upsert(lg_store *st, const lg_prisoner *p, GError **err)
 gboolean store_prisoner_set_status(lg_store *st, const char *alias, const char *status,
 				   const char *facility, GError **err);
 GPtrArray *store_prisoner_list(lg_store *st, GError **err); /* lg_prisoner* */
-/* Import many in one transaction (all or nothing). */
+/* Import many in one transaction (all or nothing), with each prisoner's
+ * extra_aliases (added when free, never moved from another prisoner). */
 gboolean store_prisoner_import(lg_store *st, GPtrArray *prisoners, GError **err);
-/* Extra alias -> prisoner alias (issue 8). */
+/* Extra alias -> prisoner alias (issue 8). Aliases are stored and looked up
+ * by their key (store/translit.h: translit_alias_key, so Cyrillic addresses
+ * match case-insensitively). store_alias_add() moves an existing extra alias
+ * to `alias`; FALSE (LG_STORE_ERR_CONSTRAINT) when extra is some prisoner's
+ * own alias, LG_STORE_ERR_NOTFOUND when `alias` is unknown.
+ * store_alias_add_free() adds it only when nobody has it (*added_r). */
 gboolean store_alias_add(lg_store *st, const char *extra, const char *alias, GError **err);
+gboolean store_alias_add_free(lg_store *st, const char *extra, const char *alias,
+			      gboolean *added_r, GError **err);
+/* The prisoner alias that `extra` reaches (own or extra alias), NULL when free. */
+char *store_alias_owner(lg_store *st, const char *extra, GError **err);
+/* Extra aliases of a prisoner (char*), NULL on error. */
+GPtrArray *store_alias_list(lg_store *st, const char *alias, GError **err);
+/* Alias of the prisoner with this exact full name and birth year, or NULL. */
+char *store_prisoner_find(lg_store *st, const char *full_name, int birth_year, GError **err);
+/* Letters of the prisoner still held or queued; -1 on error. */
+int store_prisoner_pending(lg_store *st, const char *alias, GError **err);
+/* What a new status does to the prisoner's letters, in one transaction:
+ * released/deceased: held and queued letters become failed (out of the
+ * outbox), their ids in *failed_r; transferred: queued letters not being
+ * handed over right now go back to held (a moderator re-approves them once
+ * the new facility is in), ids in *held_r; active: nothing. Arrays are new
+ * (char*) when TRUE is returned. The caller notifies the writers. */
+gboolean store_prisoner_status_effect(lg_store *st, const char *alias, const char *status,
+				      const char *actor, GPtrArray **failed_r,
+				      GPtrArray **held_r, GError **err);
+/* Active prisoners -> letters (not rejected) since `since`, as
+ * GINT_TO_POINTER counts keyed by alias. NULL on error. */
+GHashTable *store_prisoner_letter_counts(lg_store *st, gint64 since, GError **err);
 /* Active prisoner with the fewest letters in `days` days, ties at random. NULL when none. */
 char *store_prisoner_least_written(lg_store *st, int days, GError **err);
 
@@ -107,6 +148,10 @@ char *store_prisoner_least_written(lg_store *st, int days, GError **err);
  * outbox row. A dedup_key already present makes the whole commit a no-op that
  * returns TRUE with *duplicate_r set (a retried message). */
 gboolean store_letters_commit(lg_store *st, GPtrArray *recs, gboolean *duplicate_r, GError **err);
+/* The same with a batch row in the same transaction (batch may be NULL).
+ * Letters in state "rejected" are stored too (for the batch report). */
+gboolean store_batch_commit(lg_store *st, const lg_batch_rec *batch, GPtrArray *recs,
+			    gboolean *duplicate_r, GError **err);
 gboolean store_dedup_exists(lg_store *st, const char *dedup_key, GError **err);
 lg_letter_rec *store_letter_get(lg_store *st, const char *id, gboolean with_photos, GError **err);
 GPtrArray *store_letter_list(lg_store *st, const char *state, int limit, GError **err);
