@@ -381,9 +381,11 @@ static void test_notify_once_per_state(void **state)
 	assert_string_equal(internet_address_mailbox_get_addr(
 				    INTERNET_ADDRESS_MAILBOX(internet_address_list_get_address(to, 0))),
 			    "anna@example.com");
-	assert_non_null(strstr(internet_address_list_to_string(
-				       g_mime_message_get_from(m), NULL, FALSE),
-			       "letters@letters.example.org"));
+	{
+		char *from = internet_address_list_to_string(g_mime_message_get_from(m), NULL, FALSE);
+		assert_non_null(strstr(from, "letters@letters.example.org"));
+		g_free(from);
+	}
 	subj = g_mime_message_get_subject(m);
 	/* (GMime 3.2 drops encoded words after a padded one when it decodes,
 	 * so only the beginning of the subject is checked here) */
