@@ -459,29 +459,297 @@ static lg_message *message_from_gmime(GMimeMessage *gm, const lg_limits *lim, in
 }
 
 /*
- * GMime 3.2.13 can loop forever on some fuzzed boundary parameters (GMime
- * issue #165). Boundaries are checked before GMime sees the message: a
- * boundary must be 1..70 characters of RFC 2046 bchars.
+ * Pre-scan of the raw message, before GMime sees it.
+ *
+ * GMime 3.2.13 loops forever, appending to a string without end, when it
+ * re-encodes a Content-Type or Content-Disposition whose parameter has a
+ * name of 70..72 bytes and a value that needs RFC 2231 encoding (GMime
+ * issue #165, fixed after 3.2.13): g_mime_param_list_encode() computes
+ * 78 - (name + 6) bytes per continuation and makes no progress at 0..2.
+ * Anything that sets a parameter re-encodes the header - among others
+ * g_mime_multipart_get_boundary() on a multipart without a boundary. The
+ * parse itself does not loop, but no CPU check can interrupt such a loop,
+ * so the message is refused before it is parsed: every Content-Type and
+ * Content-Disposition field of the message (headers of the message and of
+ * every part; a field-like line inside a body is scanned too, which only
+ * matters for mail that has such names) must have parameter names of at
+ * most LG_PARAM_NAME_MAX bytes.
+ *
+ * The same scan refuses, before GMime builds anything, what would only be
+ * refused after a costly parse: a multipart with two different boundary
+ * parameters (two readers would see two different letters), a boundary
+ * that is not 1..200 printable ASCII characters, and more container parts
+ * (multipart and message types) than mime_parts allows. GMime's parser is
+ * quadratic in the nesting depth and recursive: 50,000 levels take seconds
+ * of CPU and a deep stack.
  */
-static gboolean boundary_ok(const char *b)
+#define LG_PARAM_NAME_MAX 64
+#define LG_MIME_FIELD_MAX (64 * 1024)
+
+typedef struct prescan {
+	const lg_limits *lim;
+	GString *field;       /* current Content-* field, unfolded; NULL when none */
+	gboolean field_too_long;
+	gboolean in_field;    /* the last line began a Content-* field */
+	int containers;
+	GError **err;
+} prescan;
+
+static gboolean boundary_ok(const char *b, size_t n)
 {
-	size_t n = strlen(b);
 	if (n == 0 || n > 200)
 		return FALSE;
-	for (const unsigned char *p = (const unsigned char *)b; *p; p++)
-		if (*p < 0x20 || *p > 0x7e)
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)b[i] < 0x20 || (unsigned char)b[i] > 0x7e)
 			return FALSE;
 	return TRUE;
 }
 
+static gboolean is_tspecial_or_space(unsigned char c)
+{
+	return c <= ' ' || c == 0x7f || strchr("()<>@,;:\\\"/[]?=", c) != NULL;
+}
+
+static const char *skip_cfws(const char *p, const char *end)
+{
+	while (p < end) {
+		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
+			p++;
+		} else if (*p == '(') {
+			int depth = 0;
+			for (; p < end; p++) {
+				if (*p == '\\' && p + 1 < end)
+					p++;
+				else if (*p == '(')
+					depth++;
+				else if (*p == ')' && --depth == 0) {
+					p++;
+					break;
+				}
+			}
+		} else {
+			break;
+		}
+	}
+	return p;
+}
+
+/* One parameter value (quoted or token, GMime's loose mode: up to ';'). */
+static const char *param_value(const char *p, const char *end, GString *out)
+{
+	g_string_truncate(out, 0);
+	p = skip_cfws(p, end);
+	if (p < end && *p == '"') {
+		for (p++; p < end && *p != '"'; p++) {
+			if (*p == '\\' && p + 1 < end)
+				p++;
+			g_string_append_c(out, *p);
+		}
+		if (p < end)
+			p++;
+	} else {
+		const char *s = p;
+		while (p < end && *p != ';')
+			p++;
+		while (p > s && (p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\r' || p[-1] == '\n'))
+			p--;
+		g_string_append_len(out, s, p - s);
+	}
+	return p;
+}
+
+static gboolean prescan_field(prescan *ps)
+{
+	const char *v = ps->field->str, *end = v + ps->field->len, *p;
+	gboolean is_ct;
+	char *boundary = NULL;
+	GString *val = NULL;
+	gboolean ok = FALSE;
+
+	if (ps->field_too_long) {
+		g_set_error(ps->err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE,
+			    "MIME header field longer than %d bytes", LG_MIME_FIELD_MAX);
+		return FALSE;
+	}
+	p = memchr(v, ':', ps->field->len);
+	is_ct = g_ascii_strncasecmp(v, "content-type", 12) == 0;
+	p = skip_cfws(p + 1, end);
+	if (is_ct && (end - p >= 10 && !g_ascii_strncasecmp(p, "multipart/", 10)))
+		ps->containers++;
+	else if (is_ct && end - p >= 8 && !g_ascii_strncasecmp(p, "message/", 8))
+		ps->containers++;
+	if (ps->lim->mime_parts > 0 && ps->containers > ps->lim->mime_parts) {
+		g_set_error(ps->err, LG_MESSAGE_ERROR, LG_MSG_ERR_MIME_PARTS,
+			    "more than %d MIME parts", ps->lim->mime_parts);
+		return FALSE;
+	}
+	val = g_string_new(NULL);
+	while ((p = memchr(p, ';', end - p)) != NULL) {
+		const char *name;
+		size_t nlen;
+		gboolean star;
+		p = skip_cfws(p + 1, end);
+		name = p;
+		while (p < end && !is_tspecial_or_space((unsigned char)*p) && *p != '*')
+			p++;
+		nlen = (size_t)(p - name);
+		if (nlen > LG_PARAM_NAME_MAX) {
+			g_set_error(ps->err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE,
+				    "MIME parameter name longer than %d bytes", LG_PARAM_NAME_MAX);
+			goto out;
+		}
+		star = p < end && *p == '*';
+		while (p < end && *p != '=' && *p != ';')
+			p++;
+		if (p >= end || *p != '=')
+			continue;
+		p = param_value(p + 1, end, val);
+		if (!is_ct || nlen != 8 || g_ascii_strncasecmp(name, "boundary", 8) != 0)
+			continue;
+		if (star) {
+			/* boundary*= / boundary*0= : GMime would join and decode these */
+			g_set_error(ps->err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE,
+				    "encoded MIME boundary parameter");
+			goto out;
+		}
+		if (!boundary_ok(val->str, val->len)) {
+			g_set_error(ps->err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE,
+				    "invalid MIME boundary parameter");
+			goto out;
+		}
+		if (boundary && strcmp(boundary, val->str) != 0) {
+			g_set_error(ps->err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE,
+				    "conflicting MIME boundary parameters");
+			goto out;
+		}
+		if (boundary == NULL)
+			boundary = g_strdup(val->str);
+	}
+	ok = TRUE;
+out:
+	g_free(boundary);
+	if (val)
+		g_string_free(val, TRUE);
+	return ok;
+}
+
+static gboolean is_content_field(const char *line, size_t len)
+{
+	size_t n;
+	if (len >= 13 && !g_ascii_strncasecmp(line, "content-type", 12))
+		n = 12;
+	else if (len >= 20 && !g_ascii_strncasecmp(line, "content-disposition", 19))
+		n = 19;
+	else
+		return FALSE;
+	while (n < len && (line[n] == ' ' || line[n] == '\t'))
+		n++;
+	return n < len && line[n] == ':';
+}
+
+/* Ends the current field, if any. */
+static gboolean prescan_flush(prescan *ps)
+{
+	gboolean ok = TRUE;
+	if (ps->in_field)
+		ok = prescan_field(ps);
+	ps->in_field = FALSE;
+	ps->field_too_long = FALSE;
+	g_string_truncate(ps->field, 0);
+	return ok;
+}
+
+/* One whole line (without its "\n"), or its first bytes when it is long:
+ * a line longer than the read buffer arrives in pieces, `cont` set on all
+ * but the first. */
+static gboolean prescan_line(prescan *ps, const char *line, size_t len, gboolean cont)
+{
+	if (cont) {
+		if (ps->in_field) {
+			if (ps->field->len + len > LG_MIME_FIELD_MAX)
+				ps->field_too_long = TRUE;
+			else
+				g_string_append_len(ps->field, line, len);
+		}
+		return TRUE;
+	}
+	if (len > 0 && (line[0] == ' ' || line[0] == '\t') && ps->in_field) {
+		if (ps->field->len + len + 1 > LG_MIME_FIELD_MAX) {
+			ps->field_too_long = TRUE;
+		} else {
+			g_string_append_c(ps->field, ' ');
+			g_string_append_len(ps->field, line, len);
+		}
+		return TRUE;
+	}
+	if (!prescan_flush(ps))
+		return FALSE;
+	if (is_content_field(line, len)) {
+		ps->in_field = TRUE;
+		g_string_append_len(ps->field, line, MIN(len, (size_t)LG_MIME_FIELD_MAX));
+		ps->field_too_long = len > LG_MIME_FIELD_MAX;
+	}
+	return TRUE;
+}
+
+static gboolean message_prescan(GMimeStream *stream, const lg_limits *lim, GError **err)
+{
+	prescan ps = {.lim = lim, .err = err};
+	char buf[65536];
+	size_t have = 0;
+	ssize_t n;
+	gboolean cont = FALSE, ok = TRUE;
+	gint64 start = g_mime_stream_tell(stream);
+
+	ps.field = g_string_new(NULL);
+	while (ok && (n = g_mime_stream_read(stream, buf + have, sizeof(buf) - have)) > 0) {
+		const char *p = buf, *end = buf + have + n, *nl;
+		while (ok && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+			size_t len = (size_t)(nl - p);
+			if (len > 0 && p[len - 1] == '\r')
+				len--;
+			ok = prescan_line(&ps, p, len, cont);
+			cont = FALSE;
+			p = nl + 1;
+		}
+		have = (size_t)(end - p);
+		if (ok && have == sizeof(buf)) {
+			/* a line longer than the buffer: hand over what we have */
+			ok = prescan_line(&ps, buf, have, cont);
+			cont = TRUE;
+			have = 0;
+		} else if (have > 0) {
+			memmove(buf, p, have);
+		}
+	}
+	if (ok && have > 0)
+		ok = prescan_line(&ps, buf, have, cont);
+	if (ok)
+		ok = prescan_flush(&ps);
+	g_string_free(ps.field, TRUE);
+	if (g_mime_stream_seek(stream, start < 0 ? 0 : start, GMIME_STREAM_SEEK_SET) < 0) {
+		if (ok)
+			g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE,
+				    "the message could not be read twice");
+		return FALSE;
+	}
+	return ok;
+}
+
+/*
+ * After the parse: a multipart's boundary as GMime read it. The parameter
+ * is read with g_mime_object_get_content_type_parameter(), never with
+ * g_mime_multipart_get_boundary(), which *sets* a boundary when there is
+ * none and so re-encodes the header (the #165 loop).
+ */
 static gboolean check_boundaries(GMimeObject *obj, int depth, GError **err)
 {
 	if (depth > 2000)
 		return TRUE;
 	if (GMIME_IS_MULTIPART(obj)) {
-		const char *b = g_mime_multipart_get_boundary(GMIME_MULTIPART(obj));
+		const char *b = g_mime_object_get_content_type_parameter(obj, "boundary");
 		int n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
-		if (b && !boundary_ok(b)) {
+		if (b && !boundary_ok(b, strlen(b))) {
 			g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE,
 				    "invalid MIME boundary parameter");
 			return FALSE;
@@ -504,6 +772,8 @@ lg_message *message_parse(GMimeStream *stream, const lg_limits *lim, GError **er
 	double cpu0 = thread_cpu_seconds();
 
 	message_init();
+	if (!message_prescan(stream, lim, err))
+		goto out;
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	g_mime_parser_set_persist_stream(parser, FALSE);
