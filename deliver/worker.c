@@ -5,8 +5,9 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "deliver/backoff.h"
+#include "deliver/notify.h"
 
-#define LEASE_SECONDS 600
 #define BATCH 16
 
 struct lg_worker {
@@ -20,22 +21,6 @@ struct lg_worker {
 	gboolean stop;
 	gboolean kicked;
 };
-
-/* Exponential backoff with jitter, capped; give up past the maximum age. */
-static gint64 next_attempt(const lg_config *cfg, int attempts, gint64 created, gint64 now,
-			   gint64 retry_after, gboolean *give_up)
-{
-	double delay = cfg->retry_base_seconds;
-	for (int i = 1; i < attempts && delay < cfg->retry_max_seconds; i++)
-		delay *= 2;
-	if (delay > cfg->retry_max_seconds)
-		delay = cfg->retry_max_seconds;
-	delay = delay / 2 + g_random_double() * delay / 2;
-	if (retry_after > delay)
-		delay = (double)retry_after;
-	*give_up = now - created > (gint64)cfg->retry_max_age_hours * 3600;
-	return now + (gint64)delay;
-}
 
 static void deliver_one(const lg_config *cfg, lg_store *st, lg_partner *partner,
 			lg_letter_rec *r)
@@ -59,6 +44,8 @@ static void deliver_one(const lg_config *cfg, lg_store *st, lg_partner *partner,
 		if (!store_outbox_done(st, r->id, "failed", NULL, reason, &e)) {
 			lg_warn("letter %s: database: %s", r->id, e->message);
 			g_clear_error(&e);
+		} else {
+			notify_letter_state(cfg, st, r->id, "failed", reason);
 		}
 		g_free(reason);
 		prisoner_free(pr);
@@ -79,15 +66,18 @@ static void deliver_one(const lg_config *cfg, lg_store *st, lg_partner *partner,
 		if (!store_outbox_done(st, r->id, "failed", NULL, error, &e)) {
 			lg_warn("letter %s: database: %s", r->id, e->message);
 			g_clear_error(&e);
+		} else {
+			notify_letter_state(cfg, st, r->id, "failed", error);
 		}
 	} else {
 		gboolean give_up = FALSE;
 		gint64 now = util_now();
-		gint64 when = next_attempt(cfg, r->attempts, r->created, now, retry_after, &give_up);
+		gint64 when = backoff_next(cfg, r->attempts, r->created, now, retry_after, &give_up);
 		if (give_up) {
 			lg_warn("letter %s: giving up after %d attempts: %s", r->id, r->attempts,
 				error ? error : "");
-			store_outbox_done(st, r->id, "failed", NULL, error, NULL);
+			if (store_outbox_done(st, r->id, "failed", NULL, error, NULL))
+				notify_letter_state(cfg, st, r->id, "failed", error);
 		} else {
 			lg_info("letter %s: retry in %" G_GINT64_FORMAT " s: %s", r->id, when - now,
 				error ? error : "");
@@ -102,7 +92,10 @@ static void deliver_one(const lg_config *cfg, lg_store *st, lg_partner *partner,
 int worker_run_once(const lg_config *cfg, lg_store *st, lg_partner *partner, int max)
 {
 	GError *e = NULL;
-	GPtrArray *batch = store_outbox_claim(st, max > 0 ? max : BATCH, LEASE_SECONDS, &e);
+	/* a lease outlives any one hand-over (one partner timeout per letter of
+	 * the batch, twice over); a crash frees the letters when it runs out */
+	int lease = MAX(60, 2 * (max > 0 ? max : BATCH) * cfg->partner_timeout_ms / 1000);
+	GPtrArray *batch = store_outbox_claim(st, max > 0 ? max : BATCH, lease, &e);
 	int n;
 	if (batch == NULL) {
 		lg_warn("outbox: %s", e ? e->message : "claim failed");
@@ -121,6 +114,12 @@ typedef struct {
 	int index;
 } thread_arg;
 
+/* Only the first thread resends notifications that failed to go out. */
+static gboolean a_index_is_first(const lg_worker *w, const lg_partner *partner)
+{
+	return w->partners[0] == partner;
+}
+
 static gpointer worker_thread(gpointer data)
 {
 	thread_arg *a = data;
@@ -136,6 +135,8 @@ static gpointer worker_thread(gpointer data)
 		}
 		g_mutex_unlock(&w->lock);
 		n = worker_run_once(w->cfg, w->st, partner, BATCH);
+		if (a_index_is_first(w, partner))
+			notify_retry_pending(w->cfg, w->st, 50);
 		g_mutex_lock(&w->lock);
 		if (!w->stop && n <= 0 && !w->kicked) {
 			gint64 until = g_get_monotonic_time() +
@@ -164,6 +165,10 @@ lg_worker *worker_start(lg_config *cfg, lg_store *st, GError **err)
 			worker_stop(&w);
 			return NULL;
 		}
+	}
+	if (!store_outbox_release_all(st, err)) {
+		worker_stop(&w);
+		return NULL;
 	}
 	for (int i = 0; i < w->n; i++) {
 		thread_arg *a = g_new0(thread_arg, 1);

@@ -7,8 +7,9 @@
  * never doubles a letter.
  *
  * Contract:
- *  - worker_start() starts cfg->delivery_workers threads; NULL with *err when
- *    the partner cannot be set up. worker_stop() stops and joins them.
+ *  - worker_start() frees the leases a dead process left, then starts
+ *    cfg->delivery_workers threads; NULL with *err when the partner cannot
+ *    be set up. worker_stop() stops and joins them.
  *  - worker_run_once() delivers what is due now with the given partner and
  *    returns the number of letters handed over, or -1 on a store error.
  *    Used by `lettergatectl deliver` and tests.

@@ -25,6 +25,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "conf/config.h"
+#include "deliver/status.h"
 #include "deliver/worker.h"
 #include "milter/milter.h"
 #include "parser/message.h"
@@ -249,6 +250,7 @@ int main(int argc, char **argv)
 	lg_config *cfg = NULL;
 	lg_pipeline *pipeline = NULL;
 	lg_worker *worker = NULL;
+	lg_status *status = NULL;
 	sigset_t set;
 	pid_t child;
 	int opt, rc = 1;
@@ -383,12 +385,18 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	milter_set_worker(worker);
+	status = status_start(cfg, store, &e);
+	if (status == NULL) {
+		lg_err("partner status: %s", e->message);
+		goto out;
+	}
 	g_thread_unref(g_thread_new("reload", reload_thread, NULL));
 	lg_info("lettergated started: socket %s, domain %s, partner %s, uid %d", cfg->socket,
 		cfg->domain, cfg->partner, (int)geteuid());
 	rc = smfi_main() == MI_SUCCESS ? 0 : 1;
 	lg_info("lettergated stopping");
 	milter_set_worker(NULL);
+	status_stop(&status);
 	worker_stop(&worker);
 	milter_set_pipeline(NULL);
 out:

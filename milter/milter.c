@@ -13,11 +13,14 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "deliver/notify.h"
 #include "milter/body.h"
 
 typedef struct {
 	GPtrArray *rcpts;     /* char*, as given (with <>) */
 	GPtrArray *ours;      /* char*, the gateway's recipients, as given */
+	GPtrArray *replies;   /* char*, reply+token recipients, as given */
+	GPtrArray *reply_ids; /* char*, the letter id of each reply recipient */
 	char *mail_from;
 	char *queue_id;
 	char *auth_authen;
@@ -71,6 +74,8 @@ static void msg_done(conn_ctx *c)
 	c->msg = NULL;
 	g_ptr_array_unref(m->rcpts);
 	g_ptr_array_unref(m->ours);
+	g_ptr_array_unref(m->replies);
+	g_ptr_array_unref(m->reply_ids);
 	g_free(m->mail_from);
 	g_free(m->queue_id);
 	g_free(m->auth_authen);
@@ -188,6 +193,8 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	m = g_new0(msg_ctx, 1);
 	m->rcpts = g_ptr_array_new_with_free_func(g_free);
 	m->ours = g_ptr_array_new_with_free_func(g_free);
+	m->replies = g_ptr_array_new_with_free_func(g_free);
+	m->reply_ids = g_ptr_array_new_with_free_func(g_free);
 	m->mail_from = util_addr_normalize(argv && argv[0] ? argv[0] : "");
 	auth = smfi_getsymval(ctx, "{auth_authen}");
 	m->auth_authen = auth ? g_strdup(auth) : NULL;
@@ -206,6 +213,26 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	if (!pipeline_is_gateway_rcpt(c->pipeline, rcpt)) {
 		g_ptr_array_add(c->msg->rcpts, g_strdup(rcpt));
 		return SMFIS_CONTINUE;
+	}
+	{
+		char *addr = util_addr_normalize(rcpt);
+		if (g_str_has_prefix(addr, "reply+")) {
+			/* a prisoner's reply, sent by the partner, to a signed address */
+			char *id = reply_letter_id(pipeline_config(c->pipeline), addr);
+			g_free(addr);
+			if (id == NULL) {
+				lg_info("queue %s: reply address with a bad or expired token refused",
+					qid(ctx, c->msg));
+				set_reply1(ctx, "550", "5.7.1",
+					   "This reply address is not valid or has expired.");
+				return SMFIS_REJECT;
+			}
+			g_ptr_array_add(c->msg->rcpts, g_strdup(rcpt));
+			g_ptr_array_add(c->msg->replies, g_strdup(rcpt));
+			g_ptr_array_add(c->msg->reply_ids, id);
+			return SMFIS_CONTINUE;
+		}
+		g_free(addr);
 	}
 	o = pipeline_check_rcpt(c->pipeline, rcpt);
 	if (o) {
@@ -257,7 +284,7 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 	sfsistat st;
 	if (c == NULL || c->msg == NULL)
 		return tempfail(ctx, "Internal error; please try again later.");
-	if (c->msg->ours->len == 0)
+	if (c->msg->ours->len == 0 && c->msg->replies->len == 0)
 		return SMFIS_CONTINUE; /* nothing for us in this message: don't keep it */
 	line = g_strdup_printf("%s: %s\r\n", name, value);
 	c->msg->header_bytes += (gint64)strlen(line);
@@ -281,7 +308,7 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 	conn_ctx *c = smfi_getpriv(ctx);
 	if (c == NULL || c->msg == NULL)
 		return tempfail(ctx, "Internal error; please try again later.");
-	if (c->msg->ours->len == 0)
+	if (c->msg->ours->len == 0 && c->msg->replies->len == 0)
 		return SMFIS_ACCEPT; /* no prisoner recipient: pass untouched */
 	return append(ctx, c, "\r\n", 2);
 }
@@ -317,6 +344,32 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		st = tempfail(ctx, "The gateway could not read the message back; please try again later.");
 		goto out;
 	}
+	for (guint i = 0; i < m->replies->len; i++) {
+		const lg_config *cfg = pipeline_config(c->pipeline);
+		const char *id = g_ptr_array_index(m->reply_ids, i);
+		g_mime_stream_reset(stream);
+		if (!reply_forward(cfg, pipeline_store(c->pipeline), id, stream, &e)) {
+			gboolean gone = e->domain == LG_REPLY_ERROR && e->code == LG_REPLY_ERR_EXPIRED;
+			lg_warn("queue %s: reply to letter %s not forwarded: %s", m->queue_id, id,
+				e->message);
+			g_clear_error(&e);
+			if (gone) {
+				set_reply1(ctx, "550", "5.7.1",
+					   "The writer of this letter can no longer be reached.");
+				st = SMFIS_REJECT;
+			} else {
+				st = tempfail(ctx, "The reply could not be forwarded yet; please try again later.");
+			}
+			goto out;
+		}
+		lg_info("queue %s: reply to letter %s forwarded to its writer", m->queue_id, id);
+		smfi_delrcpt(ctx, g_ptr_array_index(m->replies, i));
+	}
+	g_mime_stream_reset(stream);
+	if (m->ours->len == 0) {
+		st = m->rcpts->len > m->replies->len ? SMFIS_CONTINUE : SMFIS_DISCARD;
+		goto out;
+	}
 	env.queue_id = m->queue_id;
 	env.mail_from = m->mail_from;
 	env.rcpts = m->ours;
@@ -343,7 +396,18 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		}
 		for (guint i = 0; i < m->ours->len; i++)
 			smfi_delrcpt(ctx, g_ptr_array_index(m->ours, i));
-		st = m->rcpts->len > m->ours->len ? SMFIS_CONTINUE : SMFIS_DISCARD;
+		st = m->rcpts->len > m->ours->len + m->replies->len ? SMFIS_CONTINUE : SMFIS_DISCARD;
+		if (!o->duplicate) {
+			for (guint i = 0; i < o->letters->len; i++) {
+				const lg_letter *l = g_ptr_array_index(o->letters, i);
+				if (l->verdict == LG_VERDICT_ACCEPT)
+					notify_letter_state(pipeline_config(c->pipeline),
+							    pipeline_store(c->pipeline), l->id, "accepted", NULL);
+				else if (l->verdict == LG_VERDICT_HOLD)
+					notify_letter_state(pipeline_config(c->pipeline),
+							    pipeline_store(c->pipeline), l->id, "held", NULL);
+			}
+		}
 		g_mutex_lock(&state_lock);
 		if (current_worker)
 			worker_kick(current_worker);

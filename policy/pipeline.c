@@ -1362,3 +1362,8 @@ gboolean pipeline_commit(lg_pipeline *p, lg_outcome *o, GError **err)
 	g_ptr_array_unref(recs);
 	return ok;
 }
+
+lg_store *pipeline_store(const lg_pipeline *p)
+{
+	return p->store;
+}

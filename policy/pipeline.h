@@ -91,6 +91,8 @@ lg_pipeline *pipeline_new(lg_config *cfg, screen_rules *rules, lg_store *store,
 lg_pipeline *pipeline_ref(lg_pipeline *p);
 void pipeline_free(lg_pipeline **p);
 const lg_config *pipeline_config(const lg_pipeline *p);
+/* The store the pipeline uses (borrowed), or NULL. */
+lg_store *pipeline_store(const lg_pipeline *p);
 
 /* Recipient check at RCPT time. Returns NULL when the address is outside the
  * domain (pass) or a prisoner who takes letters; otherwise a new outcome with

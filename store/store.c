@@ -1444,6 +1444,15 @@ out:
 	return ok;
 }
 
+gboolean store_outbox_release_all(lg_store *s, GError **err)
+{
+	gboolean ok;
+	g_mutex_lock(&s->lock);
+	ok = exec(s->db, "UPDATE outbox SET lease_until = 0 WHERE lease_until > 0", err);
+	g_mutex_unlock(&s->lock);
+	return ok;
+}
+
 static int count_query(lg_store *s, const char *sql, const char *a, const char *b, gint64 since,
 		       const char *c, GError **err)
 {

@@ -170,6 +170,9 @@ gboolean store_outbox_done(lg_store *st, const char *id, const char *state, cons
 gboolean store_outbox_retry(lg_store *st, const char *id, gint64 next_attempt, const char *error,
 			    GError **err);
 int store_outbox_pending(lg_store *st, GError **err);
+/* Frees every lease: called once when the (only) delivering daemon starts,
+ * so letters claimed by a process that died are delivered at once. */
+gboolean store_outbox_release_all(lg_store *st, GError **err);
 
 /* Translation cache */
 char *store_cache_get(lg_store *st, const char *backend, const char *src, const char *dst,
