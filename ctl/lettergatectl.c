@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-glib/json-glib.h>
+#include <sqlite3.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,13 +20,17 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "conf/config.h"
+#include "deliver/notify.h"
 #include "deliver/partner.h"
 #include "deliver/worker.h"
 #include "parser/message.h"
 #include "policy/attach.h"
+#include "policy/org.h"
 #include "policy/pipeline.h"
 #include "policy/screen.h"
 #include "store/directory.h"
+#include "store/retention.h"
+#include "store/stats.h"
 #include "store/store.h"
 #include "translate/translate.h"
 
@@ -40,6 +45,7 @@ static void usage(void)
 	      "  prisoner list [--json]\n"
 	      "  prisoner set-status ALIAS STATUS [--facility F]\n"
 	      "  prisoner alias EXTRA ALIAS\n"
+	      "  prisoner show ALIAS [--json]\n"
 	      "  check [--from ADDR] --rcpt ADDR [--rcpt ADDR]... FILE.eml|-\n"
 	      "  letters list [--state S] [--json]\n"
 	      "  letters show ID [--json]\n"
@@ -50,6 +56,10 @@ static void usage(void)
 	      "  queue edit ID [--file FILE] [--as NAME]\n"
 	      "  rules test FILE|- [--lang L]\n"
 	      "  rules check [DIR]\n"
+	      "  batch list [--json]\n"
+	      "  batch report ID [--send]   an organisation's batch report (CSV)\n"
+	      "  purge [--days N] [--dry-run]  delete texts and photos past retention\n"
+	      "  stats [--days N] [--json]\n"
 	      "  deliver [--max N]          deliver what is due now, once\n"
 	      "  config                     print the configuration in force\n",
 	      stderr);
@@ -87,7 +97,7 @@ static const char *positional(int argc, char **argv, int n)
 {
 	static const char *with_value[] = {"--state", "--reason", "--file", "--as",  "--name",
 					   "--birth-year", "--region", "--facility", "--status",
-					   "--from", "--rcpt", "--lang", "--max", NULL};
+					   "--from", "--rcpt", "--lang", "--max", "--days", NULL};
 	for (int i = 0; i < argc; i++) {
 		gboolean takes = FALSE;
 		if (argv[i][0] == '-' && argv[i][1] == '-') {
@@ -156,6 +166,80 @@ static void add_raw_json(JsonBuilder *b, const char *name, const char *json)
 
 /* ---- prisoner ---- */
 
+static void add_aliases(JsonBuilder *b, lg_store *st, const char *alias)
+{
+	GPtrArray *xs = store_alias_list(st, alias, NULL);
+	json_builder_set_member_name(b, "aliases");
+	json_builder_begin_array(b);
+	for (guint i = 0; xs && i < xs->len; i++)
+		json_builder_add_string_value(b, g_ptr_array_index(xs, i));
+	json_builder_end_array(b);
+	if (xs)
+		g_ptr_array_unref(xs);
+}
+
+/* A new status acts at once on the prisoner's letters (store.h
+ * store_prisoner_status_effect); the writers of failed letters are told. */
+static void status_effect(lg_store *st, const char *alias, const char *status, const char *actor)
+{
+	GPtrArray *failed = NULL, *held = NULL;
+	GError *e = NULL;
+	if (!store_prisoner_status_effect(st, alias, status, actor, &failed, &held, &e)) {
+		fprintf(stderr, "lettergatectl: %s: letters not updated: %s\n", alias, e->message);
+		g_clear_error(&e);
+		return;
+	}
+	for (guint i = 0; i < failed->len; i++) {
+		lg_letter_rec *r = store_letter_get(st, g_ptr_array_index(failed, i), FALSE, NULL);
+		notify_letter_state(cfg, st, g_ptr_array_index(failed, i), "failed",
+				    r && r->reason ? r->reason : NULL);
+		letter_rec_free(r);
+	}
+	if (failed->len)
+		printf("%s: %u letters not yet delivered failed; their writers are told\n", alias,
+		       failed->len);
+	if (held->len)
+		printf("%s: %u queued letters went back to the moderation queue until the new "
+		       "facility is in\n",
+		       alias, held->len);
+	g_ptr_array_unref(failed);
+	g_ptr_array_unref(held);
+}
+
+/* Prints what an import does (field-level); returns 0. */
+static int import_report(GPtrArray *changes, gboolean dry_run)
+{
+	guint added = 0, updated = 0, same = 0, aliases = 0;
+	for (guint i = 0; i < changes->len; i++) {
+		lg_dir_change *c = g_ptr_array_index(changes, i);
+		if (!strcmp(c->action, "same")) {
+			same++;
+			continue;
+		}
+		if (!strcmp(c->action, "add"))
+			added++;
+		else
+			updated++;
+		printf("%s %s%s\n", c->action, c->alias, c->generated ? " (alias from the name)" : "");
+		for (guint j = 0; j < c->diffs->len; j++)
+			printf("    %s\n", (char *)g_ptr_array_index(c->diffs, j));
+		for (guint j = 0; j < c->new_aliases->len; j++)
+			printf("    + alias %s\n", (char *)g_ptr_array_index(c->new_aliases, j));
+		aliases += c->new_aliases->len;
+		if (c->old_status && strcmp(c->old_status, c->new_status) && c->pending > 0) {
+			if (!strcmp(c->new_status, "released") || !strcmp(c->new_status, "deceased"))
+				printf("    ! %d held or queued letters will fail (writers told)\n",
+				       c->pending);
+			else if (!strcmp(c->new_status, "transferred"))
+				printf("    ! queued letters go back to moderation until the new "
+				       "facility is in\n");
+		}
+	}
+	printf("%s%u to add, %u to update, %u unchanged, %u new aliases\n",
+	       dry_run ? "dry run: " : "", added, updated, same, aliases);
+	return 0;
+}
+
 static int cmd_prisoner(int argc, char **argv)
 {
 	lg_store *st = NULL;
@@ -167,58 +251,57 @@ static int cmd_prisoner(int argc, char **argv)
 		const char *file = positional(argc - 1, argv + 1, 0);
 		char *data = NULL;
 		gsize len = 0;
-		GPtrArray *ps = NULL, *errs = NULL;
+		GPtrArray *ps = NULL, *errs = NULL, *changes = NULL;
+		gboolean dry_run = opt_flag(argc, argv, "--dry-run");
+		char *actor = actor_name(argc, argv);
 		if (file == NULL) {
+			g_free(actor);
 			usage();
 			return 2;
 		}
 		if (!g_file_get_contents(file, &data, &len, &e)) {
 			fprintf(stderr, "lettergatectl: %s\n", e->message);
 			g_clear_error(&e);
+			g_free(actor);
 			return 1;
 		}
 		directory_parse_csv(data, len, &ps, &errs);
 		g_free(data);
+		if (errs->len == 0) {
+			if ((st = open_store()) == NULL)
+				goto import_out;
+			if (!directory_plan(st, ps, &changes, errs, &e)) {
+				fprintf(stderr, "lettergatectl: %s; nothing imported\n", e->message);
+				g_clear_error(&e);
+				goto import_out;
+			}
+		}
 		if (errs->len) {
 			for (guint i = 0; i < errs->len; i++)
 				fprintf(stderr, "%s: %s\n", file, (char *)g_ptr_array_index(errs, i));
 			fprintf(stderr, "lettergatectl: nothing imported (%u errors)\n", errs->len);
 			goto import_out;
 		}
-		if ((st = open_store()) == NULL)
+		rc = import_report(changes, dry_run);
+		if (dry_run)
 			goto import_out;
-		if (opt_flag(argc, argv, "--dry-run")) {
-			guint added = 0, changed = 0, same = 0;
-			for (guint i = 0; i < ps->len; i++) {
-				lg_prisoner *p = g_ptr_array_index(ps, i);
-				lg_prisoner *old = store_prisoner_get(st, p->alias, NULL);
-				if (old == NULL) {
-					printf("add %s (%s)\n", p->alias, p->status);
-					added++;
-				} else if (strcmp(old->full_name, p->full_name) ||
-					   old->birth_year != p->birth_year ||
-					   strcmp(old->region, p->region) ||
-					   strcmp(old->facility, p->facility) ||
-					   strcmp(old->status, p->status)) {
-					printf("update %s%s%s\n", p->alias,
-					       strcmp(old->status, p->status) ? ": status " : "",
-					       strcmp(old->status, p->status) ? p->status : "");
-					changed++;
-				} else {
-					same++;
-				}
-				prisoner_free(old);
-			}
-			printf("dry run: %u to add, %u to update, %u unchanged\n", added, changed, same);
-			rc = 0;
-		} else if (!store_prisoner_import(st, ps, &e)) {
+		if (!store_prisoner_import(st, ps, &e)) {
 			fprintf(stderr, "lettergatectl: %s; nothing imported\n", e->message);
 			g_clear_error(&e);
-		} else {
-			printf("imported %u prisoners\n", ps->len);
-			rc = 0;
+			rc = 1;
+			goto import_out;
 		}
+		for (guint i = 0; i < changes->len; i++) {
+			lg_dir_change *c = g_ptr_array_index(changes, i);
+			if (c->old_status && strcmp(c->old_status, c->new_status))
+				status_effect(st, c->alias, c->new_status, actor);
+		}
+		printf("imported %u prisoners\n", ps->len);
+		rc = 0;
 	import_out:
+		g_free(actor);
+		if (changes)
+			g_ptr_array_unref(changes);
 		if (ps)
 			g_ptr_array_unref(ps);
 		if (errs)
@@ -265,6 +348,7 @@ static int cmd_prisoner(int argc, char **argv)
 				add_str(b, "region", p->region);
 				add_str(b, "facility", p->facility);
 				add_str(b, "status", p->status);
+				add_aliases(b, st, p->alias);
 				json_builder_end_object(b);
 			}
 			json_builder_end_array(b);
@@ -288,13 +372,59 @@ static int cmd_prisoner(int argc, char **argv)
 			fprintf(stderr, "lettergatectl: prisoner set-status ALIAS "
 					"active|released|transferred|deceased [--facility F]\n");
 			rc = 2;
-		} else if (!store_prisoner_set_status(st, alias, status,
-						      opt_value(argc, argv, "--facility"), &e)) {
-			fprintf(stderr, "lettergatectl: %s\n", e->message);
 		} else {
-			printf("prisoner %s is now %s\n", alias, status);
+			lg_prisoner *old = store_prisoner_get(st, alias, &e);
+			const char *facility = opt_value(argc, argv, "--facility");
+			if (old == NULL) {
+				fprintf(stderr, "lettergatectl: %s\n",
+					e ? e->message : "no prisoner with that alias");
+			} else if (!store_prisoner_set_status(st, old->alias, status, facility, &e)) {
+				fprintf(stderr, "lettergatectl: %s\n", e->message);
+			} else {
+				char *actor = actor_name(argc, argv);
+				printf("prisoner %s is now %s%s%s\n", old->alias, status,
+				       facility ? " at " : "", facility ? facility : "");
+				if (strcmp(old->status, status))
+					status_effect(st, old->alias, status, actor);
+				g_free(actor);
+				rc = 0;
+			}
+			prisoner_free(old);
+		}
+	} else if (!strcmp(sub, "show")) {
+		const char *alias = positional(argc - 1, argv + 1, 0);
+		lg_prisoner *p = alias ? store_prisoner_get(st, alias, &e) : NULL;
+		if (p == NULL) {
+			fprintf(stderr, "lettergatectl: %s\n", e ? e->message : "no such prisoner");
+		} else if (opt_flag(argc, argv, "--json")) {
+			JsonBuilder *b = json_builder_new();
+			json_builder_begin_object(b);
+			add_str(b, "id", p->alias);
+			add_str(b, "full_name", p->full_name);
+			add_int(b, "birth_year", p->birth_year);
+			add_str(b, "region", p->region);
+			add_str(b, "facility", p->facility);
+			add_str(b, "status", p->status);
+			add_int(b, "pending", store_prisoner_pending(st, p->alias, NULL));
+			add_aliases(b, st, p->alias);
+			json_builder_end_object(b);
+			print_json(b);
+			g_object_unref(b);
+			rc = 0;
+		} else {
+			GPtrArray *xs = store_alias_list(st, p->alias, NULL);
+			printf("alias      %s\nname       %s (%d)\nstatus     %s\nfacility   %s\n"
+			       "region     %s\nheld/queued %d\naliases   ",
+			       p->alias, p->full_name, p->birth_year, p->status, p->facility, p->region,
+			       store_prisoner_pending(st, p->alias, NULL));
+			for (guint i = 0; xs && i < xs->len; i++)
+				printf(" %s@%s", (char *)g_ptr_array_index(xs, i), cfg->domain);
+			printf("\n");
+			if (xs)
+				g_ptr_array_unref(xs);
 			rc = 0;
 		}
+		prisoner_free(p);
 	} else if (!strcmp(sub, "alias")) {
 		const char *extra = positional(argc - 1, argv + 1, 0);
 		const char *alias = positional(argc - 1, argv + 1, 1);
@@ -426,6 +556,12 @@ static void letter_json(JsonBuilder *b, lg_store *st, const lg_letter_rec *r, gb
 	add_int(b, "pages", r->pages);
 	if (r->queue_id)
 		add_str(b, "queue_id", r->queue_id);
+	if (r->org && *r->org)
+		add_str(b, "org", r->org);
+	if (r->batch && *r->batch)
+		add_str(b, "batch", r->batch);
+	if (r->purged)
+		add_int(b, "purged", r->purged);
 	if (full) {
 		char *hist = store_letter_history_json(st, r->id, NULL);
 		add_str(b, "writer_name", r->writer_name);
@@ -458,6 +594,65 @@ static void letter_json(JsonBuilder *b, lg_store *st, const lg_letter_rec *r, gb
 	json_builder_end_object(b);
 }
 
+/* Each finding with its span in the text it was found in, for moderators. */
+static void print_findings(const lg_letter_rec *r)
+{
+	JsonParser *jp = json_parser_new();
+	JsonArray *a = NULL;
+	if (r->findings_json && json_parser_load_from_data(jp, r->findings_json, -1, NULL) &&
+	    JSON_NODE_HOLDS_ARRAY(json_parser_get_root(jp)))
+		a = json_node_get_array(json_parser_get_root(jp));
+	if (a == NULL || json_array_get_length(a) == 0)
+		printf("findings   none\n");
+	for (guint i = 0; a && i < json_array_get_length(a); i++) {
+		JsonObject *f = json_array_get_object_element(a, i);
+		const char *where = json_object_get_string_member_with_default(f, "where", "");
+		const char *text = !strcmp(where, "ru") ? r->text_ru : r->text_original;
+		gint64 start = json_object_get_int_member_with_default(f, "start", -1);
+		gint64 end = json_object_get_int_member_with_default(f, "end", -1);
+		printf("finding    %s/%s %s score %.1f",
+		       json_object_get_string_member_with_default(f, "category", ""),
+		       json_object_get_string_member_with_default(f, "rule", ""),
+		       json_object_get_string_member_with_default(f, "action", ""),
+		       json_object_get_double_member_with_default(f, "score", 0));
+		if (start >= 0 && end > start) {
+			printf(" in %s [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ")", where, start, end);
+			if (text && (gint64)strlen(text) >= end) {
+				char *span = util_utf8_repair(text + start, end - start);
+				printf(": \u00ab%s\u00bb", span);
+				g_free(span);
+			}
+		}
+		printf("\n           %s\n",
+		       json_object_get_string_member_with_default(f, "reason", ""));
+	}
+	g_object_unref(jp);
+}
+
+static void print_history(const char *hist)
+{
+	JsonParser *jp = json_parser_new();
+	if (hist && json_parser_load_from_data(jp, hist, -1, NULL) &&
+	    JSON_NODE_HOLDS_ARRAY(json_parser_get_root(jp))) {
+		JsonArray *a = json_node_get_array(json_parser_get_root(jp));
+		for (guint i = 0; i < json_array_get_length(a); i++) {
+			JsonObject *h = json_array_get_object_element(a, i);
+			GDateTime *dt = g_date_time_new_from_unix_utc(
+			    json_object_get_int_member_with_default(h, "at", 0));
+			char *when = dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S UTC") : g_strdup("?");
+			printf("history    %s  %-9s by %s%s%s\n", when,
+			       json_object_get_string_member_with_default(h, "state", ""),
+			       json_object_get_string_member_with_default(h, "actor", ""),
+			       json_object_has_member(h, "reason") ? ": " : "",
+			       json_object_get_string_member_with_default(h, "reason", ""));
+			g_free(when);
+			if (dt)
+				g_date_time_unref(dt);
+		}
+	}
+	g_object_unref(jp);
+}
+
 static void letter_print(lg_store *st, const lg_letter_rec *r)
 {
 	char *hist = store_letter_history_json(st, r->id, NULL);
@@ -468,9 +663,17 @@ static void letter_print(lg_store *st, const lg_letter_rec *r)
 	       r->score, r->categories && *r->categories ? r->categories : "no findings", r->pages);
 	if (r->reason)
 		printf("reason     %s\n", r->reason);
-	printf("findings   %s\ndropped    %s\nphotos     %u\nhistory    %s\n",
-	       r->findings_json ? r->findings_json : "[]", r->dropped_json ? r->dropped_json : "[]",
-	       r->photos ? r->photos->len : 0, hist ? hist : "[]");
+	print_findings(r);
+	printf("dropped    %s\n", r->dropped_json ? r->dropped_json : "[]");
+	for (guint i = 0; r->photos && i < r->photos->len; i++) {
+		const lg_photo *ph = g_ptr_array_index(r->photos, i);
+		printf("photo      %s %s %dx%d %" G_GSIZE_FORMAT " bytes sha256 %.16s\n", ph->name,
+		       ph->type, ph->width, ph->height, ph->data ? g_bytes_get_size(ph->data) : 0,
+		       ph->sha256);
+	}
+	print_history(hist);
+	if (r->purged)
+		printf("purged     texts and photos deleted by retention\n");
 	printf("\n--- original ---\n%s\n\n--- Russian ---\n%s\n", r->text_original ? r->text_original : "",
 	       r->text_ru ? r->text_ru : "");
 	g_free(hist);
@@ -623,7 +826,8 @@ static int cmd_queue(int argc, char **argv)
 		}
 		if (!store_letter_set_state(st, id, "approved", actor, NULL, &e))
 			goto fail;
-		printf("letter %s approved and queued for delivery\n", id);
+		notify_letter_state(cfg, st, id, "approved", NULL);
+		printf("letter %s approved by %s and queued for delivery\n", id, actor);
 	} else if (!strcmp(sub, "reject")) {
 		const char *reason = opt_value(argc, argv, "--reason");
 		if (reason == NULL || *reason == '\0') {
@@ -638,7 +842,8 @@ static int cmd_queue(int argc, char **argv)
 		}
 		if (!store_letter_set_state(st, id, "rejected", actor, reason, &e))
 			goto fail;
-		printf("letter %s rejected\n", id);
+		notify_letter_state(cfg, st, id, "rejected", reason);
+		printf("letter %s rejected by %s; the reason goes to the writer\n", id, actor);
 	} else {
 		const char *file = opt_value(argc, argv, "--file");
 		char *text = NULL;
@@ -711,6 +916,223 @@ out:
 	return rc;
 }
 
+/* ---- organisations' batches ---- */
+
+typedef struct {
+	GPtrArray *rows; /* char* triples: id, org, submitter; then counts as strings */
+} batch_list_q;
+
+static gboolean batch_list_db(struct sqlite3 *db, gpointer data, GError **err);
+
+static int cmd_batch(int argc, char **argv)
+{
+	const char *sub = argc > 0 ? argv[0] : "";
+	lg_store *st = open_store();
+	GError *e = NULL;
+	int rc = 1;
+	if (st == NULL)
+		return 1;
+	if (!strcmp(sub, "report")) {
+		const char *id = positional(argc - 1, argv + 1, 0);
+		char *csv;
+		if (id == NULL) {
+			usage();
+			rc = 2;
+			goto out;
+		}
+		if (opt_flag(argc, argv, "--send")) {
+			if (!org_report_send(cfg, st, id, &e))
+				goto fail;
+			printf("batch %s: report sent\n", id);
+			rc = 0;
+			goto out;
+		}
+		csv = org_report_csv(st, id, &e);
+		if (csv == NULL)
+			goto fail;
+		fputs(csv, stdout);
+		g_free(csv);
+		rc = 0;
+	} else if (!strcmp(sub, "list")) {
+		batch_list_q q = {g_ptr_array_new_with_free_func(g_free)};
+		gboolean json = opt_flag(argc, argv, "--json");
+		JsonBuilder *b = json ? json_builder_new() : NULL;
+		if (!store_with_db(st, batch_list_db, &q, &e)) {
+			g_ptr_array_unref(q.rows);
+			if (b)
+				g_object_unref(b);
+			goto fail;
+		}
+		if (b)
+			json_builder_begin_array(b);
+		for (guint i = 0; i + 5 < q.rows->len; i += 6) {
+			char **f = (char **)q.rows->pdata + i;
+			if (b) {
+				json_builder_begin_object(b);
+				add_str(b, "id", f[0]);
+				add_str(b, "org", f[1]);
+				add_str(b, "submitter", f[2]);
+				add_int(b, "letters", g_ascii_strtoll(f[3], NULL, 10));
+				add_int(b, "created", g_ascii_strtoll(f[4], NULL, 10));
+				add_str(b, "state", g_ascii_strtoll(f[5], NULL, 10) ? "reported" : "unreported");
+				json_builder_end_object(b);
+			} else {
+				printf("%s  %-28s %4s letters  %s  %s\n", f[0], f[1], f[3], f[2],
+				       g_ascii_strtoll(f[5], NULL, 10) ? "reported" : "not reported");
+			}
+		}
+		if (b) {
+			json_builder_end_array(b);
+			print_json(b);
+			g_object_unref(b);
+		}
+		g_ptr_array_unref(q.rows);
+		rc = 0;
+	} else {
+		usage();
+		rc = 2;
+	}
+	goto out;
+fail:
+	fprintf(stderr, "lettergatectl: %s\n", e ? e->message : "failed");
+out:
+	g_clear_error(&e);
+	store_close(&st);
+	return rc;
+}
+
+/* ---- retention and statistics ---- */
+
+static int cmd_purge(int argc, char **argv)
+{
+	const char *days_s = opt_value(argc, argv, "--days");
+	int days = days_s ? atoi(days_s) : cfg->retention_days;
+	gboolean dry = opt_flag(argc, argv, "--dry-run");
+	lg_store *st;
+	GError *e = NULL;
+	int letters = 0, photos = 0;
+	if (days_s && days <= 0) {
+		fprintf(stderr, "lettergatectl: --days must be at least 1\n");
+		return 2;
+	}
+	if (days <= 0) {
+		printf("[retention] days = 0: letters are kept; nothing purged\n");
+		return 0;
+	}
+	if ((st = open_store()) == NULL)
+		return 1;
+	if (!store_purge(st, days, util_now(), dry, &letters, &photos, &e)) {
+		fprintf(stderr, "lettergatectl: %s\n", e->message);
+		g_clear_error(&e);
+		store_close(&st);
+		return 1;
+	}
+	printf("%s%d letters: texts deleted, %d photos deleted (older than %d days after their "
+	       "final state; metadata kept)\n",
+	       dry ? "dry run: would purge " : "purged ", letters, photos, days);
+	store_close(&st);
+	return 0;
+}
+
+static void stats_print_text(const char *json)
+{
+	JsonParser *jp = json_parser_new();
+	JsonObject *o;
+	JsonArray *a;
+	JsonObject *m;
+	GList *keys;
+	if (!json_parser_load_from_data(jp, json, -1, NULL)) {
+		g_object_unref(jp);
+		return;
+	}
+	o = json_node_get_object(json_parser_get_root(jp));
+	printf("since %s (%" G_GINT64_FORMAT " days)\n\nletters per day:\n",
+	       json_object_get_string_member(o, "since"), json_object_get_int_member(o, "days"));
+	a = json_object_get_array_member(o, "per_day");
+	for (guint i = 0; i < json_array_get_length(a); i++) {
+		JsonObject *d = json_array_get_object_element(a, i);
+		JsonObject *sts = json_object_get_object_member(d, "states");
+		printf("  %s %5" G_GINT64_FORMAT " ", json_object_get_string_member(d, "day"),
+		       json_object_get_int_member(d, "total"));
+		keys = json_object_get_members(sts);
+		for (GList *k = keys; k; k = k->next)
+			printf(" %s=%" G_GINT64_FORMAT, (char *)k->data,
+			       json_object_get_int_member(sts, k->data));
+		g_list_free(keys);
+		printf("\n");
+	}
+	printf("\nper prisoner (fewest letters first):\n");
+	a = json_object_get_array_member(o, "per_prisoner");
+	for (guint i = 0; i < json_array_get_length(a); i++) {
+		JsonObject *p = json_array_get_object_element(a, i);
+		printf("  %-24s %-11s letters %4" G_GINT64_FORMAT "  delivered %4" G_GINT64_FORMAT
+		       "  held %3" G_GINT64_FORMAT "  rejected %3" G_GINT64_FORMAT "\n",
+		       json_object_get_string_member(p, "id"), json_object_get_string_member(p, "status"),
+		       json_object_get_int_member(p, "letters"), json_object_get_int_member(p, "delivered"),
+		       json_object_get_int_member(p, "held"), json_object_get_int_member(p, "rejected"));
+	}
+	printf("\nholds by category:\n");
+	m = json_object_get_object_member(o, "holds_by_category");
+	keys = json_object_get_members(m);
+	for (GList *k = keys; k; k = k->next)
+		printf("  %-12s %" G_GINT64_FORMAT "\n", (char *)k->data,
+		       json_object_get_int_member(m, k->data));
+	g_list_free(keys);
+	printf("\npartner latency (seconds):\n");
+	m = json_object_get_object_member(o, "partner_latency");
+	keys = json_object_get_members(m);
+	for (GList *k = keys; k; k = k->next) {
+		JsonObject *l = json_object_get_object_member(m, k->data);
+		printf("  %-9s n=%" G_GINT64_FORMAT, (char *)k->data, json_object_get_int_member(l, "count"));
+		if (json_object_has_member(l, "median"))
+			printf(" mean=%.0f median=%" G_GINT64_FORMAT " p95=%" G_GINT64_FORMAT
+			       " max=%" G_GINT64_FORMAT,
+			       json_object_get_double_member(l, "mean"),
+			       json_object_get_int_member(l, "median"), json_object_get_int_member(l, "p95"),
+			       json_object_get_int_member(l, "max"));
+		printf("\n");
+	}
+	g_list_free(keys);
+	a = json_object_get_array_member(o, "organizations");
+	if (json_array_get_length(a))
+		printf("\norganisations:\n");
+	for (guint i = 0; i < json_array_get_length(a); i++) {
+		JsonObject *g = json_array_get_object_element(a, i);
+		printf("  %-32s batches %4" G_GINT64_FORMAT "  letters %5" G_GINT64_FORMAT "\n",
+		       json_object_get_string_member(g, "id"), json_object_get_int_member(g, "batches"),
+		       json_object_get_int_member(g, "letters"));
+	}
+	g_object_unref(jp);
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	const char *days_s = opt_value(argc, argv, "--days");
+	int days = days_s ? atoi(days_s) : 30;
+	lg_store *st;
+	GError *e = NULL;
+	char *json;
+	if (days <= 0) {
+		fprintf(stderr, "lettergatectl: --days must be at least 1\n");
+		return 2;
+	}
+	if ((st = open_store()) == NULL)
+		return 1;
+	json = store_stats_json(st, days, util_now(), &e);
+	store_close(&st);
+	if (json == NULL) {
+		fprintf(stderr, "lettergatectl: %s\n", e->message);
+		g_clear_error(&e);
+		return 1;
+	}
+	if (opt_flag(argc, argv, "--json"))
+		puts(json);
+	else
+		stats_print_text(json);
+	g_free(json);
+	return 0;
+}
+
 static int cmd_deliver(int argc, char **argv)
 {
 	lg_store *st = open_store();
@@ -773,6 +1195,12 @@ int main(int argc, char **argv)
 		rc = screen_cli(cfg, argc, argv);
 	else if (!strcmp(cmd, "deliver"))
 		rc = cmd_deliver(argc, argv);
+	else if (!strcmp(cmd, "batch"))
+		rc = cmd_batch(argc, argv);
+	else if (!strcmp(cmd, "purge"))
+		rc = cmd_purge(argc, argv);
+	else if (!strcmp(cmd, "stats"))
+		rc = cmd_stats(argc, argv);
 	else if (!strcmp(cmd, "config")) {
 		config_dump(cfg, stdout);
 		rc = 0;
@@ -782,4 +1210,28 @@ int main(int argc, char **argv)
 	}
 	config_unref(&cfg);
 	return rc;
+}
+
+static gboolean batch_list_db(struct sqlite3 *db, gpointer data, GError **err)
+{
+	batch_list_q *q = data;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db,
+				    "SELECT id, org, coalesce(submitter, ''), letters, created, report_sent"
+				    " FROM batches ORDER BY created, id",
+				    -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			for (int c = 0; c < 6; c++) {
+				const unsigned char *t = sqlite3_column_text(st, c);
+				g_ptr_array_add(q->rows, g_strdup(t ? (const char *)t : ""));
+			}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_OTHER, "database: batch list: %s",
+			    sqlite3_errmsg(db));
+		return FALSE;
+	}
+	return TRUE;
 }
