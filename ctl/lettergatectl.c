@@ -46,7 +46,7 @@ static void usage(void)
 	      "  prisoner set-status ALIAS STATUS [--facility F]\n"
 	      "  prisoner alias EXTRA ALIAS\n"
 	      "  prisoner show ALIAS [--json]\n"
-	      "  check [--from ADDR] --rcpt ADDR [--rcpt ADDR]... FILE.eml|-\n"
+	      "  check [--from ADDR] [--auth ID] [--client IP] --rcpt ADDR [--rcpt ADDR]... FILE.eml|-\n"
 	      "  letters list [--state S] [--json]\n"
 	      "  letters show ID [--json]\n"
 	      "  queue list [--json]\n"
@@ -97,7 +97,7 @@ static const char *positional(int argc, char **argv, int n)
 {
 	static const char *with_value[] = {"--state", "--reason", "--file", "--as",  "--name",
 					   "--birth-year", "--region", "--facility", "--status",
-					   "--from", "--rcpt", "--lang", "--max", "--days", NULL};
+					   "--from", "--rcpt", "--lang", "--max", "--days", "--auth", "--client", NULL};
 	for (int i = 0; i < argc; i++) {
 		gboolean takes = FALSE;
 		if (argv[i][0] == '-' && argv[i][1] == '-') {
@@ -519,6 +519,8 @@ static int cmd_check(int argc, char **argv)
 	env.queue_id = "check";
 	env.mail_from = from ? from : "";
 	env.rcpts = rcpts;
+	env.auth_authen = opt_value(argc, argv, "--auth");
+	env.client_addr = opt_value(argc, argv, "--client");
 	o = pipeline_run(p, &env, stream);
 	json = outcome_json(o);
 	puts(json);
