@@ -80,7 +80,7 @@ reap() {
 }
 
 run_one() { # NAME CMD...
-	local name=$1 log tmp t0 ms rc secs
+	local name=$1 log tmp t0 ms rc secs why
 	shift
 	log=$OUT/$name.log
 	# Folders kept from failed runs of this test, once they are old.
@@ -101,8 +101,8 @@ run_one() { # NAME CMD...
 		;;
 	77)
 		n_skip=$((n_skip + 1))
-		printf '%sSKIP%s %s (%s)\n' "$C_SKIP" "$C_OFF" "$name" \
-			"$(grep -m1 -o 'SKIP.*' "$log" | cut -c1-100 || true)"
+		why=$(grep -m1 -o 'SKIP.*' "$log") || why=$(grep -v '^[[:space:]]*$' "$log" | tail -n 1)
+		printf '%sSKIP%s %s (%s)\n' "$C_SKIP" "$C_OFF" "$name" "${why:0:100}"
 		;;
 	*)
 		n_fail=$((n_fail + 1))
