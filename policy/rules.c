@@ -119,8 +119,9 @@ static gboolean parse_el(parse_ctx *c, const char *tok, int kind, rule_el *el)
 	}
 	el->len = strlen(el->s);
 	g_free(body);
-	if ((kind == EL_PREFIX || kind == EL_ROOT) && (el->len < 2 || el->len > 63)) {
-		perr(c, "prefix or root must be 2 to 63 bytes");
+	if ((kind == EL_PREFIX || kind == EL_ROOT) &&
+	    (g_utf8_strlen(el->s, -1) < 2 || el->len > 63)) {
+		perr(c, "prefix or root must be 2 characters to 63 bytes");
 		return FALSE;
 	}
 	return TRUE;
@@ -470,8 +471,11 @@ static void index_rules(rules_set *rs)
 			g_array_append_val(refs, ref);
 			if (h->kind == EL_PREFIX)
 				rs->prefix_lens |= G_GUINT64_CONSTANT(1) << h->len;
-			else if (h->kind == EL_ROOT)
+			else if (h->kind == EL_ROOT) {
 				rs->root_lens |= G_GUINT64_CONSTANT(1) << h->len;
+				guint k = rules_pair(h->s);
+				rs->root_first[k >> 3] |= 1 << (k & 7);
+			}
 		}
 	}
 }

@@ -82,10 +82,19 @@ typedef struct rules_set {
 	GHashTable *heads;    /* "K" + text -> GArray of seq_ref (first element of a seq) */
 	guint64 prefix_lens;  /* bit k: some prefix has k bytes */
 	guint64 root_lens;
+	guint8 root_first[8192]; /* bit rules_pair(): some root begins so */
 	GHashTable *cat_en;   /* category -> reason */
 	GHashTable *cat_ru;
 	guint nfiles;
 } rules_set;
+
+/* Hash of the first two characters of s (which holds at least two). */
+static inline guint rules_pair(const char *s)
+{
+	gunichar a = g_utf8_get_char(s);
+	gunichar b = g_utf8_get_char(g_utf8_next_char(s));
+	return ((a * 40503u) ^ b) & 0xFFFF;
+}
 
 #define LG_SCREEN_ERROR (lg_screen_error_quark())
 GQuark lg_screen_error_quark(void);

@@ -256,6 +256,11 @@ static void word_pass(run *x)
 			for (guint s = 0; s < t->wlen; s++) {
 				if ((w[s] & 0xC0) == 0x80)
 					continue;
+				if (g_utf8_next_char(w + s) >= w + t->wlen)
+					break; /* roots have two characters or more */
+				guint k = rules_pair(w + s);
+				if (!(rs->root_first[k >> 3] & (1 << (k & 7))))
+					continue;
 				for (guint l = 2; s + l <= t->wlen && l < 64; l++) {
 					if (!((rs->root_lens >> l) & 1) ||
 					    (s + l < t->wlen && (w[s + l] & 0xC0) == 0x80))
