@@ -278,14 +278,51 @@ static gboolean config_validate(lg_config *cfg, GError **err)
 	return TRUE;
 }
 
+/*
+ * INI files written by hand (and DESIGN.md) use ';' comments, also after a
+ * value; GKeyFile knows only whole-line '#'. A line starting with ';' becomes
+ * a '#' comment and " ;..." after a value is cut. Line numbers stay.
+ */
+static char *strip_semicolon_comments(const char *text)
+{
+	GString *out = g_string_new(NULL);
+	char **lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		const char *p = *l;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == ';') {
+			g_string_append_c(out, '#');
+		} else {
+			const char *cut = NULL;
+			for (const char *q = *l; *q; q++)
+				if (*q == ';' && q > *l && (q[-1] == ' ' || q[-1] == '\t')) {
+					cut = q;
+					break;
+				}
+			g_string_append_len(out, *l, cut ? cut - *l : (gssize)strlen(*l));
+		}
+		if (l[1])
+			g_string_append_c(out, '\n');
+	}
+	g_strfreev(lines);
+	return g_string_free(out, FALSE);
+}
+
 lg_config *config_load(const char *path, GError **err)
 {
 	GKeyFile *kf = g_key_file_new();
 	lg_config *cfg = NULL;
 	char **groups = NULL;
+	char *text = NULL, *clean = NULL;
 	GError *e = NULL;
 
-	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &e)) {
+	if (!g_file_get_contents(path, &text, NULL, &e)) {
+		g_set_error(err, LG_CONFIG_ERROR, 1, "%s", e->message);
+		goto fail;
+	}
+	clean = strip_semicolon_comments(text);
+	if (!g_key_file_load_from_data(kf, clean, (gsize)-1, G_KEY_FILE_NONE, &e)) {
 		g_set_error(err, LG_CONFIG_ERROR, 1, "%s: %s", path, e->message);
 		goto fail;
 	}
@@ -330,9 +367,13 @@ lg_config *config_load(const char *path, GError **err)
 		goto fail;
 	g_strfreev(groups);
 	g_key_file_free(kf);
+	g_free(text);
+	g_free(clean);
 	return cfg;
 fail:
 	g_clear_error(&e);
+	g_free(text);
+	g_free(clean);
 	g_strfreev(groups);
 	g_key_file_free(kf);
 	config_unref(&cfg);
