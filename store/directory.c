@@ -96,6 +96,7 @@ void directory_parse_csv(const char *data, gsize len, GPtrArray **prisoners_r,
 	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	gsize pos = 0;
 	int line = 1, col_of[G_N_ELEMENTS(columns)], col_aliases = -1;
+	guint fields_needed = G_N_ELEMENTS(columns);
 	gboolean bad = FALSE;
 	GPtrArray *rec;
 
@@ -131,6 +132,10 @@ void directory_parse_csv(const char *data, gsize len, GPtrArray **prisoners_r,
 	g_ptr_array_unref(rec);
 	if (errors->len)
 		goto out;
+	/* A header may have more columns than the six, in any order: a row must
+	 * reach the rightmost one it is read from. */
+	for (size_t c = 0; c < G_N_ELEMENTS(columns); c++)
+		fields_needed = MAX(fields_needed, (guint)col_of[c] + 1);
 	for (;;) {
 		int start = ++line;
 		lg_prisoner *p;
@@ -149,9 +154,9 @@ void directory_parse_csv(const char *data, gsize len, GPtrArray **prisoners_r,
 			g_ptr_array_unref(rec);
 			continue;
 		}
-		if (rec->len < G_N_ELEMENTS(columns)) {
-			g_ptr_array_add(errors, g_strdup_printf("line %d: %u fields, expected %zu", start,
-								rec->len, G_N_ELEMENTS(columns)));
+		if (rec->len < fields_needed) {
+			g_ptr_array_add(errors, g_strdup_printf("line %d: %u fields, expected %u", start,
+								rec->len, fields_needed));
 			g_ptr_array_unref(rec);
 			continue;
 		}
