@@ -106,6 +106,8 @@ static int setup(void **state)
 	sql(f, "new", "UPDATE history SET at = ?2 WHERE letter_id = ?1 AND state = 'sent'", NOW - 2 * DAY + 60);
 	sql(f, "new", "UPDATE history SET at = ?2 WHERE letter_id = ?1 AND state = 'delivered'", NOW - DAY + 60);
 	sql(f, "held", "UPDATE history SET at = ?2 WHERE letter_id = ?1", NOW - DAY);
+	sql(f, "old", "UPDATE history SET at = ?2 WHERE letter_id = ?1", NOW - 95 * DAY);
+	sql(f, "rej", "UPDATE history SET at = ?2 WHERE letter_id = ?1", NOW - 119 * DAY);
 	*state = f;
 	return 0;
 }
