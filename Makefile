@@ -73,8 +73,7 @@ test: tests
 	LG_BUILD=$(BUILD) tests/run.sh
 
 check:
-	$(MAKE) test SAN=0
-	$(MAKE) test SAN=1
+	$(MAKE) test SAN=0; a=$$?; $(MAKE) test SAN=1; b=$$?; test $$a = 0 -a $$b = 0
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
