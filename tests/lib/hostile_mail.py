@@ -97,17 +97,18 @@ def jpeg_bomb(path, w=60000, h=60000):
 
 
 def zipbomb(gb=1):
-    # One member of gb GB of zeros, raw deflate, streamed so memory stays small.
+    # One member of gb GB of zeros, raw deflate. A 16 MB block compressed
+    # once and ended with a full flush compresses to the same bytes every
+    # time, so the stream is that block repeated, then an empty final block.
     size = gb << 30
+    chunk = 16 << 20
     co = zlib.compressobj(9, zlib.DEFLATED, -15)
-    block = b"\0" * (1 << 20)
+    block = b"\0" * chunk
+    one = co.compress(block) + co.flush(zlib.Z_FULL_FLUSH)
     crc = 0
-    comp = []
-    for _ in range(size >> 20):
+    for _ in range(size // chunk):
         crc = zlib.crc32(block, crc)
-        comp.append(co.compress(block))
-    comp.append(co.flush())
-    comp = b"".join(comp)
+    comp = one * (size // chunk) + zlib.compressobj(9, zlib.DEFLATED, -15).flush()
     name = b"zeros.bin"
     zip64 = struct.pack("<HHQQ", 1, 16, size, len(comp))
     local = (struct.pack("<IHHHHHIIIHH", 0x04034b50, 45, 0, 8, 0, 0, crc & 0xffffffff,
