@@ -452,6 +452,10 @@ char *screen_text(const screen_rules *r, const char *text, const char *lang, con
 		if (sp[2 * i] > at)
 			g_string_append_len(out, text + at, sp[2 * i] - at);
 		at = MAX(at, sp[2 * i + 1]);
+		/* "номер +7 912 ... ." must not become "номер ." */
+		if (out->len && out->str[out->len - 1] == ' ' &&
+		    (at >= x.len || strchr(" .,;:!?)", text[at])))
+			g_string_truncate(out, out->len - 1);
 	}
 	if (at < x.len)
 		g_string_append_len(out, text + at, x.len - at);
