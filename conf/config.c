@@ -5,6 +5,8 @@
 #include "conf/config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -403,21 +405,42 @@ char *config_read_secret(const char *path, GError **err)
 {
 	struct stat sb;
 	char *data = NULL, *nl;
+	GString *buf;
+	char chunk[4096];
+	ssize_t n;
+	int fd;
 	if (path == NULL || *path == '\0') {
 		g_set_error(err, LG_CONFIG_ERROR, 1, "no secret file configured");
 		return NULL;
 	}
-	if (stat(path, &sb) != 0) {
+	/* The mode is checked on the open file, so the file read is the file
+	 * checked (no swap between a stat() and the read). */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		g_set_error(err, LG_CONFIG_ERROR, 1, "%s: %s", path, g_strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		g_set_error(err, LG_CONFIG_ERROR, 1, "%s: not a regular file", path);
+		close(fd);
 		return NULL;
 	}
 	if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
 		g_set_error(err, LG_CONFIG_ERROR, 1,
 			    "%s: secret file is readable by group or others (chmod 600 it)", path);
+		close(fd);
 		return NULL;
 	}
-	if (!g_file_get_contents(path, &data, NULL, err))
+	buf = g_string_new(NULL);
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && buf->len < 65536)
+		g_string_append_len(buf, chunk, n);
+	close(fd);
+	if (n < 0) {
+		g_set_error(err, LG_CONFIG_ERROR, 1, "%s: %s", path, g_strerror(errno));
+		g_string_free(buf, TRUE);
 		return NULL;
+	}
+	data = g_string_free(buf, FALSE);
 	nl = strpbrk(data, "\r\n");
 	if (nl)
 		*nl = '\0';
