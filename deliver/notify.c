@@ -943,8 +943,16 @@ gboolean reply_forward(const lg_config *cfg, lg_store *st, const char *letter_id
 		g_set_error(err, LG_REPLY_ERROR, LG_REPLY_ERR_TEMP, "reply: unreadable message");
 		goto out;
 	}
-	/* one forward per reply: a retried SMTP transaction must not double it */
-	orig_text = g_mime_object_to_string(GMIME_OBJECT(orig), NULL);
+	/* one forward per reply: a retried SMTP transaction must not double it.
+	 * Keyed by the Message-ID (a partner's resent copy has a new Date and
+	 * MIME boundary but the same Message-ID), else by the whole text. */
+	{
+		const char *mid = g_mime_message_get_message_id(orig);
+		if (mid && *mid)
+			orig_text = g_strconcat("message-id:", mid, NULL);
+		else
+			orig_text = g_mime_object_to_string(GMIME_OBJECT(orig), NULL);
+	}
 	hash = util_sha256_hex(orig_text, strlen(orig_text));
 	hash[16] = '\0';
 	state = g_strconcat("reply:", hash, NULL);
