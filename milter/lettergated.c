@@ -154,6 +154,10 @@ static gboolean drop_privileges(const lg_config *cfg, const char *db_path, GErro
 			char *f = g_strconcat(db_path, suffix[i], NULL);
 			if (access(f, F_OK) == 0 && chown(f, pw->pw_uid, gid) != 0)
 				lg_warn("chown %s: %s", f, g_strerror(errno));
+			/* letters and writers' addresses: never readable by others,
+			 * whoever created the file and under whatever umask */
+			if (access(f, F_OK) == 0 && chmod(f, 0640) != 0)
+				lg_warn("chmod %s: %s", f, g_strerror(errno));
 			g_free(f);
 		}
 		if (!strcmp(cfg->partner, "spool")) {
@@ -255,6 +259,9 @@ int main(int argc, char **argv)
 	pid_t child;
 	int opt, rc = 1;
 
+	/* Nothing the daemon creates (database journals, spool files, temp
+	 * bodies) is for others to read. */
+	umask(027);
 	while ((opt = getopt(argc, argv, "c:fndh")) != -1) {
 		switch (opt) {
 		case 'c':
