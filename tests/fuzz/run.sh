@@ -70,7 +70,8 @@ for t in "${targets[@]}"; do
 done
 ((build_only)) && exit 0
 
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
+# full malloc stacks, so that tests/fuzz/lsan.supp can match frames below g_malloc
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1:fast_unwind_on_malloc=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # tests/lsan.supp (the suite's) plus tests/fuzz/lsan.supp (reported leaks in
 # others' code, see that file)
