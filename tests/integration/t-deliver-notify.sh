@@ -13,7 +13,7 @@
 #  - no notification to an unauthenticated writer (no Authentication-Results,
 #    another authserv-id, dmarc for another domain), to automatic mail
 #    (Auto-Submitted: auto-generated) or list mail (List-Id), nor for a
-#    retried message.
+#    retried message; [notify] trusted_writers (a domain, an address).
 #
 # The daemon runs as an unprivileged user, and Postfix's sendmail refuses a
 # private configuration (-C) to anyone but root (postdrop wants the
@@ -91,6 +91,7 @@ http_secret_file = $GW/http.secret
 enabled = true
 from = letters@letters.example.org
 authserv_id = mx.lettergate.test
+trusted_writers = friends.example, solo@trusted.example
 sendmail = $GW/sendmail -t -oi"
 on_exit gw_stop "$GW"
 on_exit pf_stop "$PF"
@@ -368,6 +369,28 @@ pf_wait_queue_empty "$PF" 20 >/dev/null 2>&1
 sleep 0.5
 is "$(ncap "$U")" 0 "nothing captured for the unauthenticated writer"
 is "$(ncap "$A" accepted)" 1 "nothing more captured for the automatic and list mail"
+
+# an unauthenticated writer's held letter, rejected: still nothing
+b0=$(ids)
+n0=$(calls)
+out=$(send "$U" oleg.vasin@letters.example.org noauth-held 'Dear Oleg, we are thinking of you and hope you are well. Your friends' )
+idu=$(new_id "$b0")
+like "$idu" '^[0-9a-f]{16}$' "unauthenticated English letter stored (held)"
+gw_ctl "$GW" queue reject "$idu" --reason 'not in Russian' >/dev/null 2>&1
+is "$(calls)" "$n0" "no 'held' or 'rejected' notification for an unauthenticated writer"
+
+# trusted_writers: a listed domain and a listed address, without Authentication-Results
+T1=helper@friends.example
+T2=solo@trusted.example
+T3=other@trusted.example
+n0=$(calls)
+out=$(send "$T1" maria.sokolova@letters.example.org trust-1 'Мария, здравствуйте! Передаём вам привет от всех друзей.')
+out=$(send "$T2" maria.sokolova@letters.example.org trust-2 'Мария, здравствуйте! У нас всё спокойно, ждём вас.')
+out=$(send "$T3" maria.sokolova@letters.example.org trust-3 'Мария, здравствуйте! Пишу вам впервые, держитесь.')
+wait_ncap 1 "$T1" accepted && ok "trusted_writers domain: notified" || fail "trusted_writers domain: notified"
+wait_ncap 1 "$T2" accepted && ok "trusted_writers address: notified" || fail "trusted_writers address: notified"
+is "$(calls)" "$((n0 + 2))" "another address of that domain: not notified (two sendmail calls for three letters)"
+is "$(ncap "$T3")" 0 "nothing captured for the unlisted address"
 
 # nothing else went anywhere: every captured message is a notification
 others=$(caps | python3 -c '
