@@ -9,6 +9,7 @@
 
 static gboolean log_stderr = TRUE;
 static gboolean log_debug_on = FALSE;
+static int log_max = LOG_INFO;
 static char log_ident[32] = "lettergate";
 static GMutex log_lock;
 
@@ -17,6 +18,7 @@ void log_init(const char *ident, gboolean to_stderr, gboolean debug)
 	g_strlcpy(log_ident, ident ? ident : "lettergate", sizeof(log_ident));
 	log_stderr = to_stderr;
 	log_debug_on = debug;
+	log_max = debug ? LOG_DEBUG : LOG_INFO;
 	if (!to_stderr)
 		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
@@ -26,7 +28,7 @@ void log_msg(int priority, const char *fmt, ...)
 	va_list ap;
 	char buf[2048];
 
-	if (priority >= LOG_DEBUG && !log_debug_on)
+	if (priority > log_max)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap); /* truncation is fine for a log line */
@@ -48,4 +50,9 @@ void log_msg(int priority, const char *fmt, ...)
 		g_date_time_unref(now);
 	}
 	g_mutex_unlock(&log_lock);
+}
+
+void log_set_max_priority(int priority)
+{
+	log_max = priority;
 }

@@ -13,6 +13,9 @@
 
 void log_init(const char *ident, gboolean to_stderr, gboolean debug);
 void log_msg(int priority, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* Lines above this syslog priority are dropped (default: info, or debug
+ * when log_init() was asked for it). */
+void log_set_max_priority(int priority);
 
 #define lg_err(...) log_msg(3, __VA_ARGS__)
 #define lg_warn(...) log_msg(4, __VA_ARGS__)

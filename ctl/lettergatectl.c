@@ -1176,6 +1176,8 @@ int main(int argc, char **argv)
 		return i >= argc ? 2 : 0;
 	}
 	log_init("lettergatectl", TRUE, g_getenv("LG_DEBUG") != NULL);
+	if (g_getenv("LG_DEBUG") == NULL)
+		log_set_max_priority(4); /* warnings and worse: the output is the command's */
 	cfg = config_load(config_path, &e);
 	if (cfg == NULL) {
 		fprintf(stderr, "lettergatectl: %s\n", e->message);

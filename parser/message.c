@@ -762,6 +762,29 @@ static gboolean check_boundaries(GMimeObject *obj, int depth, GError **err)
 	return TRUE;
 }
 
+/* A message never starts with an empty line over SMTP, but files handed to
+ * `check` sometimes do (whitespace-only first lines); GMime then sees no
+ * headers at all. Such lines, within the first 4 KB, are skipped. */
+static void skip_leading_blank_lines(GMimeStream *stream)
+{
+	char buf[4096];
+	gint64 start = g_mime_stream_tell(stream);
+	ssize_t n = g_mime_stream_read(stream, buf, sizeof(buf));
+	ssize_t skip = 0, line = 0;
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			skip = i + 1;
+			line = i + 1;
+		} else if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r') {
+			break;
+		}
+	}
+	(void)line;
+	if (start < 0)
+		start = 0;
+	g_mime_stream_seek(stream, start + skip, GMIME_STREAM_SEEK_SET);
+}
+
 lg_message *message_parse(GMimeStream *stream, const lg_limits *lim, GError **err)
 {
 	GMimeParser *parser = NULL;
@@ -774,6 +797,7 @@ lg_message *message_parse(GMimeStream *stream, const lg_limits *lim, GError **er
 	message_init();
 	if (!message_prescan(stream, lim, err))
 		goto out;
+	skip_leading_blank_lines(stream);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	g_mime_parser_set_persist_stream(parser, FALSE);

@@ -122,6 +122,7 @@ static gboolean parse_el(parse_ctx *c, const char *tok, int kind, rule_el *el)
 	if ((kind == EL_PREFIX || kind == EL_ROOT) &&
 	    (g_utf8_strlen(el->s, -1) < 2 || el->len > 63)) {
 		perr(c, "prefix or root must be 2 characters to 63 bytes");
+		g_clear_pointer(&el->s, g_free);
 		return FALSE;
 	}
 	return TRUE;

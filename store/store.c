@@ -9,7 +9,9 @@
 
 #include <json-glib/json-glib.h>
 #include <sqlite3.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -159,6 +161,9 @@ lg_store *store_open(const char *path, GError **err)
 		set_db_error(err, s->db, rc, path);
 		goto fail;
 	}
+	/* letters and writers' addresses: not for other local users */
+	if (chmod(path, 0640) != 0 && errno != ENOENT)
+		lg_debug("chmod %s: %s", path, g_strerror(errno));
 	sqlite3_busy_timeout(s->db, 5000);
 	sqlite3_extended_result_codes(s->db, 1);
 	if (!exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
