@@ -37,6 +37,49 @@ typedef struct {
 	gboolean counted;
 } conn_ctx;
 
+/* Notifications are sent off the SMTP session: a slow sendmail must not hold
+ * the writer's server (the letter is already stored when they are queued). */
+typedef struct {
+	lg_config *cfg;
+	lg_store *st;
+	char *id;
+	const char *state;
+} notify_job;
+
+static GThreadPool *notify_pool;
+static GOnce notify_once = G_ONCE_INIT;
+
+static void notify_run(gpointer data, gpointer unused)
+{
+	notify_job *j = data;
+	(void)unused;
+	notify_letter_state(j->cfg, j->st, j->id, j->state, NULL);
+	config_unref(&j->cfg);
+	g_free(j->id);
+	g_free(j);
+}
+
+static gpointer notify_pool_new(gpointer unused)
+{
+	(void)unused;
+	return g_thread_pool_new(notify_run, NULL, 2, FALSE, NULL);
+}
+
+static void notify_later(const lg_config *cfg, lg_store *st, const char *id, const char *state)
+{
+	notify_job *j;
+	if (!cfg->notify_enabled || st == NULL)
+		return;
+	g_once(&notify_once, notify_pool_new, NULL);
+	notify_pool = notify_once.retval;
+	j = g_new0(notify_job, 1);
+	j->cfg = config_ref((lg_config *)cfg);
+	j->st = st;
+	j->id = g_strdup(id);
+	j->state = state;
+	g_thread_pool_push(notify_pool, j, NULL);
+}
+
 static GMutex state_lock;
 static lg_pipeline *current_pipeline;
 static lg_worker *current_worker;
@@ -401,11 +444,11 @@ static sfsistat cb_eom(SMFICTX *ctx)
 			for (guint i = 0; i < o->letters->len; i++) {
 				const lg_letter *l = g_ptr_array_index(o->letters, i);
 				if (l->verdict == LG_VERDICT_ACCEPT)
-					notify_letter_state(pipeline_config(c->pipeline),
-							    pipeline_store(c->pipeline), l->id, "accepted", NULL);
+					notify_later(pipeline_config(c->pipeline),
+						     pipeline_store(c->pipeline), l->id, "accepted");
 				else if (l->verdict == LG_VERDICT_HOLD)
-					notify_letter_state(pipeline_config(c->pipeline),
-							    pipeline_store(c->pipeline), l->id, "held", NULL);
+					notify_later(pipeline_config(c->pipeline),
+						     pipeline_store(c->pipeline), l->id, "held");
 			}
 		}
 		g_mutex_lock(&state_lock);
