@@ -937,6 +937,19 @@ gboolean reply_forward(const lg_config *cfg, lg_store *st, const char *letter_id
 	if (g_mime_stream_reset(message) != 0) {
 		/* not seekable: read from where it is */
 	}
+	{
+		/* the reply comes from outside: the same raw check as letters get
+		 * before GMime parses it (and re-encodes it in the forward) */
+		lg_limits lim;
+		message_limits_from_config(cfg, &lim);
+		if (!message_prescan(message, &lim, &e)) {
+			g_set_error(err, LG_REPLY_ERROR, LG_REPLY_ERR_EXPIRED, "reply refused: %s",
+				    e->message);
+			g_clear_error(&e);
+			goto out;
+		}
+		g_mime_stream_reset(message);
+	}
 	parser = g_mime_parser_new_with_stream(message);
 	orig = g_mime_parser_construct_message(parser, NULL);
 	if (orig == NULL) {

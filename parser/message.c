@@ -692,7 +692,7 @@ static gboolean prescan_line(prescan *ps, const char *line, size_t len, gboolean
 	return TRUE;
 }
 
-static gboolean message_prescan(GMimeStream *stream, const lg_limits *lim, GError **err)
+gboolean message_prescan(GMimeStream *stream, const lg_limits *lim, GError **err)
 {
 	prescan ps = {.lim = lim, .err = err};
 	char buf[65536];

@@ -82,6 +82,11 @@ lg_message *message_parse(GMimeStream *stream, const lg_limits *limits, GError *
 /* Convenience: parse a file ("-" = stdin is not accepted here). */
 lg_message *message_parse_file(const char *path, const lg_limits *limits, GError **err);
 void message_free(lg_message **msg);
+/* The raw-bytes check message_parse() does before GMime sees a message
+ * (GMime issue #165 triggers, conflicting boundaries, container counts).
+ * For any other code that hands outside mail to GMime. TRUE when safe; the
+ * stream is left at its start. */
+gboolean message_prescan(GMimeStream *stream, const lg_limits *lim, GError **err);
 
 /* Limits from a configuration. */
 struct lg_config;
