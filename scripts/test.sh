@@ -9,6 +9,7 @@
 # A build failure counts as one failed test. Exit 0 only when nothing failed.
 #
 #   LG_JOBS=N   make parallelism (default 2)
+#   LG_FUZZ_SECONDS=N  seconds per fuzz target after the suites (default 60, 0 = none)
 # Other LG_* variables (LG_TESTS, LG_TIMEOUT) pass through to tests/run.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -58,6 +59,31 @@ for san in 0 1; do
 	make -j"$jobs" test SAN="$san" 2>&1 | tee "$log"
 	tally "$log" "$label"
 done
+
+# Fuzzing: every libFuzzer target for LG_FUZZ_SECONDS (default 60; 0 skips),
+# each target one test: it passes when it leaves no crash, leak or timeout.
+fuzz_seconds=${LG_FUZZ_SECONDS:-60}
+if ((fuzz_seconds > 0)); then
+	echo "=== fuzzing, ${fuzz_seconds}s per target"
+	flog=$logdir/fuzz.log
+	FUZZ_SECONDS=$fuzz_seconds FUZZ_OUT=$PWD/build-fuzz/run tests/fuzz/run.sh 2>&1 | tee "$flog"
+	frc=${PIPESTATUS[0]}
+	if ((frc == 77)); then
+		total_skip=$((total_skip + 1))
+	else
+		n=$(awk '/^target +runs/{t=1; next} t && /^fuzz_/{print}' "$flog" | wc -l)
+		bad=$(awk '/^target +runs/{t=1; next} t && /^fuzz_/ && $NF != "-"{print}' "$flog" | wc -l)
+		if ((n == 0)); then
+			echo "test.sh: fuzzing: no target ran (rc=$frc), counted as 1 failure"
+			total_fail=$((total_fail + 1))
+		else
+			((frc != 0 && bad == 0)) && bad=1
+			echo "test.sh: fuzzing: $((n - bad)) passed, $bad failed"
+			total_pass=$((total_pass + n - bad))
+			total_fail=$((total_fail + bad))
+		fi
+	fi
+fi
 
 echo "test.sh: whole run took $(($(date +%s) - t0)) s"
 if ((total_skip > 0)); then
