@@ -527,8 +527,11 @@ static void shared_analyse(lg_pipeline *p, shared_work *w)
 		translation_clear(&tr);
 	}
 
-	/* screening: the original with its language's rules, the Russian with all */
-	if (p->rules && w->text[0]) {
+	/* screening: the original with its language's rules, the Russian with all.
+	 * A letter written in Russian is its own Russian text: one pass, with
+	 * every rule, does for both. */
+	gboolean same_text = w->text_ru != NULL && !w->translated && !strcmp(w->text_ru, w->text);
+	if (p->rules && w->text[0] && !same_text) {
 		char *orig = screen_text(p->rules, w->text, w->lang, "original", TRUE, w->findings);
 		g_free(orig);
 	}

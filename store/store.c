@@ -166,7 +166,9 @@ lg_store *store_open(const char *path, GError **err)
 		lg_debug("chmod %s: %s", path, g_strerror(errno));
 	sqlite3_busy_timeout(s->db, 5000);
 	sqlite3_extended_result_codes(s->db, 1);
-	if (!exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	/* FULL: the WAL is synced at every commit, so a letter the MTA was told
+	 * is accepted survives a power cut (NORMAL would only keep it consistent) */
+	if (!exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 			 " PRAGMA foreign_keys=ON;",
 		  err))
 		goto fail;
@@ -1131,7 +1133,7 @@ GPtrArray *store_letter_list(lg_store *s, const char *state, int limit, GError *
 	g_mutex_lock(&s->lock);
 	st = prep(s->db,
 		  "SELECT " LETTER_COLS " FROM letters WHERE (?1 IS NULL OR state = ?1)"
-		  " ORDER BY created, id LIMIT ?2",
+		  " ORDER BY created, rowid LIMIT ?2",
 		  err);
 	if (st == NULL)
 		goto fail;

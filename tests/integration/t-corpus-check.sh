@@ -16,15 +16,23 @@ apertium_url = http://127.0.0.1:9
 routes = uk:apertium;be:apertium
 on_failure = hold'
 OUT=$(lg_tmpdir out)
+# Two checks at a time (the suite's machine has two cores): one job per file
+# writes NAME.json / NAME.err / NAME.rc, then the results are read in order.
+find "$CORPUS" -type f -name '*.eml' -print0 | sort -z >"$OUT/list"
+export LG_BIN GW OUT
+xargs -0 -P 2 -n 1 bash -c 'f=$1; k=$(printf "%s" "$f" | sha1sum | cut -c1-16)
+	timeout 60 "$LG_BIN/lettergatectl" -c "$GW/lettergate.conf" check \
+		--rcpt ivan.petrov@letters.example.org "$f" >"$OUT/$k.json" 2>"$OUT/$k.err"
+	echo $? >"$OUT/$k.rc"' _ <"$OUT/list"
 n=0 bad=0
 declare -A count=()
 while IFS= read -r -d '' f; do
 	n=$((n + 1))
-	j="$OUT/$n.json"
-	if ! timeout 60 "$LG_BIN/lettergatectl" -c "$GW/lettergate.conf" check \
-		--rcpt ivan.petrov@letters.example.org "$f" >"$j" 2>"$OUT/$n.err"; then
+	k=$(printf '%s' "$f" | sha1sum | cut -c1-16)
+	j="$OUT/$k.json"
+	if [ "$(cat "$OUT/$k.rc" 2>/dev/null)" != 0 ]; then
 		bad=$((bad + 1))
-		fail "check ${f#"$CORPUS"/}" "$(tail -n 20 "$OUT/$n.err")"
+		fail "check ${f#"$CORPUS"/}" "$(tail -n 20 "$OUT/$k.err")"
 		continue
 	fi
 	v=$(python3 -c 'import json,sys
@@ -32,13 +40,13 @@ d=json.load(open(sys.argv[1]))
 v=d["verdict"]
 assert v in ("accept","hold","reject","tempfail")
 assert (v in ("reject","tempfail")) == ("smtp" in d)
-print(v)' "$j" 2>"$OUT/$n.perr") || {
+print(v)' "$j" 2>"$OUT/$k.perr") || {
 		bad=$((bad + 1))
-		fail "JSON of ${f#"$CORPUS"/}" "$(cat "$OUT/$n.perr")"
+		fail "JSON of ${f#"$CORPUS"/}" "$(cat "$OUT/$k.perr")"
 		continue
 	}
 	count[$v]=$((${count[$v]:-0} + 1))
-done < <(find "$CORPUS" -type f -name '*.eml' -print0 | sort -z)
+done <"$OUT/list"
 note "corpus: $n messages: accept ${count[accept]:-0}, hold ${count[hold]:-0}, reject ${count[reject]:-0}, tempfail ${count[tempfail]:-0}"
 is "$bad" 0 "every corpus message gives a verdict"
 [ "$n" -ge 200 ] && ok "corpus has $n messages" || fail "corpus has only $n messages"
