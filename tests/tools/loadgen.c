@@ -4,7 +4,7 @@
  *
  *   loadgen -s HOST:PORT -m COUNT [-c CONC] [-p NPRISONERS] [-P PREFIX]
  *           [-d DOMAIN] [-r RUNID] [-k a|b] [-j JPEG] [-f PDF] [-M PER_CONN]
- *           [-T SECONDS] [-o RESULTS] [-q]
+ *           [-T SECONDS] [-R PER_SECOND] [-o RESULTS] [-q]
  *
  * Message i (0-based) goes from w<RUNID>.<i>@writers.example.net to
  * <PREFIX><i % NPRISONERS>@<DOMAIN> (PREFIX default "zk.", 5 digits), with
@@ -13,6 +13,7 @@
  * Kind a: a ~2 KB text/plain letter, 8bit UTF-8. Kind b: multipart/mixed
  * with that text, JPEG (-j) and PDF (-f) attachments in base64.
  * -T SECONDS: instead of COUNT messages, send until SECONDS have passed.
+ * -R PER_SECOND: pace the whole run to that rate.
  * -M: messages per SMTP connection (default 1: one session per letter).
  *
  * Verdict latency = from sending the final "." to the server's reply.
@@ -38,7 +39,7 @@ static const char *host = "127.0.0.1";
 static int port = 25;
 static long count = 100, nprisoners = 100, per_conn = 1;
 static int conc = 4, quiet;
-static double duration;
+static double duration, rate_limit;
 static const char *prefix = "zk.", *domain = "letters.example.org", *runid = "r";
 static char kind = 'a';
 static char *jpeg_b64, *pdf_b64;
@@ -285,6 +286,11 @@ static void record(long i, int code, double ms, const char *first)
 static long take(void)
 {
 	long i = atomic_fetch_add(&next_i, 1);
+	if (rate_limit > 0) { /* message i leaves at t_start + i / rate */
+		double due = t_start + i / rate_limit, now = now_s();
+		if (due > now)
+			usleep((useconds_t)((due - now) * 1e6));
+	}
 	if (duration > 0)
 		return now_s() - t_start < duration ? i : -1;
 	return i < count ? i : -1;
@@ -407,7 +413,7 @@ int main(int argc, char **argv)
 	double el;
 	long n = 0, total;
 	double *v;
-	while ((opt = getopt(argc, argv, "s:m:c:p:P:d:r:k:j:f:M:T:o:q")) != -1) {
+	while ((opt = getopt(argc, argv, "s:m:c:p:P:d:r:k:j:f:M:T:R:o:q")) != -1) {
 		switch (opt) {
 		case 's': {
 			char *colon = strrchr(optarg, ':');
@@ -431,6 +437,7 @@ int main(int argc, char **argv)
 		case 'f': pdf = optarg; break;
 		case 'M': per_conn = atol(optarg); break;
 		case 'T': duration = atof(optarg); break;
+		case 'R': rate_limit = atof(optarg); break;
 		case 'o': out = optarg; break;
 		case 'q': quiet = 1; break;
 		default:
