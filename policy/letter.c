@@ -75,6 +75,19 @@ void photo_free(lg_photo *p)
 	g_free(p);
 }
 
+lg_photo *photo_copy(const lg_photo *ph)
+{
+	lg_photo *c = g_new0(lg_photo, 1);
+	c->name = g_strdup(ph->name);
+	c->orig_name = g_strdup(ph->orig_name);
+	c->type = g_strdup(ph->type);
+	c->data = ph->data ? g_bytes_ref(ph->data) : NULL;
+	memcpy(c->sha256, ph->sha256, sizeof(c->sha256));
+	c->width = ph->width;
+	c->height = ph->height;
+	return c;
+}
+
 lg_dropped *dropped_new(const char *name, const char *type, const char *reason)
 {
 	lg_dropped *d = g_new0(lg_dropped, 1);

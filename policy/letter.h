@@ -58,6 +58,8 @@ typedef struct lg_photo {
 } lg_photo;
 
 void photo_free(lg_photo *p);
+/* A new photo sharing p's data (GBytes reference). */
+lg_photo *photo_copy(const lg_photo *p);
 
 typedef struct lg_dropped {
 	char *name;

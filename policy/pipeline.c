@@ -595,15 +595,7 @@ static void letter_from_shared(lg_letter *l, const shared_work *w, const lg_enve
 	}
 	for (guint i = 0; i < w->photos->len; i++) {
 		const lg_photo *ph = g_ptr_array_index(w->photos, i);
-		lg_photo *c = g_new0(lg_photo, 1);
-		c->name = g_strdup(ph->name);
-		c->orig_name = g_strdup(ph->orig_name);
-		c->type = g_strdup(ph->type);
-		c->data = ph->data ? g_bytes_ref(ph->data) : NULL;
-		memcpy(c->sha256, ph->sha256, sizeof(c->sha256));
-		c->width = ph->width;
-		c->height = ph->height;
-		g_ptr_array_add(l->photos, c);
+		g_ptr_array_add(l->photos, photo_copy(ph));
 	}
 	for (guint i = 0; i < w->dropped->len; i++) {
 		const lg_dropped *d = g_ptr_array_index(w->dropped, i);
@@ -1326,15 +1318,7 @@ gboolean pipeline_commit(lg_pipeline *p, lg_outcome *o, GError **err)
 		r->notify = l->notify;
 		for (guint j = 0; j < l->photos->len; j++) {
 			const lg_photo *ph = g_ptr_array_index(l->photos, j);
-			lg_photo *c = g_new0(lg_photo, 1);
-			c->name = g_strdup(ph->name);
-			c->orig_name = g_strdup(ph->orig_name);
-			c->type = g_strdup(ph->type);
-			c->data = ph->data ? g_bytes_ref(ph->data) : NULL;
-			memcpy(c->sha256, ph->sha256, sizeof(c->sha256));
-			c->width = ph->width;
-			c->height = ph->height;
-			g_ptr_array_add(r->photos, c);
+			g_ptr_array_add(r->photos, photo_copy(ph));
 		}
 		g_ptr_array_add(recs, r);
 	}

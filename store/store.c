@@ -108,6 +108,19 @@ static sqlite3_stmt *prep(sqlite3 *db, const char *sql, GError **err)
 	return st;
 }
 
+/* Steps a statement that returns no rows, finalizes it; FALSE with *err when
+ * it did not run to completion. */
+static gboolean step_done(lg_store *s, sqlite3_stmt *st, const char *what, GError **err)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, s->db, rc, what);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static void bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v)
@@ -280,7 +293,6 @@ static gboolean upsert_locked(lg_store *s, const lg_prisoner *p, GError **err)
 	    " region = excluded.region, facility = excluded.facility, status = excluded.status,"
 	    " updated = excluded.updated",
 	    err);
-	int rc;
 	if (st == NULL)
 		return FALSE;
 	bind_text(st, 1, p->alias);
@@ -290,13 +302,7 @@ static gboolean upsert_locked(lg_store *s, const lg_prisoner *p, GError **err)
 	bind_text(st, 5, p->facility ? p->facility : "");
 	bind_text(st, 6, p->status);
 	sqlite3_bind_int64(st, 7, util_now());
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		set_db_error(err, s->db, rc, "prisoner upsert");
-		return FALSE;
-	}
-	return TRUE;
+	return step_done(s, st, "prisoner upsert", err);
 }
 
 gboolean store_prisoner_upsert(lg_store *s, const lg_prisoner *p, GError **err)
@@ -428,18 +434,11 @@ static gboolean alias_insert_locked(lg_store *s, const char *key, const char *al
 					  " ON CONFLICT(alias) DO UPDATE SET prisoner = excluded.prisoner"
 					: "INSERT OR IGNORE INTO aliases(alias, prisoner) VALUES(?1, ?2)",
 				err);
-	int rc;
 	if (st == NULL)
 		return FALSE;
 	bind_text(st, 1, key);
 	bind_text(st, 2, alias);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		set_db_error(err, s->db, rc, "alias add");
-		return FALSE;
-	}
-	return TRUE;
+	return step_done(s, st, "alias add", err);
 }
 
 gboolean store_alias_add(lg_store *s, const char *extra, const char *alias, GError **err)
@@ -782,7 +781,6 @@ static gboolean history_locked(lg_store *s, const char *id, const char *state, c
 				"INSERT INTO history(letter_id, state, actor, reason, at)"
 				" VALUES(?1, ?2, ?3, ?4, ?5)",
 				err);
-	int rc;
 	if (st == NULL)
 		return FALSE;
 	bind_text(st, 1, id);
@@ -790,13 +788,7 @@ static gboolean history_locked(lg_store *s, const char *id, const char *state, c
 	bind_text(st, 3, actor);
 	bind_text(st, 4, reason);
 	sqlite3_bind_int64(st, 5, util_now());
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		set_db_error(err, s->db, rc, "history");
-		return FALSE;
-	}
-	return TRUE;
+	return step_done(s, st, "history", err);
 }
 
 static gboolean outbox_add_locked(lg_store *s, const char *id, GError **err)
@@ -805,34 +797,20 @@ static gboolean outbox_add_locked(lg_store *s, const char *id, GError **err)
 				"INSERT OR IGNORE INTO outbox(letter_id, next_attempt, created)"
 				" VALUES(?1, ?2, ?2)",
 				err);
-	int rc;
 	if (st == NULL)
 		return FALSE;
 	bind_text(st, 1, id);
 	sqlite3_bind_int64(st, 2, util_now());
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		set_db_error(err, s->db, rc, "outbox");
-		return FALSE;
-	}
-	return TRUE;
+	return step_done(s, st, "outbox", err);
 }
 
 static gboolean outbox_del_locked(lg_store *s, const char *id, GError **err)
 {
 	sqlite3_stmt *st = prep(s->db, "DELETE FROM outbox WHERE letter_id = ?1", err);
-	int rc;
 	if (st == NULL)
 		return FALSE;
 	bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		set_db_error(err, s->db, rc, "outbox delete");
-		return FALSE;
-	}
-	return TRUE;
+	return step_done(s, st, "outbox delete", err);
 }
 
 static gboolean dedup_locked(lg_store *s, const char *key, gboolean *found, GError **err)
@@ -945,7 +923,6 @@ static gboolean batch_insert_locked(lg_store *s, const lg_batch_rec *b, GError *
 				"INSERT INTO batches(id, org, submitter, message_id, queue_id, letters,"
 				" created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 				err);
-	int rc;
 	if (st == NULL)
 		return FALSE;
 	bind_text(st, 1, b->id);
@@ -955,13 +932,7 @@ static gboolean batch_insert_locked(lg_store *s, const lg_batch_rec *b, GError *
 	bind_text(st, 5, b->queue_id);
 	sqlite3_bind_int(st, 6, b->letters);
 	sqlite3_bind_int64(st, 7, b->created ? b->created : util_now());
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		set_db_error(err, s->db, rc, "batch insert");
-		return FALSE;
-	}
-	return TRUE;
+	return step_done(s, st, "batch insert", err);
 }
 
 gboolean store_letters_commit(lg_store *s, GPtrArray *recs, gboolean *duplicate_r, GError **err)
