@@ -4,7 +4,7 @@
  *
  *   loadgen -s HOST:PORT -m COUNT [-c CONC] [-p NPRISONERS] [-P PREFIX]
  *           [-d DOMAIN] [-r RUNID] [-k a|b] [-j JPEG] [-f PDF] [-M PER_CONN]
- *           [-T SECONDS] [-R PER_SECOND] [-o RESULTS] [-q]
+ *           [-T SECONDS] [-R PER_SECOND] [-I NUMBERS] [-o RESULTS] [-q]
  *
  * Message i (0-based) goes from w<RUNID>.<i>@writers.example.net to
  * <PREFIX><i % NPRISONERS>@<DOMAIN> (PREFIX default "zk.", 5 digits), with
@@ -13,6 +13,7 @@
  * Kind a: a ~2 KB text/plain letter, 8bit UTF-8. Kind b: multipart/mixed
  * with that text, JPEG (-j) and PDF (-f) attachments in base64.
  * -T SECONDS: instead of COUNT messages, send until SECONDS have passed.
+ * -I FILE: send only the message numbers listed in FILE (a sender's retry).
  * -R PER_SECOND: pace the whole run to that rate.
  * -M: messages per SMTP connection (default 1: one session per letter).
  *
@@ -44,6 +45,7 @@ static const char *prefix = "zk.", *domain = "letters.example.org", *runid = "r"
 static char kind = 'a';
 static char *jpeg_b64, *pdf_b64;
 static FILE *results;
+static long *only, n_only; /* -I: the message numbers to send */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static atomic_long next_i;
@@ -293,6 +295,8 @@ static long take(void)
 	}
 	if (duration > 0)
 		return now_s() - t_start < duration ? i : -1;
+	if (only)
+		return i < n_only ? only[i] : -1;
 	return i < count ? i : -1;
 }
 
@@ -413,7 +417,7 @@ int main(int argc, char **argv)
 	double el;
 	long n = 0, total;
 	double *v;
-	while ((opt = getopt(argc, argv, "s:m:c:p:P:d:r:k:j:f:M:T:R:o:q")) != -1) {
+	while ((opt = getopt(argc, argv, "s:m:c:p:P:d:r:k:j:f:M:T:R:o:I:q")) != -1) {
 		switch (opt) {
 		case 's': {
 			char *colon = strrchr(optarg, ':');
@@ -439,6 +443,22 @@ int main(int argc, char **argv)
 		case 'T': duration = atof(optarg); break;
 		case 'R': rate_limit = atof(optarg); break;
 		case 'o': out = optarg; break;
+		case 'I': {
+			FILE *f = fopen(optarg, "r");
+			long v, cap = 1024;
+			if (!f) {
+				perror(optarg);
+				return 2;
+			}
+			only = malloc(sizeof(long) * cap);
+			while (fscanf(f, "%ld", &v) == 1) {
+				if (n_only == cap)
+					only = realloc(only, sizeof(long) * (cap *= 2));
+				only[n_only++] = v;
+			}
+			fclose(f);
+			break;
+		}
 		case 'q': quiet = 1; break;
 		default:
 			fprintf(stderr, "usage: see the comment at the top of tests/tools/loadgen.c\n");
@@ -453,6 +473,12 @@ int main(int argc, char **argv)
 		perror(out);
 		return 2;
 	}
+	if (only) {
+		count = 0;
+		for (long k = 0; k < n_only; k++)
+			if (only[k] + 1 > count)
+				count = only[k] + 1;
+	}
 	lat_cap = duration > 0 ? 10000000 : count;
 	lat = malloc(sizeof(double) * (size_t)lat_cap);
 	for (long i = 0; i < lat_cap; i++)
@@ -464,7 +490,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < conc; k++)
 		pthread_join(th[k], NULL);
 	el = now_s() - t_start;
-	total = atomic_load(&next_i);
+	total = only ? count : atomic_load(&next_i);
 	if (total > lat_cap)
 		total = lat_cap;
 	v = malloc(sizeof(double) * (size_t)(total + 1));
