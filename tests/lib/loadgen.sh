@@ -11,6 +11,7 @@
 #   gw_child_pid DIR            pid of the daemon's working child (the milter)
 #   proc_kb PID FIELD           VmHWM / VmRSS ... of PID in kB, from /proc
 #   proc_ticks PID              utime+stime of PID in clock ticks
+#   gw_db DIR                   the database path in DIR/lettergate.conf
 #   gw_letters DIR [WHERE]      letters in DIR's database (sqlite3), optional
 #                               SQL condition
 #   kv FILE KEY                 value of KEY=value in a loadgen output file
@@ -60,9 +61,11 @@ proc_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null;
 
 proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
 
+gw_db() { sed -n 's/^database *= *//p' "$1/lettergate.conf" | head -n1; }
+
 gw_letters() {
 	local where=${2:+ WHERE $2}
-	sqlite3 -cmd '.timeout 10000' "$1/db/lettergate.db" "SELECT count(*) FROM letters$where"
+	sqlite3 -cmd '.timeout 10000' "$(gw_db "$1")" "SELECT count(*) FROM letters$where"
 }
 
 kv() { sed -n "s/^$2=//p" "$1" | head -n1; }
