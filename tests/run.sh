@@ -94,6 +94,20 @@ run_one() { # NAME CMD...
 	ms=$(($(now_ms) - t0))
 	secs=$(printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100)))
 	reap "$tmp" "$name"
+	# Daemons and tools a test started under the sanitizers write their
+	# reports to their own logs: any report fails the test.
+	if ((rc == 0)) && [[ $LG_BUILD == *san* ]]; then
+		local rep
+		rep=$(grep -rlE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$tmp" \
+			--include='*.log' --include='*.err' 2>/dev/null | head -n 3)
+		if [[ -n $rep ]]; then
+			{
+				echo "run.sh: sanitizer report in: $rep"
+				grep -hE -A12 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' $rep | head -n 60
+			} >>"$log"
+			rc=1
+		fi
+	fi
 	case $rc in
 	0)
 		n_pass=$((n_pass + 1))
