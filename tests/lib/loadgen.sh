@@ -11,6 +11,7 @@
 #   gw_child_pid DIR            pid of the daemon's working child (the milter)
 #   proc_kb PID FIELD           VmHWM / VmRSS ... of PID in kB, from /proc
 #   proc_ticks PID              utime+stime of PID in clock ticks
+#   proc_thread_ticks PID COMM  the same for PID's threads named COMM
 #   gw_db DIR                   the database path in DIR/lettergate.conf
 #   gw_letters DIR [WHERE]      letters in DIR's database (sqlite3), optional
 #                               SQL condition
@@ -60,6 +61,18 @@ gw_child_pid() {
 proc_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
+
+# proc_thread_ticks PID COMM: utime+stime of PID's live threads named COMM
+# (GLib names its threads: "deliver" for the delivery workers)
+proc_thread_ticks() {
+	local t n=0 v
+	for t in /proc/"$1"/task/*; do
+		[[ $(cat "$t/comm" 2>/dev/null) == "$2" ]] || continue
+		v=$(sed 's/^.*) //' "$t/stat" 2>/dev/null | awk '{ print $12 + $13 }')
+		n=$((n + ${v:-0}))
+	done
+	echo "$n"
+}
 
 gw_db() { sed -n 's/^database *= *//p' "$1/lettergate.conf" | head -n1; }
 
