@@ -1,0 +1,290 @@
+#!/bin/bash
+# tests/bench/bench-mta.sh - lettergated against its peers, through the same
+# private Postfix, side by side in one run (not a test; `make bench`).
+#
+# Configurations, each on
+#   (a) ~2 KB Russian text letters and
+#   (b) ~350 KB letters: text + a 1024x768 JPEG + a 100 KB PDF:
+#   postfix       Postfix without a milter
+#   null          Postfix + tests/tools/null_milter (libmilter, parses nothing:
+#                 the protocol's own cost, the ceiling for any milter)
+#   null-gmime    the same, parsing every message with GMime (reference)
+#   mimedefang    Postfix + MIMEDefang 3.3 (Debian) with a filter that drops
+#                 every attachment that is not an image. Optional: installed
+#                 here with apt-get only when BENCH_MIMEDEFANG=install (after
+#                 checking with `apt-get install -s` that nothing is removed),
+#                 used when already installed, else skipped.
+#   lettergated   Postfix + the real daemon (spool partner; 2,000 prisoners;
+#                 quotas off; delivery workers running as in production)
+# Letters are unique (distinct writers, prisoners and texts; tests/tools/
+# loadgen.c), one SMTP session each, CONC (20) at once; a short warm-up
+# precedes each measured run.
+# Measured: messages/s, ratio to the do-nothing milter and to MIMEDefang,
+# verdict latency p50/p99 (client side: end of DATA to the reply), the
+# milter's peak RSS and CPU per message (utime+stime of the milter's
+# processes before/after; for lettergated also without its delivery
+# threads). Writes a markdown table to tests/out/bench.md (BENCH_OUT).
+#
+# Environment: BENCH_N_A (2000), BENCH_N_B (400), BENCH_CONC (20),
+# BENCH_ONLY (regex on configuration names), LG_BUILD (build).
+set -u
+. "$(dirname "$0")/../lib/common.sh"
+. "$LG_ROOT/tests/lib/postfix.sh"
+. "$LG_ROOT/tests/lib/gateway.sh"
+. "$LG_ROOT/tests/lib/loadgen.sh"
+
+N_A=${BENCH_N_A:-2000}
+N_B=${BENCH_N_B:-400}
+CONC=${BENCH_CONC:-20}
+ONLY=${BENCH_ONLY:-}
+OUTMD=${BENCH_OUT:-$LG_ROOT/tests/out/bench.md}
+need_cmd /usr/sbin/postfix vips python3 sqlite3
+need_bin lettergated lettergatectl
+NULL=$LG_BIN/tools/null_milter
+if [[ ! -x $NULL ]]; then
+	mkdir -p "$LG_BIN/tools"
+	# shellcheck disable=SC2046
+	cc -O2 -g -std=gnu11 -D_GNU_SOURCE $(pkg-config --cflags gmime-3.0) -o "$NULL" \
+		"$LG_ROOT/tests/tools/null_milter.c" -lmilter $(pkg-config --libs gmime-3.0) -lpthread ||
+		{ echo "bench-mta: cannot build null_milter" >&2; exit 1; }
+fi
+
+W=$(lg_tmpdir bench)
+mkdir -p "$LG_ROOT/tests/out"
+
+# --- media for (b) -------------------------------------------------------
+(
+	cd "$W" || exit 1
+	vips gaussnoise n.v 1024 768 --sigma 30 --mean 128 &&
+		vips xyz xy.v 1024 768 && vips extract_band xy.v x.v 0 &&
+		vips linear x.v xg.v 0.25 0 && vips add n.v xg.v s.v &&
+		vips cast s.v u.v uchar && vips colourspace u.v c.v srgb &&
+		vips gaussblur c.v b.v 0.62 && vips jpegsave b.v photo.jpg --Q 85 &&
+		rm -f ./*.v
+) || { echo "bench-mta: cannot make the JPEG" >&2; exit 1; }
+python3 - "$W/doc.pdf" <<'EOF'
+import sys, random
+random.seed(7)
+words = "the of letter prison court appeal hearing document page report".split()
+lines = []
+for i in range(1600):
+    lines.append("BT /F1 9 Tf 40 %d Td (%s) Tj ET" % (800 - (i % 90) * 9, " ".join(random.choice(words) for _ in range(8))))
+stream = "\n".join(lines).encode()
+objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+out = bytearray(b"%PDF-1.4\n")
+offs = []
+for i, o in enumerate(objs, 1):
+    offs.append(len(out))
+    out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
+x = len(out)
+out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+for o in offs:
+    out += b"%010d 00000 n \n" % o
+out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, x)
+open(sys.argv[1], "wb").write(out)
+EOF
+jpeg_kb=$(($(stat -c %s "$W/photo.jpg") / 1024))
+pdf_kb=$(($(stat -c %s "$W/doc.pdf") / 1024))
+
+# --- the gateway (for the lettergated rows) -------------------------------
+GW=$(lg_tmpdir gw)
+gw_setup "$GW"
+on_exit gw_stop "$GW"
+gw_import_prisoners "$GW" 2000 || exit 1
+
+PF=$(lg_tmpdir pf)
+on_exit pf_stop "$PF"
+port=$(free_port)
+
+# --- MIMEDefang ----------------------------------------------------------
+MD=""
+md_setup() {
+	if ! command -v mimedefang-multiplexor >/dev/null; then
+		if [[ ${BENCH_MIMEDEFANG:-} == install ]]; then
+			if apt-get install -s mimedefang 2>/dev/null | grep -q '^Remv'; then
+				echo "bench-mta: installing mimedefang would remove packages; skipped" >&2
+				return 1
+			fi
+			DEBIAN_FRONTEND=noninteractive apt-get install -y mimedefang >"$W/md-install.log" 2>&1 ||
+				return 1
+		else
+			return 1
+		fi
+	fi
+	MD=$(lg_tmpdir md)
+	mkdir -p "$MD/spool"
+	chown nobody "$MD/spool" "$MD"
+	cat >"$MD/filter" <<-'EOF'
+		# bench filter: keep text and images, drop every other attachment
+		$AdminAddress = 'postmaster@localhost';
+		$AdminName = 'bench';
+		$DaemonAddress = 'mimedefang@localhost';
+		sub filter_begin { }
+		sub filter {
+		    my ($entity, $fname, $ext, $type) = @_;
+		    return action_accept() if lc($type) =~ m{^(image/|text/plain|text/html)};
+		    return action_drop();
+		}
+		sub filter_multipart { return action_accept(); }
+		sub filter_end { }
+		1;
+	EOF
+	chmod 644 "$MD/filter"
+	mimedefang-multiplexor -D -U nobody -m 2 -x 6 -r 2000 -q 40 -z "$MD/spool" -s "$MD/mx.sock" \
+		-F "$MD/filter" -p "$MD/mx.pid" >"$MD/mx.log" 2>&1 &
+	echo $! >"$MD/mx.bgpid"
+	wait_for_socket "$MD/mx.sock" 20 || { cat "$MD/mx.log" >&2; return 1; }
+	mimedefang -D -U nobody -z "$MD/spool" -m "$MD/mx.sock" -p "unix:$MD/md.sock" -q \
+		-P "$MD/md.pid" >"$MD/md.log" 2>&1 &
+	echo $! >"$MD/md.bgpid"
+	wait_for_socket "$MD/md.sock" 20 || { cat "$MD/md.log" >&2; return 1; }
+	chmod 666 "$MD/md.sock"
+	return 0
+}
+md_stop() {
+	[[ -n $MD ]] || return 0
+	local f
+	for f in md.bgpid mx.bgpid; do
+		[[ -f $MD/$f ]] && stop_pid "$(cat "$MD/$f")" 10
+	done
+	return 0
+}
+on_exit md_stop
+
+# pids of a configuration's milter processes (for CPU and RSS)
+milter_pids() {
+	case $1 in
+	null | null-gmime) cat "$W/null.pid" ;;
+	mimedefang)
+		local mx
+		mx=$(cat "$MD/mx.bgpid")
+		echo "$(cat "$MD/md.bgpid")"
+		echo "$mx"
+		pgrep -P "$mx"
+		;;
+	lettergated) gw_child_pid "$GW" ;;
+	esac
+}
+# total utime+stime (+ reaped children's) of the milter's processes, ticks
+milter_ticks() {
+	local p n=0 v
+	for p in $(milter_pids "$1"); do
+		v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 + $14 + $15 }')
+		n=$((n + ${v:-0}))
+	done
+	echo "$n"
+}
+milter_rss() { # peak RSS of the main process; sum of VmRSS for MIMEDefang
+	local p n=0 v
+	if [[ $1 == mimedefang ]]; then
+		for p in $(milter_pids "$1"); do
+			v=$(proc_kb "$p" VmRSS)
+			n=$((n + ${v:-0}))
+		done
+		echo "$n"
+	else
+		proc_kb "$(milter_pids "$1" | head -n1)" VmHWM
+	fi
+}
+
+start_config() { # NAME -> milter spec on stdout
+	case $1 in
+	postfix) echo "" ;;
+	null | null-gmime)
+		local g=()
+		[[ $1 == null-gmime ]] && g=(-g)
+		"$NULL" -s "unix:$W/null.sock" "${g[@]}" >"$W/null.log" 2>&1 &
+		echo $! >"$W/null.pid"
+		wait_for_socket "$W/null.sock" 10 || return 1
+		echo "unix:$W/null.sock"
+		;;
+	mimedefang) echo "unix:$MD/md.sock" ;;
+	lettergated)
+		gw_start "$GW" >&2 || return 1
+		echo "unix:$(gw_socket "$GW")"
+		;;
+	esac
+}
+stop_config() {
+	case $1 in
+	null | null-gmime) stop_pid "$(cat "$W/null.pid")" 10 ;;
+	lettergated) gw_stop "$GW" ;;
+	esac
+}
+
+ROWS=$W/rows
+: >"$ROWS"
+run_one() { # NAME KIND
+	local name=$1 kind=$2 n spec args=() t0 t1 d0=0 d1=0 out=$W/lg-$1-$2
+	[[ $kind == a ]] && n=$N_A || n=$N_B
+	[[ $kind == b ]] && args=(-k b -j "$W/photo.jpg" -f "$W/doc.pdf")
+	spec=$(start_config "$name") || { echo "bench-mta: $name does not start" >&2; return 1; }
+	pf_start "$PF" "$port" "$spec" >/dev/null || { echo "bench-mta: postfix does not start" >&2; return 1; }
+	lg_loadgen -s "127.0.0.1:$port" -m 40 -c "$CONC" -p 2000 -r "w$name$kind$$" "${args[@]}" >/dev/null 2>&1
+	pf_wait_queue_empty "$PF" 60 >/dev/null 2>&1
+	t0=$(milter_ticks "$name")
+	[[ $name == lettergated ]] && d0=$(proc_thread_ticks "$(gw_child_pid "$GW")" deliver)
+	lg_loadgen -s "127.0.0.1:$port" -m "$n" -c "$CONC" -p 2000 -r "m$name$kind$$" "${args[@]}" >"$out" 2>&1
+	t1=$(milter_ticks "$name")
+	[[ $name == lettergated ]] && d1=$(proc_thread_ticks "$(gw_child_pid "$GW")" deliver)
+	local rss
+	rss=$(milter_rss "$name")
+	pf_wait_queue_empty "$PF" 120 >/dev/null 2>&1
+	pf_stop "$PF"
+	stop_config "$name"
+	# name kind n rate p50 p99 ok non250 rss cpu_ms cpu_ms_wo_delivery
+	awk -v name="$name" -v kind="$kind" -v n="$n" -v ok="$(kv "$out" ok)" -v rate="$(kv "$out" rate)" \
+		-v p50="$(kv "$out" p50_ms)" -v p99="$(kv "$out" p99_ms)" -v rss="${rss:--}" \
+		-v t=$((t1 - t0)) -v d=$((d1 - d0)) -v hz="$LG_TICK" -v m="$name" 'BEGIN {
+		cpu = (m == "postfix") ? "-" : sprintf("%.2f", t * 1000 / hz / n);
+		cpu2 = (m == "lettergated") ? sprintf("%.2f", (t - d) * 1000 / hz / n) : cpu;
+		printf "%s %s %d %s %s %s %s %d %s %s %s\n", name, kind, n, rate, p50, p99, ok, n - ok, rss, cpu, cpu2 }' >>"$ROWS"
+	echo "bench-mta: $name ($kind): $(tr '\n' ' ' <"$out")" >&2
+}
+
+configs=(postfix null null-gmime mimedefang lettergated)
+md_ok=no
+if [[ -z $ONLY || mimedefang =~ $ONLY ]]; then
+	md_setup && md_ok=yes
+fi
+for kind in a b; do
+	for c in "${configs[@]}"; do
+		[[ -n $ONLY && ! $c =~ $ONLY ]] && continue
+		[[ $c == mimedefang && $md_ok != yes ]] && continue
+		run_one "$c" "$kind"
+	done
+done
+
+{
+	echo "## MTA benchmark: Postfix $(postconf -d mail_version 2>/dev/null | sed 's/.*= //'), $(date -u +%Y-%m-%d)"
+	echo
+	echo "Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)), $(free -g | awk '/Mem/ { print $2 }') GB, $(uname -sr)."
+	echo "Concurrency $CONC, one SMTP session per letter, unique letters; (a) $N_A letters of about 2 KB"
+	echo "of Russian text; (b) $N_B letters: text + ${jpeg_kb} KB 1024x768 JPEG + ${pdf_kb} KB PDF (base64: about $(((jpeg_kb + pdf_kb) * 137 / 100 + 3)) KB)."
+	echo "Latency: client side, end of DATA to the reply. CPU: the milter's processes (utime+stime);"
+	echo "for lettergated the second figure leaves out its delivery threads (PDF rendering, spool)."
+	echo
+	echo "| config | kind | msgs | msg/s | × null | × MIMEDefang | p50 ms | p99 ms | non-250 | RSS kB | CPU ms/msg |"
+	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	awk 'NR == FNR { rate[$1 "/" $2] = $4; next }
+	{
+		nul = rate["null/" $2]; md = rate["mimedefang/" $2];
+		rn = nul > 0 ? sprintf("%.2f", $4 / nul) : "-";
+		rm = md > 0 ? sprintf("%.2f", $4 / md) : "-";
+		cpu = ($1 == "lettergated") ? $10 " (" $11 " milter)" : $10;
+		printf "| %s | %s | %d | %.0f | %s | %s | %.1f | %.1f | %d | %s | %s |\n", $1, $2, $3, $4, rn, rm, $5, $6, $8, $9, cpu
+	}' "$ROWS" "$ROWS"
+	echo
+	[[ $md_ok == yes ]] || echo "MIMEDefang: not installed (BENCH_MIMEDEFANG=install to install it); its columns are empty."
+	awk 'NR == FNR { r[$1 "/" $2] = $4; c[$1 "/" $2] = $11; next } END {
+		la = r["lettergated/a"]; lb = r["lettergated/b"]; na = r["null/a"]; ma = r["mimedefang/a"]; mb = r["mimedefang/b"];
+		printf "Targets: (a) >= 0.85x null: %s; (a) >= 2.5x MIMEDefang: %s; (b) >= 1.5x MIMEDefang: %s; milter CPU <= 1.5 ms per (a) letter: %s\n",
+			(na > 0 ? (la / na >= 0.85 ? "met" : "NOT met") " (" sprintf("%.2f", la / na) ")" : "-"),
+			(ma > 0 ? (la / ma >= 2.5 ? "met" : "NOT met") " (" sprintf("%.2f", la / ma) ")" : "-"),
+			(mb > 0 ? (lb / mb >= 1.5 ? "met" : "NOT met") " (" sprintf("%.2f", lb / mb) ")" : "-"),
+			(c["lettergated/a"] != "" ? (c["lettergated/a"] <= 1.5 ? "met" : "NOT met") " (" c["lettergated/a"] " ms)" : "-") }' "$ROWS" /dev/null
+} | tee "$OUTMD"
