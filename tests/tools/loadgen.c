@@ -508,6 +508,13 @@ int main(int argc, char **argv)
 		printf("reply %ld %s\n", replies[k].n, replies[k].key);
 	if (results)
 		fclose(results);
+	fflush(stdout);
+	free(v);
+	free(lat);
+	free(th);
+	free(only);
+	free(jpeg_b64);
+	free(pdf_b64);
 	(void)quiet;
 	return atomic_load(&n_err) ? 1 : 0;
 }
