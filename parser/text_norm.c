@@ -23,12 +23,30 @@ static char *utf8_clean(const char *s)
 	return g_string_free(g, FALSE);
 }
 
+/*
+ * NFC is the identity on text made only of characters that neither combine
+ * nor decompose: ASCII and Latin-1, the Cyrillic letters (not the combining
+ * marks U+0483..U+0489) and general punctuation. Letters made of those (most
+ * letters here) skip g_utf8_normalize(), the costliest step.
+ */
+static gboolean nfc_unsure(gunichar c)
+{
+	if (c < 0x300)
+		return FALSE;
+	if (c >= 0x400 && c <= 0x4FF)
+		return c >= 0x483 && c <= 0x489;
+	if (c >= 0x2010 && c <= 0x205E)
+		return FALSE;
+	return TRUE;
+}
+
 char *text_norm_chars(const char *s)
 {
 	if (!s)
 		return g_strdup("");
 	char *clean = utf8_clean(s);
 	GString *g = g_string_sized_new(strlen(clean));
+	gboolean maybe_not_nfc = FALSE;
 	for (const char *p = clean; *p; p = g_utf8_next_char(p)) {
 		gunichar c = g_utf8_get_char(p);
 		if (c == '\r') {
@@ -56,9 +74,13 @@ char *text_norm_chars(const char *s)
 		if (t == G_UNICODE_CONTROL || t == G_UNICODE_FORMAT || t == G_UNICODE_PRIVATE_USE ||
 		    t == G_UNICODE_SURROGATE || t == G_UNICODE_UNASSIGNED || c == 0xFFFD)
 			continue;
-		g_string_append_unichar(g, c);
+		if (!maybe_not_nfc && nfc_unsure(c))
+			maybe_not_nfc = TRUE;
+		g_string_append_len(g, p, g_utf8_next_char(p) - p);
 	}
 	g_free(clean);
+	if (!maybe_not_nfc)
+		return g_string_free(g, FALSE);
 	char *nfc = g_utf8_normalize(g->str, (gssize)g->len, G_NORMALIZE_NFC);
 	if (!nfc)
 		nfc = g_strdup(g->str);

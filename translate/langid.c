@@ -332,12 +332,28 @@ static const char *const words_bg[] = {
 	"ги", "тя", "сред", "всички", "всичко", "всичките", "колкото", "толкова", "така",
 };
 
-static gboolean word_in(const char *w, const char *const *list, size_t n)
+/* One table for the three lists: word -> bits (1 ru, 2 uk, 4 bg), built
+ * once; a letter's words are looked up once each instead of scanned for. */
+static gpointer word_table_init(gpointer unused)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(w, list[i]))
-			return TRUE;
-	return FALSE;
+	GHashTable *t = g_hash_table_new(g_str_hash, g_str_equal);
+	const char *const *lists[] = {words_ru, words_uk, words_bg};
+	const size_t sizes[] = {G_N_ELEMENTS(words_ru), G_N_ELEMENTS(words_uk),
+				G_N_ELEMENTS(words_bg)};
+	(void)unused;
+	for (size_t l = 0; l < 3; l++)
+		for (size_t i = 0; i < sizes[l]; i++) {
+			guint bits = GPOINTER_TO_UINT(g_hash_table_lookup(t, lists[l][i]));
+			g_hash_table_insert(t, (gpointer)lists[l][i], GUINT_TO_POINTER(bits | (1u << l)));
+		}
+	return t;
+}
+
+static guint word_bits(const char *w)
+{
+	static GOnce once = G_ONCE_INIT;
+	g_once(&once, word_table_init, NULL);
+	return GPOINTER_TO_UINT(g_hash_table_lookup(once.retval, w));
 }
 
 static void count_words(const char *text, gsize len, letter_counts *k)
@@ -351,9 +367,10 @@ static void count_words(const char *text, gsize len, letter_counts *k)
 			continue;
 		}
 		if (w->len) {
-			k->w_ru += word_in(w->str, words_ru, G_N_ELEMENTS(words_ru));
-			k->w_uk += word_in(w->str, words_uk, G_N_ELEMENTS(words_uk));
-			k->w_bg += word_in(w->str, words_bg, G_N_ELEMENTS(words_bg));
+			guint bits = word_bits(w->str);
+			k->w_ru += (bits & 1) != 0;
+			k->w_uk += (bits & 2) != 0;
+			k->w_bg += (bits & 4) != 0;
 			/* Bulgarian definite articles; Russian has such endings too
 			 * ("зарплата"), so two of them count as one word. */
 			if (w->len >= 10 && (g_str_has_suffix(w->str, "ото") ||
