@@ -66,6 +66,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX letters_org ON letters(org, created);"
 	"CREATE INDEX letters_batch ON letters(batch);"
 	"CREATE INDEX history_state ON history(state, at);",
+	/* version 3: the duplicate-text check is an index lookup, not a scan */
+	"CREATE INDEX letters_dup ON letters(prisoner, text_hash, created);",
 };
 
 static void set_db_error(GError **err, sqlite3 *db, int rc, const char *what)
@@ -182,6 +184,7 @@ lg_store *store_open(const char *path, GError **err)
 	/* FULL: the WAL is synced at every commit, so a letter the MTA was told
 	 * is accepted survives a power cut (NORMAL would only keep it consistent) */
 	if (!exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			 " PRAGMA journal_size_limit=1048576;"
 			 " PRAGMA foreign_keys=ON;",
 		  err))
 		goto fail;
