@@ -445,16 +445,16 @@ int main(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'I': {
 			FILE *f = fopen(optarg, "r");
-			long v, cap = 1024;
+			long idx, cap = 1024;
 			if (!f) {
 				perror(optarg);
 				return 2;
 			}
 			only = malloc(sizeof(long) * cap);
-			while (fscanf(f, "%ld", &v) == 1) {
+			while (fscanf(f, "%ld", &idx) == 1) {
 				if (n_only == cap)
 					only = realloc(only, sizeof(long) * (cap *= 2));
-				only[n_only++] = v;
+				only[n_only++] = idx;
 			}
 			fclose(f);
 			break;
