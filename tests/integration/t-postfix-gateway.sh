@@ -26,10 +26,11 @@ PF_CAPTURE=$CAP pf_start "$PF" "$port" "unix:$(gw_socket "$GW")" letters.example
 	{ fail "postfix starts"; done_testing; }
 
 send() { # TO... (then swaks args after --)
-	local args=() tos=()
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do tos+=(--to "$1"); shift; done
+	local tos=""
+	# one --to with a comma list: swaks keeps only the last of several --to
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do tos=${tos:+$tos,}$1; shift; done
 	[ "${1:-}" = -- ] && shift
-	swaks --server "127.0.0.1:$port" --from anna.belova@example.net "${tos[@]}" \
+	swaks --server "127.0.0.1:$port" --from anna.belova@example.net --to "$tos" \
 		--header 'Subject: Письмо' --header 'Content-Type: text/plain; charset=utf-8' \
 		--timeout 30 "$@" 2>&1
 }
@@ -72,6 +73,10 @@ like "$out" 'released' "5.1.6 reply says what happened"
 
 out=$(send maria.sokolova@letters.example.org friend@outside.test -- --header 'Message-Id: <e2e-2@example.net>' --body 'Дорогая Мария, обнимаем вас крепко. Ждём домой.')
 like "$out" '250 2\.0\.0' "message to a prisoner and an outside address accepted"
+like "$out" 'RCPT TO:<maria.sokolova@letters.example.org>' "both recipients were given"
+sleep 0.5
+n=$(gw_ctl "$GW" letters list --json | python3 -c 'import json,sys; print(sum(1 for l in json.load(sys.stdin) if l["prisoner"]=="maria.sokolova"))')
+is "$n" 1 "the prisoner's letter of the mixed message is stored"
 if pf_wait_captured "$PF" 1 20; then
 	cap=$(cat $(pf_captured "$PF"))
 	like "$cap" 'X-Rcpt-Args: <friend@outside\.test>' "outside recipient kept"
