@@ -2,6 +2,9 @@
 #include "deliver/worker.h"
 
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -126,6 +129,10 @@ static gpointer worker_thread(gpointer data)
 	lg_worker *w = a->w;
 	lg_partner *partner = w->partners[a->index];
 	g_free(a);
+	/* Delivery (PDF rendering, photos, HTTP) can wait; SMTP sessions cannot:
+	 * on a busy machine the writers' sessions get the CPU first. */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0)
+		lg_debug("delivery thread: setpriority failed");
 	for (;;) {
 		int n;
 		g_mutex_lock(&w->lock);
