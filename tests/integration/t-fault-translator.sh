@@ -41,10 +41,20 @@ smtp_connect_timeout = 5s
 myhostname = sender.lettergate.test" pf_start "$SND" "$sport" "" letters.example.org ||
 	{ fail "sender postfix starts"; done_testing; }
 
-out=$(swaks --server "127.0.0.1:$sport" --from oksana@example.net --to ivan.petrov@letters.example.org \
-	--header 'Message-Id: <uk-fault-1@example.net>' --header 'Subject: Лист' \
-	--header 'Content-Type: text/plain; charset=utf-8' --timeout 30 \
-	--body 'Привіт, Іване! Ми надіслали тобі книжки та теплі шкарпетки. Тримайся, ми з тобою.' 2>&1)
+submit() {
+	swaks --server "127.0.0.1:$sport" --from oksana@example.net --to ivan.petrov@letters.example.org \
+		--header 'Message-Id: <uk-fault-1@example.net>' --header 'Subject: Лист' \
+		--header 'Content-Type: text/plain; charset=utf-8' --timeout 30 \
+		--body 'Привіт, Іване! Ми надіслали тобі книжки та теплі шкарпетки. Тримайся, ми з тобою.' 2>&1
+}
+# A freshly started Postfix on a loaded machine has once kept its first
+# client waiting past swaks' timeout: one more try (the same Message-ID, so
+# a message that did get through is not doubled).
+out=$(submit)
+if [[ $out != *"250 2.0.0"* ]]; then
+	note "the sender's Postfix did not answer; trying once more"
+	out=$(submit)
+fi
 like "$out" '250 2\.0\.0' "the sender's MTA takes the Ukrainian letter"
 if wait_until 20 eval 'pf_log "$SND" | grep -q "status=deferred"'; then
 	ok "the sender's MTA defers it"
