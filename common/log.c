@@ -39,12 +39,12 @@ void log_msg(int priority, const char *fmt, ...)
 	}
 	g_mutex_lock(&log_lock);
 	{
-		static const char *names[] = {"emerg", "alert", "crit", "error",
-					      "warning", "notice", "info", "debug"};
+		static const char *names[] = {"emerg",   "alert",  "crit", "error",
+		                              "warning", "notice", "info", "debug"};
 		GDateTime *now = g_date_time_new_now_utc();
 		char *ts = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S");
 		fprintf(stderr, "%s %s[%d]: %s: %s\n", ts, log_ident, (int)getpid(),
-			names[priority & 7], buf);
+		        names[priority & 7], buf);
 		fflush(stderr);
 		g_free(ts);
 		g_date_time_unref(now);

@@ -86,7 +86,7 @@ gint64 util_now(void)
 }
 
 gboolean util_write_file_atomic(const char *path, const void *data, size_t len, int mode,
-				GError **err)
+                                GError **err)
 {
 	char *tmp = g_strdup_printf("%s.tmp.%d", path, (int)getpid());
 	int fd = -1;
@@ -120,7 +120,7 @@ gboolean util_write_file_atomic(const char *path, const void *data, size_t len, 
 	goto out;
 fail:
 	g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", path,
-		    g_strerror(errno));
+	            g_strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);

@@ -25,7 +25,7 @@ gint64 util_now(void);
 /* Write data to path atomically: temp file in the same folder, fsync, rename.
  * FALSE with *err on failure (the temp file is removed). */
 gboolean util_write_file_atomic(const char *path, const void *data, size_t len, int mode,
-				GError **err);
+                                GError **err);
 /* Valid UTF-8 copy of s (invalid bytes -> U+FFFD, NULs dropped). */
 char *util_utf8_repair(const char *s, gssize len);
 /* Address in lower case without <> and surrounding spaces. */

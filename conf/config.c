@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-G_DEFINE_QUARK(lg-config-error-quark, lg_config_error)
+G_DEFINE_QUARK(lg - config - error - quark, lg_config_error)
 
 typedef enum { T_STR, T_INT, T_I64, T_BOOL, T_DBL, T_OCT } key_type;
 
@@ -30,95 +30,98 @@ typedef struct {
 #define MB (1024.0 * 1024.0)
 
 static const key_def keys[] = {
-	{"gateway", "domain", T_STR, O(domain), "letters.example.org", 0, 0, NULL},
-	{"gateway", "database", T_STR, O(database), "/var/lib/lettergate/lettergate.db", 0, 0, NULL},
-	{"gateway", "socket", T_STR, O(socket), "unix:/run/lettergate/milter.sock", 0, 0, NULL},
-	{"gateway", "user", T_STR, O(user), "lettergate", 0, 0, NULL},
-	{"gateway", "group", T_STR, O(group), "", 0, 0, NULL},
-	{"gateway", "socket_mode", T_OCT, O(socket_mode), "0660", 0, 0777, NULL},
-	{"gateway", "anyone_alias", T_STR, O(anyone_alias), "anyone", 0, 0, NULL},
-	{"gateway", "log", T_STR, O(log), "syslog", 0, 0, "syslog|stderr"},
-	{"gateway", "tmp_dir", T_STR, O(tmp_dir), "/var/tmp", 0, 0, NULL},
-	{"gateway", "pid_file", T_STR, O(pid_file), "", 0, 0, NULL},
-	{"gateway", "reply_secret_file", T_STR, O(reply_secret_file), "", 0, 0, NULL},
+    {"gateway", "domain", T_STR, O(domain), "letters.example.org", 0, 0, NULL},
+    {"gateway", "database", T_STR, O(database), "/var/lib/lettergate/lettergate.db", 0, 0, NULL},
+    {"gateway", "socket", T_STR, O(socket), "unix:/run/lettergate/milter.sock", 0, 0, NULL},
+    {"gateway", "user", T_STR, O(user), "lettergate", 0, 0, NULL},
+    {"gateway", "group", T_STR, O(group), "", 0, 0, NULL},
+    {"gateway", "socket_mode", T_OCT, O(socket_mode), "0660", 0, 0777, NULL},
+    {"gateway", "anyone_alias", T_STR, O(anyone_alias), "anyone", 0, 0, NULL},
+    {"gateway", "log", T_STR, O(log), "syslog", 0, 0, "syslog|stderr"},
+    {"gateway", "tmp_dir", T_STR, O(tmp_dir), "/var/tmp", 0, 0, NULL},
+    {"gateway", "pid_file", T_STR, O(pid_file), "", 0, 0, NULL},
+    {"gateway", "reply_secret_file", T_STR, O(reply_secret_file), "", 0, 0, NULL},
 
-	{"limits", "message_bytes", T_I64, O(message_bytes), "26214400", 1024, 1024 * MB, NULL},
-	{"limits", "memory_bytes", T_I64, O(memory_bytes), "1048576", 0, 256 * MB, NULL},
-	{"limits", "header_bytes", T_I64, O(header_bytes), "262144", 1024, 64 * MB, NULL},
-	{"limits", "mime_depth", T_INT, O(mime_depth), "20", 1, 1000, NULL},
-	{"limits", "mime_parts", T_INT, O(mime_parts), "200", 1, 100000, NULL},
-	{"limits", "text_chars", T_INT, O(text_chars), "20000", 100, 10000000, NULL},
-	{"limits", "sessions", T_INT, O(sessions), "64", 1, 10000, NULL},
-	{"limits", "parse_seconds", T_INT, O(parse_seconds), "10", 1, 3600, NULL},
-	{"limits", "photos", T_INT, O(photos), "5", 0, 100, NULL},
-	{"limits", "photo_bytes", T_I64, O(photo_bytes), "20971520", 1024, 1024 * MB, NULL},
-	{"limits", "photo_pixels", T_I64, O(photo_pixels), "50000000", 1, 1e10, NULL},
-	{"limits", "letter_photo_bytes", T_I64, O(letter_photo_bytes), "10485760", 1024, 1024 * MB, NULL},
+    {"limits", "message_bytes", T_I64, O(message_bytes), "26214400", 1024, 1024 * MB, NULL},
+    {"limits", "memory_bytes", T_I64, O(memory_bytes), "1048576", 0, 256 * MB, NULL},
+    {"limits", "header_bytes", T_I64, O(header_bytes), "262144", 1024, 64 * MB, NULL},
+    {"limits", "mime_depth", T_INT, O(mime_depth), "20", 1, 1000, NULL},
+    {"limits", "mime_parts", T_INT, O(mime_parts), "200", 1, 100000, NULL},
+    {"limits", "text_chars", T_INT, O(text_chars), "20000", 100, 10000000, NULL},
+    {"limits", "sessions", T_INT, O(sessions), "64", 1, 10000, NULL},
+    {"limits", "parse_seconds", T_INT, O(parse_seconds), "10", 1, 3600, NULL},
+    {"limits", "photos", T_INT, O(photos), "5", 0, 100, NULL},
+    {"limits", "photo_bytes", T_I64, O(photo_bytes), "20971520", 1024, 1024 * MB, NULL},
+    {"limits", "photo_pixels", T_I64, O(photo_pixels), "50000000", 1, 1e10, NULL},
+    {"limits", "letter_photo_bytes", T_I64, O(letter_photo_bytes), "10485760", 1024, 1024 * MB,
+     NULL},
 
-	{"photos", "long_side", T_INT, O(photo_long_side), "2000", 100, 20000, NULL},
-	{"photos", "quality", T_INT, O(photo_quality), "85", 10, 100, NULL},
-	{"photos", "min_side", T_INT, O(photo_min_side), "100", 1, 10000, NULL},
-	{"photos", "vips_threads", T_INT, O(vips_threads), "1", 1, 64, NULL},
-	{"photos", "vips_cache_mb", T_INT, O(vips_cache_mb), "32", 0, 4096, NULL},
+    {"photos", "long_side", T_INT, O(photo_long_side), "2000", 100, 20000, NULL},
+    {"photos", "quality", T_INT, O(photo_quality), "85", 10, 100, NULL},
+    {"photos", "min_side", T_INT, O(photo_min_side), "100", 1, 10000, NULL},
+    {"photos", "vips_threads", T_INT, O(vips_threads), "1", 1, 64, NULL},
+    {"photos", "vips_cache_mb", T_INT, O(vips_cache_mb), "32", 0, 4096, NULL},
 
-	{"text", "chars_per_page", T_INT, O(chars_per_page), "2000", 100, 100000, NULL},
-	{"text", "emoji", T_STR, O(emoji), "word", 0, 0, "word|remove"},
+    {"text", "chars_per_page", T_INT, O(chars_per_page), "2000", 100, 100000, NULL},
+    {"text", "emoji", T_STR, O(emoji), "word", 0, 0, "word|remove"},
 
-	{"translate", "apertium_url", T_STR, O(apertium_url), "http://127.0.0.1:2737", 0, 0, NULL},
-	{"translate", "libretranslate_url", T_STR, O(libretranslate_url), "", 0, 0, NULL},
-	{"translate", "libretranslate_key_file", T_STR, O(libretranslate_key_file), "", 0, 0, NULL},
-	{"translate", "deepl_url", T_STR, O(deepl_url), "https://api.deepl.com/v2/translate", 0, 0, NULL},
-	{"translate", "deepl_key_file", T_STR, O(deepl_key_file), "", 0, 0, NULL},
-	{"translate", "languages", T_STR, O(languages), "ru,uk,be,en,de,fr,es,pl,it,pt,nl", 0, 0, NULL},
-	{"translate", "routes", T_STR, O(routes), "uk:apertium;be:apertium;*:deepl,libretranslate", 0, 0, NULL},
-	{"translate", "on_failure", T_STR, O(on_failure), "tempfail", 0, 0, "tempfail|hold"},
-	{"translate", "short_text", T_STR, O(short_text), "russian", 0, 0, "russian|hold|unknown"},
-	{"translate", "short_text_chars", T_INT, O(short_text_chars), "20", 0, 10000, NULL},
-	{"translate", "timeout_ms", T_INT, O(translate_timeout_ms), "15000", 100, 600000, NULL},
-	{"translate", "machine_notice", T_STR, O(machine_notice),
-	 "(Письмо переведено с {lang} языка автоматически.)", 0, 0, NULL},
+    {"translate", "apertium_url", T_STR, O(apertium_url), "http://127.0.0.1:2737", 0, 0, NULL},
+    {"translate", "libretranslate_url", T_STR, O(libretranslate_url), "", 0, 0, NULL},
+    {"translate", "libretranslate_key_file", T_STR, O(libretranslate_key_file), "", 0, 0, NULL},
+    {"translate", "deepl_url", T_STR, O(deepl_url), "https://api.deepl.com/v2/translate", 0, 0,
+     NULL},
+    {"translate", "deepl_key_file", T_STR, O(deepl_key_file), "", 0, 0, NULL},
+    {"translate", "languages", T_STR, O(languages), "ru,uk,be,en,de,fr,es,pl,it,pt,nl", 0, 0, NULL},
+    {"translate", "routes", T_STR, O(routes), "uk:apertium;be:apertium;*:deepl,libretranslate", 0,
+     0, NULL},
+    {"translate", "on_failure", T_STR, O(on_failure), "tempfail", 0, 0, "tempfail|hold"},
+    {"translate", "short_text", T_STR, O(short_text), "russian", 0, 0, "russian|hold|unknown"},
+    {"translate", "short_text_chars", T_INT, O(short_text_chars), "20", 0, 10000, NULL},
+    {"translate", "timeout_ms", T_INT, O(translate_timeout_ms), "15000", 100, 600000, NULL},
+    {"translate", "machine_notice", T_STR, O(machine_notice),
+     "(Письмо переведено с {lang} языка автоматически.)", 0, 0, NULL},
 
-	{"screen", "rules_dir", T_STR, O(rules_dir), "/etc/lettergate/rules", 0, 0, NULL},
-	{"screen", "hold_score", T_DBL, O(hold_score), "5", 0, 1000, NULL},
-	{"screen", "reject_score", T_DBL, O(reject_score), "10", 0, 1000, NULL},
+    {"screen", "rules_dir", T_STR, O(rules_dir), "/etc/lettergate/rules", 0, 0, NULL},
+    {"screen", "hold_score", T_DBL, O(hold_score), "5", 0, 1000, NULL},
+    {"screen", "reject_score", T_DBL, O(reject_score), "10", 0, 1000, NULL},
 
-	{"delivery", "partner", T_STR, O(partner), "spool", 0, 0, "spool|http|smtp"},
-	{"delivery", "spool_dir", T_STR, O(spool_dir), "/var/spool/lettergate/out", 0, 0, NULL},
-	{"delivery", "http_url", T_STR, O(http_url), "", 0, 0, NULL},
-	{"delivery", "http_secret_file", T_STR, O(http_secret_file), "", 0, 0, NULL},
-	{"delivery", "smtp_url", T_STR, O(smtp_url), "", 0, 0, NULL},
-	{"delivery", "smtp_to", T_STR, O(smtp_to), "", 0, 0, NULL},
-	{"delivery", "smtp_from", T_STR, O(smtp_from), "", 0, 0, NULL},
-	{"delivery", "workers", T_INT, O(delivery_workers), "2", 1, 64, NULL},
-	{"delivery", "retry_base_seconds", T_INT, O(retry_base_seconds), "30", 1, 86400, NULL},
-	{"delivery", "retry_max_seconds", T_INT, O(retry_max_seconds), "3600", 1, 604800, NULL},
-	{"delivery", "retry_max_age_hours", T_INT, O(retry_max_age_hours), "72", 1, 8760, NULL},
-	{"delivery", "timeout_ms", T_INT, O(partner_timeout_ms), "30000", 100, 600000, NULL},
-	{"delivery", "status_listen", T_STR, O(status_listen), "", 0, 0, NULL},
-	{"delivery", "status_poll_url", T_STR, O(status_poll_url), "", 0, 0, NULL},
-	{"delivery", "poll_seconds", T_INT, O(poll_seconds), "300", 1, 86400, NULL},
-	{"delivery", "interval_ms", T_INT, O(delivery_interval_ms), "1000", 10, 600000, NULL},
+    {"delivery", "partner", T_STR, O(partner), "spool", 0, 0, "spool|http|smtp"},
+    {"delivery", "spool_dir", T_STR, O(spool_dir), "/var/spool/lettergate/out", 0, 0, NULL},
+    {"delivery", "http_url", T_STR, O(http_url), "", 0, 0, NULL},
+    {"delivery", "http_secret_file", T_STR, O(http_secret_file), "", 0, 0, NULL},
+    {"delivery", "smtp_url", T_STR, O(smtp_url), "", 0, 0, NULL},
+    {"delivery", "smtp_to", T_STR, O(smtp_to), "", 0, 0, NULL},
+    {"delivery", "smtp_from", T_STR, O(smtp_from), "", 0, 0, NULL},
+    {"delivery", "workers", T_INT, O(delivery_workers), "2", 1, 64, NULL},
+    {"delivery", "retry_base_seconds", T_INT, O(retry_base_seconds), "30", 1, 86400, NULL},
+    {"delivery", "retry_max_seconds", T_INT, O(retry_max_seconds), "3600", 1, 604800, NULL},
+    {"delivery", "retry_max_age_hours", T_INT, O(retry_max_age_hours), "72", 1, 8760, NULL},
+    {"delivery", "timeout_ms", T_INT, O(partner_timeout_ms), "30000", 100, 600000, NULL},
+    {"delivery", "status_listen", T_STR, O(status_listen), "", 0, 0, NULL},
+    {"delivery", "status_poll_url", T_STR, O(status_poll_url), "", 0, 0, NULL},
+    {"delivery", "poll_seconds", T_INT, O(poll_seconds), "300", 1, 86400, NULL},
+    {"delivery", "interval_ms", T_INT, O(delivery_interval_ms), "1000", 10, 600000, NULL},
 
-	{"notify", "enabled", T_BOOL, O(notify_enabled), "false", 0, 0, NULL},
-	{"notify", "from", T_STR, O(notify_from), "", 0, 0, NULL},
-	{"notify", "sendmail", T_STR, O(sendmail), "/usr/sbin/sendmail -t -oi", 0, 0, NULL},
-	{"notify", "authserv_id", T_STR, O(authserv_id), "", 0, 0, NULL},
-	{"notify", "trusted_writers", T_STR, O(trusted_writers), "", 0, 0, NULL},
+    {"notify", "enabled", T_BOOL, O(notify_enabled), "false", 0, 0, NULL},
+    {"notify", "from", T_STR, O(notify_from), "", 0, 0, NULL},
+    {"notify", "sendmail", T_STR, O(sendmail), "/usr/sbin/sendmail -t -oi", 0, 0, NULL},
+    {"notify", "authserv_id", T_STR, O(authserv_id), "", 0, 0, NULL},
+    {"notify", "trusted_writers", T_STR, O(trusted_writers), "", 0, 0, NULL},
 
-	{"quota", "writer_day", T_INT, O(quota_writer_day), "20", 0, 1000000, NULL},
-	{"quota", "writer_prisoner_day", T_INT, O(quota_writer_prisoner_day), "3", 0, 1000000, NULL},
-	{"quota", "prisoner_day", T_INT, O(quota_prisoner_day), "0", 0, 1000000, NULL},
-	{"quota", "letters_day", T_INT, O(quota_letters_day), "0", 0, 100000000, NULL},
-	{"quota", "photos_day", T_INT, O(quota_photos_day), "0", 0, 100000000, NULL},
-	{"quota", "duplicate_days", T_INT, O(duplicate_days), "7", 0, 365, NULL},
+    {"quota", "writer_day", T_INT, O(quota_writer_day), "20", 0, 1000000, NULL},
+    {"quota", "writer_prisoner_day", T_INT, O(quota_writer_prisoner_day), "3", 0, 1000000, NULL},
+    {"quota", "prisoner_day", T_INT, O(quota_prisoner_day), "0", 0, 1000000, NULL},
+    {"quota", "letters_day", T_INT, O(quota_letters_day), "0", 0, 100000000, NULL},
+    {"quota", "photos_day", T_INT, O(quota_photos_day), "0", 0, 100000000, NULL},
+    {"quota", "duplicate_days", T_INT, O(duplicate_days), "7", 0, 365, NULL},
 
-	{"organizations", "auth", T_STR, O(org_auth), "", 0, 0, NULL},
-	{"organizations", "networks", T_STR, O(org_networks), "", 0, 0, NULL},
-	{"organizations", "domains", T_STR, O(org_domains), "", 0, 0, NULL},
-	{"organizations", "quota_day", T_INT, O(org_quota_day), "1000", 0, 100000000, NULL},
-	{"organizations", "report_from", T_STR, O(org_report_from), "", 0, 0, NULL},
+    {"organizations", "auth", T_STR, O(org_auth), "", 0, 0, NULL},
+    {"organizations", "networks", T_STR, O(org_networks), "", 0, 0, NULL},
+    {"organizations", "domains", T_STR, O(org_domains), "", 0, 0, NULL},
+    {"organizations", "quota_day", T_INT, O(org_quota_day), "1000", 0, 100000000, NULL},
+    {"organizations", "report_from", T_STR, O(org_report_from), "", 0, 0, NULL},
 
-	{"retention", "days", T_INT, O(retention_days), "90", 0, 36500, NULL},
+    {"retention", "days", T_INT, O(retention_days), "90", 0, 36500, NULL},
 };
 
 static void *field(lg_config *cfg, const key_def *k)
@@ -127,7 +130,7 @@ static void *field(lg_config *cfg, const key_def *k)
 }
 
 static gboolean set_value(lg_config *cfg, const key_def *k, const char *raw, const char *where,
-			  GError **err)
+                          GError **err)
 {
 	char *end = NULL;
 	char *v = g_strstrip(g_strdup(raw));
@@ -142,8 +145,8 @@ static gboolean set_value(lg_config *cfg, const key_def *k, const char *raw, con
 			g_strfreev(ch);
 			if (!found) {
 				g_set_error(err, LG_CONFIG_ERROR, 1,
-					    "%s: [%s] %s = \"%s\": must be one of %s", where,
-					    k->section, k->key, v, k->choices);
+				            "%s: [%s] %s = \"%s\": must be one of %s", where,
+				            k->section, k->key, v, k->choices);
 				goto out;
 			}
 		}
@@ -157,11 +160,11 @@ static gboolean set_value(lg_config *cfg, const key_def *k, const char *raw, con
 		    !strcmp(v, "1") || !g_ascii_strcasecmp(v, "on"))
 			*(gboolean *)field(cfg, k) = TRUE;
 		else if (!g_ascii_strcasecmp(v, "false") || !g_ascii_strcasecmp(v, "no") ||
-			 !strcmp(v, "0") || !g_ascii_strcasecmp(v, "off"))
+		         !strcmp(v, "0") || !g_ascii_strcasecmp(v, "off"))
 			*(gboolean *)field(cfg, k) = FALSE;
 		else {
 			g_set_error(err, LG_CONFIG_ERROR, 1, "%s: [%s] %s = \"%s\": not a boolean",
-				    where, k->section, k->key, v);
+			            where, k->section, k->key, v);
 			goto out;
 		}
 		ok = TRUE;
@@ -191,12 +194,12 @@ static gboolean set_value(lg_config *cfg, const key_def *k, const char *raw, con
 	}
 	if (end == v || (end && *end) || errno != 0) {
 		g_set_error(err, LG_CONFIG_ERROR, 1, "%s: [%s] %s = \"%s\": not a number", where,
-			    k->section, k->key, v);
+		            k->section, k->key, v);
 		goto out;
 	}
 	if (num < k->min || num > k->max) {
 		g_set_error(err, LG_CONFIG_ERROR, 1, "%s: [%s] %s = %s: out of range %.0f..%.0f",
-			    where, k->section, k->key, v, k->min, k->max);
+		            where, k->section, k->key, v, k->min, k->max);
 		goto out;
 	}
 	if (k->type == T_DBL)
@@ -247,34 +250,38 @@ static gboolean config_validate(lg_config *cfg, GError **err)
 {
 	const char *p = cfg->path ? cfg->path : "configuration";
 	if (cfg->domain[0] == '\0' || strchr(cfg->domain, '@') || strchr(cfg->domain, ' ')) {
-		g_set_error(err, LG_CONFIG_ERROR, 1, "%s: [gateway] domain must be a domain name", p);
+		g_set_error(err, LG_CONFIG_ERROR, 1, "%s: [gateway] domain must be a domain name",
+		            p);
 		return FALSE;
 	}
 	if (strncmp(cfg->socket, "unix:", 5) && strncmp(cfg->socket, "local:", 6) &&
 	    strncmp(cfg->socket, "inet:", 5) && strncmp(cfg->socket, "inet6:", 6)) {
 		g_set_error(err, LG_CONFIG_ERROR, 1,
-			    "%s: [gateway] socket must be unix:PATH or inet:PORT@HOST", p);
+		            "%s: [gateway] socket must be unix:PATH or inet:PORT@HOST", p);
 		return FALSE;
 	}
 	if (cfg->reject_score < cfg->hold_score) {
 		g_set_error(err, LG_CONFIG_ERROR, 1,
-			    "%s: [screen] reject_score must not be below hold_score", p);
+		            "%s: [screen] reject_score must not be below hold_score", p);
 		return FALSE;
 	}
 	if (cfg->memory_bytes > cfg->message_bytes)
 		cfg->memory_bytes = cfg->message_bytes;
 	if (!strcmp(cfg->partner, "http") && cfg->http_url[0] == '\0') {
-		g_set_error(err, LG_CONFIG_ERROR, 1, "%s: [delivery] partner = http needs http_url", p);
+		g_set_error(err, LG_CONFIG_ERROR, 1, "%s: [delivery] partner = http needs http_url",
+		            p);
 		return FALSE;
 	}
-	if (!strcmp(cfg->partner, "smtp") && (cfg->smtp_url[0] == '\0' || cfg->smtp_to[0] == '\0')) {
+	if (!strcmp(cfg->partner, "smtp") &&
+	    (cfg->smtp_url[0] == '\0' || cfg->smtp_to[0] == '\0')) {
 		g_set_error(err, LG_CONFIG_ERROR, 1,
-			    "%s: [delivery] partner = smtp needs smtp_url and smtp_to", p);
+		            "%s: [delivery] partner = smtp needs smtp_url and smtp_to", p);
 		return FALSE;
 	}
 	if (cfg->retry_max_seconds < cfg->retry_base_seconds) {
 		g_set_error(err, LG_CONFIG_ERROR, 1,
-			    "%s: [delivery] retry_max_seconds must not be below retry_base_seconds", p);
+		            "%s: [delivery] retry_max_seconds must not be below retry_base_seconds",
+		            p);
 		return FALSE;
 	}
 	return TRUE;
@@ -343,16 +350,16 @@ lg_config *config_load(const char *path, GError **err)
 			char *raw;
 			gboolean ok;
 			if (def == NULL) {
-				g_set_error(err, LG_CONFIG_ERROR, 1, "%s: [%s] unknown key \"%s\"", path,
-					    *g, *k);
+				g_set_error(err, LG_CONFIG_ERROR, 1, "%s: [%s] unknown key \"%s\"",
+				            path, *g, *k);
 				g_strfreev(ks);
 				goto fail;
 			}
 			/* raw value: no GKeyFile list/escape interpretation beyond its own */
 			raw = g_key_file_get_string(kf, *g, *k, &e);
 			if (raw == NULL) {
-				g_set_error(err, LG_CONFIG_ERROR, 1, "%s: [%s] %s: %s", path, *g, *k,
-					    e->message);
+				g_set_error(err, LG_CONFIG_ERROR, 1, "%s: [%s] %s: %s", path, *g,
+				            *k, e->message);
 				g_strfreev(ks);
 				goto fail;
 			}
@@ -427,7 +434,7 @@ char *config_read_secret(const char *path, GError **err)
 	}
 	if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
 		g_set_error(err, LG_CONFIG_ERROR, 1,
-			    "%s: secret file is readable by group or others (chmod 600 it)", path);
+		            "%s: secret file is readable by group or others (chmod 600 it)", path);
 		close(fd);
 		return NULL;
 	}
@@ -455,8 +462,8 @@ char *config_read_secret(const char *path, GError **err)
 
 gboolean config_check_runtime(const lg_config *cfg, GError **err)
 {
-	const char *secrets[] = {cfg->reply_secret_file, cfg->http_secret_file,
-				 cfg->deepl_key_file, cfg->libretranslate_key_file};
+	const char *secrets[] = {cfg->reply_secret_file, cfg->http_secret_file, cfg->deepl_key_file,
+	                         cfg->libretranslate_key_file};
 	struct stat sb;
 	if (cfg->path && stat(cfg->path, &sb) == 0 && (sb.st_mode & S_IROTH)) {
 		/* the configuration itself holds no secrets, only paths to them */

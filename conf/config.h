@@ -30,26 +30,26 @@ typedef struct lg_config {
 	char *database;
 	char *socket;
 	char *user;
-	char *group;         /* group of the socket (the MTA's), "" = user's */
-	int socket_mode;     /* octal, e.g. 0660 */
+	char *group;     /* group of the socket (the MTA's), "" = user's */
+	int socket_mode; /* octal, e.g. 0660 */
 	char *anyone_alias;
-	char *log;           /* "syslog" or "stderr" */
-	char *tmp_dir;       /* spill files for large bodies */
+	char *log;     /* "syslog" or "stderr" */
+	char *tmp_dir; /* spill files for large bodies */
 	char *pid_file;
 	char *reply_secret_file; /* HMAC key for reply+token addresses */
 
 	/* [limits] every input limit, each a named setting */
-	gint64 message_bytes;  /* 552 5.3.4 above this */
-	gint64 memory_bytes;   /* body kept in memory up to this, then a temp file */
-	gint64 header_bytes;   /* all headers of the message together */
+	gint64 message_bytes; /* 552 5.3.4 above this */
+	gint64 memory_bytes;  /* body kept in memory up to this, then a temp file */
+	gint64 header_bytes;  /* all headers of the message together */
 	int mime_depth;
 	int mime_parts;
-	int text_chars;        /* letter length in characters (reject, "length") */
-	int sessions;          /* concurrent SMTP sessions served */
-	int parse_seconds;     /* CPU budget per message for parsing */
-	int photos;            /* photos per letter */
-	gint64 photo_bytes;    /* bytes of one photo as sent */
-	gint64 photo_pixels;   /* width * height of one photo */
+	int text_chars;            /* letter length in characters (reject, "length") */
+	int sessions;              /* concurrent SMTP sessions served */
+	int parse_seconds;         /* CPU budget per message for parsing */
+	int photos;                /* photos per letter */
+	gint64 photo_bytes;        /* bytes of one photo as sent */
+	gint64 photo_pixels;       /* width * height of one photo */
 	gint64 letter_photo_bytes; /* converted photo bytes per letter */
 
 	/* [photos] */
@@ -61,7 +61,7 @@ typedef struct lg_config {
 
 	/* [text] */
 	int chars_per_page;
-	char *emoji;           /* "word" or "remove" */
+	char *emoji; /* "word" or "remove" */
 
 	/* [translate] */
 	char *apertium_url;
@@ -69,13 +69,13 @@ typedef struct lg_config {
 	char *libretranslate_key_file;
 	char *deepl_url;
 	char *deepl_key_file;
-	char *languages;       /* comma list that language ID may answer */
-	char *routes;          /* "uk:apertium;be:apertium;*:deepl,libretranslate" */
-	char *on_failure;      /* "tempfail" or "hold" */
-	char *short_text;      /* "russian", "hold" or "unknown" for texts too short */
+	char *languages;  /* comma list that language ID may answer */
+	char *routes;     /* "uk:apertium;be:apertium;*:deepl,libretranslate" */
+	char *on_failure; /* "tempfail" or "hold" */
+	char *short_text; /* "russian", "hold" or "unknown" for texts too short */
 	int short_text_chars;
 	int translate_timeout_ms;
-	char *machine_notice;  /* "{lang}" replaced with the language name */
+	char *machine_notice; /* "{lang}" replaced with the language name */
 
 	/* [screen] */
 	char *rules_dir;
@@ -83,7 +83,7 @@ typedef struct lg_config {
 	double reject_score;
 
 	/* [delivery] */
-	char *partner;         /* spool | http | smtp */
+	char *partner; /* spool | http | smtp */
 	char *spool_dir;
 	char *http_url;
 	char *http_secret_file;
@@ -95,7 +95,7 @@ typedef struct lg_config {
 	int retry_max_seconds;
 	int retry_max_age_hours;
 	int partner_timeout_ms;
-	char *status_listen;   /* "127.0.0.1:8025" or "" */
+	char *status_listen; /* "127.0.0.1:8025" or "" */
 	char *status_poll_url;
 	int poll_seconds;
 	int delivery_interval_ms;
@@ -105,7 +105,7 @@ typedef struct lg_config {
 	char *notify_from;
 	char *sendmail;
 	char *authserv_id;
-	char *trusted_writers;  /* comma list of domains or addresses */
+	char *trusted_writers; /* comma list of domains or addresses */
 
 	/* [quota] 0 = no limit */
 	int quota_writer_day;
@@ -116,9 +116,9 @@ typedef struct lg_config {
 	int duplicate_days;
 
 	/* [organizations] */
-	char *org_auth;        /* comma list of SMTP AUTH identities */
-	char *org_networks;    /* comma list of CIDR ranges */
-	char *org_domains;     /* comma list of authenticated domains */
+	char *org_auth;     /* comma list of SMTP AUTH identities */
+	char *org_networks; /* comma list of CIDR ranges */
+	char *org_domains;  /* comma list of authenticated domains */
 	int org_quota_day;
 	char *org_report_from;
 

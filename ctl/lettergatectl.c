@@ -41,12 +41,14 @@ static void usage(void)
 {
 	fputs("usage: lettergatectl [-c FILE] COMMAND ...\n"
 	      "  prisoner import FILE.csv [--dry-run]\n"
-	      "  prisoner add ALIAS --name NAME --birth-year YEAR [--region R] [--facility F] [--status S]\n"
+	      "  prisoner add ALIAS --name NAME --birth-year YEAR [--region R] [--facility F] "
+	      "[--status S]\n"
 	      "  prisoner list [--json]\n"
 	      "  prisoner set-status ALIAS STATUS [--facility F]\n"
 	      "  prisoner alias EXTRA ALIAS\n"
 	      "  prisoner show ALIAS [--json]\n"
-	      "  check [--from ADDR] [--auth ID] [--client IP] --rcpt ADDR [--rcpt ADDR]... FILE.eml|-\n"
+	      "  check [--from ADDR] [--auth ID] [--client IP] --rcpt ADDR [--rcpt ADDR]... "
+	      "FILE.eml|-\n"
 	      "  letters list [--state S] [--json]\n"
 	      "  letters show ID [--json]\n"
 	      "  queue list [--json]\n"
@@ -95,9 +97,10 @@ static gboolean opt_flag(int argc, char **argv, const char *name)
 /* First argument that is not an option or an option's value. */
 static const char *positional(int argc, char **argv, int n)
 {
-	static const char *with_value[] = {"--state", "--reason", "--file", "--as",  "--name",
-					   "--birth-year", "--region", "--facility", "--status",
-					   "--from", "--rcpt", "--lang", "--max", "--days", "--auth", "--client", NULL};
+	static const char *with_value[] = {
+	    "--state",  "--reason",   "--file",   "--as",     "--name", "--birth-year",
+	    "--region", "--facility", "--status", "--from",   "--rcpt", "--lang",
+	    "--max",    "--days",     "--auth",   "--client", NULL};
 	for (int i = 0; i < argc; i++) {
 		gboolean takes = FALSE;
 		if (argv[i][0] == '-' && argv[i][1] == '-') {
@@ -192,7 +195,7 @@ static void status_effect(lg_store *st, const char *alias, const char *status, c
 	for (guint i = 0; i < failed->len; i++) {
 		lg_letter_rec *r = store_letter_get(st, g_ptr_array_index(failed, i), FALSE, NULL);
 		notify_letter_state(cfg, st, g_ptr_array_index(failed, i), "failed",
-				    r && r->reason ? r->reason : NULL);
+		                    r && r->reason ? r->reason : NULL);
 		letter_rec_free(r);
 	}
 	if (failed->len)
@@ -220,14 +223,16 @@ static int import_report(GPtrArray *changes, gboolean dry_run)
 			added++;
 		else
 			updated++;
-		printf("%s %s%s\n", c->action, c->alias, c->generated ? " (alias from the name)" : "");
+		printf("%s %s%s\n", c->action, c->alias,
+		       c->generated ? " (alias from the name)" : "");
 		for (guint j = 0; j < c->diffs->len; j++)
 			printf("    %s\n", (char *)g_ptr_array_index(c->diffs, j));
 		for (guint j = 0; j < c->new_aliases->len; j++)
 			printf("    + alias %s\n", (char *)g_ptr_array_index(c->new_aliases, j));
 		aliases += c->new_aliases->len;
 		if (c->old_status && strcmp(c->old_status, c->new_status) && c->pending > 0) {
-			if (!strcmp(c->new_status, "released") || !strcmp(c->new_status, "deceased"))
+			if (!strcmp(c->new_status, "released") ||
+			    !strcmp(c->new_status, "deceased"))
 				printf("    ! %d held or queued letters will fail (writers told)\n",
 				       c->pending);
 			else if (!strcmp(c->new_status, "transferred"))
@@ -271,14 +276,16 @@ static int cmd_prisoner(int argc, char **argv)
 			if ((st = open_store()) == NULL)
 				goto import_out;
 			if (!directory_plan(st, ps, &changes, errs, &e)) {
-				fprintf(stderr, "lettergatectl: %s; nothing imported\n", e->message);
+				fprintf(stderr, "lettergatectl: %s; nothing imported\n",
+				        e->message);
 				g_clear_error(&e);
 				goto import_out;
 			}
 		}
 		if (errs->len) {
 			for (guint i = 0; i < errs->len; i++)
-				fprintf(stderr, "%s: %s\n", file, (char *)g_ptr_array_index(errs, i));
+				fprintf(stderr, "%s: %s\n", file,
+				        (char *)g_ptr_array_index(errs, i));
 			fprintf(stderr, "lettergatectl: nothing imported (%u errors)\n", errs->len);
 			goto import_out;
 		}
@@ -322,8 +329,9 @@ static int cmd_prisoner(int argc, char **argv)
 		p.status = (char *)(opt_value(argc, argv, "--status") ?: "active");
 		if (!p.alias || !p.full_name || !directory_alias_valid(p.alias) ||
 		    !prisoner_status_valid(p.status)) {
-			fprintf(stderr, "lettergatectl: prisoner add needs a valid ALIAS, --name and a "
-					"valid --status\n");
+			fprintf(stderr,
+			        "lettergatectl: prisoner add needs a valid ALIAS, --name and a "
+			        "valid --status\n");
 			rc = 2;
 		} else if (!store_prisoner_upsert(st, &p, &e)) {
 			fprintf(stderr, "lettergatectl: %s\n", e->message);
@@ -358,8 +366,8 @@ static int cmd_prisoner(int argc, char **argv)
 		} else {
 			for (guint i = 0; i < ps->len; i++) {
 				lg_prisoner *p = g_ptr_array_index(ps, i);
-				printf("%-24s %-11s %d  %s; %s\n", p->alias, p->status, p->birth_year,
-				       p->full_name, p->facility);
+				printf("%-24s %-11s %d  %s; %s\n", p->alias, p->status,
+				       p->birth_year, p->full_name, p->facility);
 			}
 			rc = 0;
 		}
@@ -370,15 +378,16 @@ static int cmd_prisoner(int argc, char **argv)
 		const char *status = positional(argc - 1, argv + 1, 1);
 		if (!alias || !prisoner_status_valid(status)) {
 			fprintf(stderr, "lettergatectl: prisoner set-status ALIAS "
-					"active|released|transferred|deceased [--facility F]\n");
+			                "active|released|transferred|deceased [--facility F]\n");
 			rc = 2;
 		} else {
 			lg_prisoner *old = store_prisoner_get(st, alias, &e);
 			const char *facility = opt_value(argc, argv, "--facility");
 			if (old == NULL) {
 				fprintf(stderr, "lettergatectl: %s\n",
-					e ? e->message : "no prisoner with that alias");
-			} else if (!store_prisoner_set_status(st, old->alias, status, facility, &e)) {
+				        e ? e->message : "no prisoner with that alias");
+			} else if (!store_prisoner_set_status(st, old->alias, status, facility,
+			                                      &e)) {
 				fprintf(stderr, "lettergatectl: %s\n", e->message);
 			} else {
 				char *actor = actor_name(argc, argv);
@@ -415,8 +424,8 @@ static int cmd_prisoner(int argc, char **argv)
 			GPtrArray *xs = store_alias_list(st, p->alias, NULL);
 			printf("alias      %s\nname       %s (%d)\nstatus     %s\nfacility   %s\n"
 			       "region     %s\nheld/queued %d\naliases   ",
-			       p->alias, p->full_name, p->birth_year, p->status, p->facility, p->region,
-			       store_prisoner_pending(st, p->alias, NULL));
+			       p->alias, p->full_name, p->birth_year, p->status, p->facility,
+			       p->region, store_prisoner_pending(st, p->alias, NULL));
 			for (guint i = 0; xs && i < xs->len; i++)
 				printf(" %s@%s", (char *)g_ptr_array_index(xs, i), cfg->domain);
 			printf("\n");
@@ -479,7 +488,8 @@ static int cmd_check(int argc, char **argv)
 		size_t n;
 		while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0) {
 			if ((gint64)all->len + (gint64)n > cfg->message_bytes) {
-				fprintf(stderr, "lettergatectl: message over [limits] message_bytes\n");
+				fprintf(stderr,
+				        "lettergatectl: message over [limits] message_bytes\n");
 				g_byte_array_unref(all);
 				goto out;
 			}
@@ -494,10 +504,13 @@ static int cmd_check(int argc, char **argv)
 		}
 	}
 	if (g_mime_stream_length(stream) > cfg->message_bytes) {
-		char *line = g_strdup_printf("The message is larger than the gateway's limit of %" G_GINT64_FORMAT " bytes.",
-					     cfg->message_bytes);
-		printf("{\n  \"verdict\" : \"reject\",\n  \"smtp\" : {\"code\" : \"552\", \"dsn\" : \"5.3.4\", "
-		       "\"text\" : [\"%s\"]},\n  \"letters\" : []\n}\n", line);
+		char *line = g_strdup_printf(
+		    "The message is larger than the gateway's limit of %" G_GINT64_FORMAT " bytes.",
+		    cfg->message_bytes);
+		printf("{\n  \"verdict\" : \"reject\",\n  \"smtp\" : {\"code\" : \"552\", \"dsn\" "
+		       ": \"5.3.4\", "
+		       "\"text\" : [\"%s\"]},\n  \"letters\" : []\n}\n",
+		       line);
 		g_free(line);
 		rc = 0;
 		goto out;
@@ -618,7 +631,8 @@ static void print_findings(const lg_letter_rec *r)
 		       json_object_get_string_member_with_default(f, "action", ""),
 		       json_object_get_double_member_with_default(f, "score", 0));
 		if (start >= 0 && end > start) {
-			printf(" in %s [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ")", where, start, end);
+			printf(" in %s [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ")", where, start,
+			       end);
 			if (text && (gint64)strlen(text) >= end) {
 				char *span = util_utf8_repair(text + start, end - start);
 				printf(": \u00ab%s\u00bb", span);
@@ -641,7 +655,8 @@ static void print_history(const char *hist)
 			JsonObject *h = json_array_get_object_element(a, i);
 			GDateTime *dt = g_date_time_new_from_unix_utc(
 			    json_object_get_int_member_with_default(h, "at", 0));
-			char *when = dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S UTC") : g_strdup("?");
+			char *when =
+			    dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S UTC") : g_strdup("?");
 			printf("history    %s  %-9s by %s%s%s\n", when,
 			       json_object_get_string_member_with_default(h, "state", ""),
 			       json_object_get_string_member_with_default(h, "actor", ""),
@@ -660,9 +675,10 @@ static void letter_print(lg_store *st, const lg_letter_rec *r)
 	char *hist = store_letter_history_json(st, r->id, NULL);
 	printf("letter     %s\nstate      %s\nprisoner   %s\nwriter     %s\nlanguage   %s%s%s\n"
 	       "score      %.1f (%s)\npages      %d\n",
-	       r->id, r->state, r->prisoner, r->writer_name && *r->writer_name ? r->writer_name : "-",
-	       r->lang, r->translated ? ", translated by " : "", r->translated ? r->backend : "",
-	       r->score, r->categories && *r->categories ? r->categories : "no findings", r->pages);
+	       r->id, r->state, r->prisoner,
+	       r->writer_name && *r->writer_name ? r->writer_name : "-", r->lang,
+	       r->translated ? ", translated by " : "", r->translated ? r->backend : "", r->score,
+	       r->categories && *r->categories ? r->categories : "no findings", r->pages);
 	if (r->reason)
 		printf("reason     %s\n", r->reason);
 	print_findings(r);
@@ -676,8 +692,8 @@ static void letter_print(lg_store *st, const lg_letter_rec *r)
 	print_history(hist);
 	if (r->purged)
 		printf("purged     texts and photos deleted by retention\n");
-	printf("\n--- original ---\n%s\n\n--- Russian ---\n%s\n", r->text_original ? r->text_original : "",
-	       r->text_ru ? r->text_ru : "");
+	printf("\n--- original ---\n%s\n\n--- Russian ---\n%s\n",
+	       r->text_original ? r->text_original : "", r->text_ru ? r->text_ru : "");
 	g_free(hist);
 }
 
@@ -702,8 +718,8 @@ static int list_letters(lg_store *st, const char *state, gboolean json)
 		for (guint i = 0; i < ls->len; i++) {
 			lg_letter_rec *r = g_ptr_array_index(ls, i);
 			gint64 age = util_now() - r->created;
-			printf("%s  %-9s %-20s %-7s %5.1f  %4" G_GINT64_FORMAT "h  %s\n", r->id, r->state,
-			       r->prisoner, r->lang, r->score, age / 3600,
+			printf("%s  %-9s %-20s %-7s %5.1f  %4" G_GINT64_FORMAT "h  %s\n", r->id,
+			       r->state, r->prisoner, r->lang, r->score, age / 3600,
 			       r->categories && *r->categories ? r->categories : "-");
 		}
 	}
@@ -740,9 +756,11 @@ static int cmd_letters(int argc, char **argv)
 	if (st == NULL)
 		return 1;
 	if (!strcmp(sub, "list"))
-		rc = list_letters(st, opt_value(argc, argv, "--state"), opt_flag(argc, argv, "--json"));
+		rc = list_letters(st, opt_value(argc, argv, "--state"),
+		                  opt_flag(argc, argv, "--json"));
 	else if (!strcmp(sub, "show"))
-		rc = show_letter(st, positional(argc - 1, argv + 1, 0), opt_flag(argc, argv, "--json"));
+		rc = show_letter(st, positional(argc - 1, argv + 1, 0),
+		                 opt_flag(argc, argv, "--json"));
 	else
 		usage();
 	store_close(&st);
@@ -772,7 +790,8 @@ static char *edit_text(const char *initial, GError **err)
 	status = system(cmd);
 	g_free(cmd);
 	if (status != 0) {
-		g_set_error(err, G_IO_ERROR, G_IO_ERROR_FAILED, "editor exited with status %d", status);
+		g_set_error(err, G_IO_ERROR, G_IO_ERROR_FAILED, "editor exited with status %d",
+		            status);
 		goto out;
 	}
 	g_file_get_contents(path, &out, NULL, err);
@@ -822,8 +841,10 @@ static int cmd_queue(int argc, char **argv)
 			goto out;
 		}
 		if (r->text_ru == NULL || r->text_ru[0] == '\0') {
-			fprintf(stderr, "lettergatectl: letter %s has no Russian text yet; "
-					"put one in with `queue edit %s` first\n", id, id);
+			fprintf(stderr,
+			        "lettergatectl: letter %s has no Russian text yet; "
+			        "put one in with `queue edit %s` first\n",
+			        id, id);
 			goto out;
 		}
 		if (!store_letter_set_state(st, id, "approved", actor, NULL, &e))
@@ -833,8 +854,9 @@ static int cmd_queue(int argc, char **argv)
 	} else if (!strcmp(sub, "reject")) {
 		const char *reason = opt_value(argc, argv, "--reason");
 		if (reason == NULL || *reason == '\0') {
-			fprintf(stderr, "lettergatectl: queue reject needs --reason TEXT (the writer "
-					"reads it)\n");
+			fprintf(stderr,
+			        "lettergatectl: queue reject needs --reason TEXT (the writer "
+			        "reads it)\n");
 			rc = 2;
 			goto out;
 		}
@@ -850,8 +872,9 @@ static int cmd_queue(int argc, char **argv)
 		const char *file = opt_value(argc, argv, "--file");
 		char *text = NULL;
 		if (strcmp(r->state, "held")) {
-			fprintf(stderr, "lettergatectl: letter %s is %s; only held letters can be edited\n",
-				id, r->state);
+			fprintf(stderr,
+			        "lettergatectl: letter %s is %s; only held letters can be edited\n",
+			        id, r->state);
 			goto out;
 		}
 		if (file && !strcmp(file, "-")) {
@@ -868,8 +891,11 @@ static int cmd_queue(int argc, char **argv)
 			GString *init = g_string_new(NULL);
 			g_string_append(init, r->text_ru && *r->text_ru ? r->text_ru : "");
 			if (!(r->text_ru && *r->text_ru)) {
-				g_string_append(init, "\n\n# Write the Russian text above. Lines starting with # are removed.\n# Original:\n");
-				char **orig = g_strsplit(r->text_original ? r->text_original : "", "\n", -1);
+				g_string_append(init,
+				                "\n\n# Write the Russian text above. Lines "
+				                "starting with # are removed.\n# Original:\n");
+				char **orig =
+				    g_strsplit(r->text_original ? r->text_original : "", "\n", -1);
 				for (char **k = orig; *k; k++)
 					g_string_append_printf(init, "# %s\n", *k);
 				g_strfreev(orig);
@@ -904,7 +930,8 @@ static int cmd_queue(int argc, char **argv)
 			goto fail;
 		}
 		g_free(text);
-		printf("letter %s: Russian text replaced; approve it with `queue approve %s`\n", id, id);
+		printf("letter %s: Russian text replaced; approve it with `queue approve %s`\n", id,
+		       id);
 	}
 	rc = 0;
 	goto out;
@@ -976,11 +1003,14 @@ static int cmd_batch(int argc, char **argv)
 				add_str(b, "submitter", f[2]);
 				add_int(b, "letters", g_ascii_strtoll(f[3], NULL, 10));
 				add_int(b, "created", g_ascii_strtoll(f[4], NULL, 10));
-				add_str(b, "state", g_ascii_strtoll(f[5], NULL, 10) ? "reported" : "unreported");
+				add_str(b, "state",
+				        g_ascii_strtoll(f[5], NULL, 10) ? "reported"
+				                                        : "unreported");
 				json_builder_end_object(b);
 			} else {
 				printf("%s  %-28s %4s letters  %s  %s\n", f[0], f[1], f[3], f[2],
-				       g_ascii_strtoll(f[5], NULL, 10) ? "reported" : "not reported");
+				       g_ascii_strtoll(f[5], NULL, 10) ? "reported"
+				                                       : "not reported");
 			}
 		}
 		if (b) {
@@ -1069,9 +1099,12 @@ static void stats_print_text(const char *json)
 		JsonObject *p = json_array_get_object_element(a, i);
 		printf("  %-24s %-11s letters %4" G_GINT64_FORMAT "  delivered %4" G_GINT64_FORMAT
 		       "  held %3" G_GINT64_FORMAT "  rejected %3" G_GINT64_FORMAT "\n",
-		       json_object_get_string_member(p, "id"), json_object_get_string_member(p, "status"),
-		       json_object_get_int_member(p, "letters"), json_object_get_int_member(p, "delivered"),
-		       json_object_get_int_member(p, "held"), json_object_get_int_member(p, "rejected"));
+		       json_object_get_string_member(p, "id"),
+		       json_object_get_string_member(p, "status"),
+		       json_object_get_int_member(p, "letters"),
+		       json_object_get_int_member(p, "delivered"),
+		       json_object_get_int_member(p, "held"),
+		       json_object_get_int_member(p, "rejected"));
 	}
 	printf("\nholds by category:\n");
 	m = json_object_get_object_member(o, "holds_by_category");
@@ -1085,12 +1118,14 @@ static void stats_print_text(const char *json)
 	keys = json_object_get_members(m);
 	for (GList *k = keys; k; k = k->next) {
 		JsonObject *l = json_object_get_object_member(m, k->data);
-		printf("  %-9s n=%" G_GINT64_FORMAT, (char *)k->data, json_object_get_int_member(l, "count"));
+		printf("  %-9s n=%" G_GINT64_FORMAT, (char *)k->data,
+		       json_object_get_int_member(l, "count"));
 		if (json_object_has_member(l, "median"))
 			printf(" mean=%.0f median=%" G_GINT64_FORMAT " p95=%" G_GINT64_FORMAT
 			       " max=%" G_GINT64_FORMAT,
 			       json_object_get_double_member(l, "mean"),
-			       json_object_get_int_member(l, "median"), json_object_get_int_member(l, "p95"),
+			       json_object_get_int_member(l, "median"),
+			       json_object_get_int_member(l, "p95"),
 			       json_object_get_int_member(l, "max"));
 		printf("\n");
 	}
@@ -1101,7 +1136,8 @@ static void stats_print_text(const char *json)
 	for (guint i = 0; i < json_array_get_length(a); i++) {
 		JsonObject *g = json_array_get_object_element(a, i);
 		printf("  %-32s batches %4" G_GINT64_FORMAT "  letters %5" G_GINT64_FORMAT "\n",
-		       json_object_get_string_member(g, "id"), json_object_get_int_member(g, "batches"),
+		       json_object_get_string_member(g, "id"),
+		       json_object_get_int_member(g, "batches"),
 		       json_object_get_int_member(g, "letters"));
 	}
 	g_object_unref(jp);
@@ -1220,10 +1256,11 @@ static gboolean batch_list_db(struct sqlite3 *db, gpointer data, GError **err)
 {
 	batch_list_q *q = data;
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db,
-				    "SELECT id, org, coalesce(submitter, ''), letters, created, report_sent"
-				    " FROM batches ORDER BY created, id",
-				    -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(
+	    db,
+	    "SELECT id, org, coalesce(submitter, ''), letters, created, report_sent"
+	    " FROM batches ORDER BY created, id",
+	    -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			for (int c = 0; c < 6; c++) {
@@ -1234,7 +1271,7 @@ static gboolean batch_list_db(struct sqlite3 *db, gpointer data, GError **err)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_OTHER, "database: batch list: %s",
-			    sqlite3_errmsg(db));
+		            sqlite3_errmsg(db));
 		return FALSE;
 	}
 	return TRUE;

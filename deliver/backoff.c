@@ -18,7 +18,7 @@ gint64 backoff_delay_max(const lg_config *cfg, int attempts)
 }
 
 gint64 backoff_next(const lg_config *cfg, int attempts, gint64 created, gint64 now,
-		    gint64 retry_after, gboolean *give_up_r)
+                    gint64 retry_after, gboolean *give_up_r)
 {
 	gint64 dmax = backoff_delay_max(cfg, attempts);
 	gint64 cap = cfg->retry_max_seconds > 0 ? cfg->retry_max_seconds : dmax;

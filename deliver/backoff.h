@@ -22,7 +22,7 @@
 #include "conf/config.h"
 
 gint64 backoff_next(const lg_config *cfg, int attempts, gint64 created, gint64 now,
-		    gint64 retry_after, gboolean *give_up_r);
+                    gint64 retry_after, gboolean *give_up_r);
 
 /* The un-jittered delay for an attempt count (for tests and docs). */
 gint64 backoff_delay_max(const lg_config *cfg, int attempts);

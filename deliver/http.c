@@ -56,7 +56,7 @@ static gboolean url_check(const char *url, GError **err)
 	if (g_ascii_strcasecmp(scheme, "https") != 0 &&
 	    !(g_ascii_strcasecmp(scheme, "http") == 0 && host_is_loopback(host))) {
 		g_set_error(err, LG_CONFIG_ERROR, 1,
-			    "delivery.http_url: must be https:// (http:// only to loopback)");
+		            "delivery.http_url: must be https:// (http:// only to loopback)");
 		goto out;
 	}
 	ok = TRUE;
@@ -72,7 +72,8 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *data)
 	partner_http *h = data;
 	size_t n = size * nmemb;
 	if (h->answer->len < HTTP_ANSWER_MAX)
-		g_string_append_len(h->answer, ptr, (gssize)MIN(n, HTTP_ANSWER_MAX - h->answer->len));
+		g_string_append_len(h->answer, ptr,
+		                    (gssize)MIN(n, HTTP_ANSWER_MAX - h->answer->len));
 	return n;
 }
 
@@ -87,19 +88,20 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *data)
 		g_clear_pointer(&h->retry_after, g_free);
 	else if (n > sizeof(name) - 1 && g_ascii_strncasecmp(ptr, name, sizeof(name) - 1) == 0) {
 		g_free(h->retry_after);
-		h->retry_after = g_strstrip(g_strndup(ptr + sizeof(name) - 1,
-						      MIN(n - (sizeof(name) - 1), 128)));
+		h->retry_after =
+		    g_strstrip(g_strndup(ptr + sizeof(name) - 1, MIN(n - (sizeof(name) - 1), 128)));
 	}
 	return n;
 }
 
 partner_http *partner_http_new_raw(const char *url, const char *secret, int timeout_ms,
-				   GError **err)
+                                   GError **err)
 {
 	partner_http *h;
 
 	if (url == NULL || *url == '\0') {
-		g_set_error(err, LG_CONFIG_ERROR, 1, "delivery.http_url is required for partner = http");
+		g_set_error(err, LG_CONFIG_ERROR, 1,
+		            "delivery.http_url is required for partner = http");
 		return NULL;
 	}
 	if (secret == NULL || *secret == '\0') {
@@ -130,7 +132,7 @@ partner_http *partner_http_new(const lg_config *cfg, GError **err)
 
 	if (cfg->http_secret_file == NULL || *cfg->http_secret_file == '\0') {
 		g_set_error(err, LG_CONFIG_ERROR, 1,
-			    "delivery.http_secret_file is required for partner = http");
+		            "delivery.http_secret_file is required for partner = http");
 		return NULL;
 	}
 	secret = config_read_secret(cfg->http_secret_file, err);
@@ -214,7 +216,7 @@ static char *answer_ref(const GString *answer)
 	JsonNode *root;
 	JsonObject *obj;
 	char *ref = NULL;
-	const char *keys[] = { "ref", "id" };
+	const char *keys[] = {"ref", "id"};
 
 	if (answer->len == 0)
 		return NULL;
@@ -235,9 +237,8 @@ out:
 	return ref;
 }
 
-lg_deliver_status partner_http_post(partner_http *h, const char *id, const char *body,
-				    size_t len, char **ref_r, gint64 *retry_after_r,
-				    char **error_r)
+lg_deliver_status partner_http_post(partner_http *h, const char *id, const char *body, size_t len,
+                                    char **ref_r, gint64 *retry_after_r, char **error_r)
 {
 	struct curl_slist *hdrs = NULL;
 	char *sig = NULL, *line = NULL, *safe_id = NULL;
@@ -323,8 +324,8 @@ out:
 }
 
 lg_deliver_status partner_http_deliver(partner_http *h, const lg_letter_rec *letter,
-				       const lg_prisoner *prisoner, char **ref_r,
-				       gint64 *retry_after_r, char **error_r)
+                                       const lg_prisoner *prisoner, char **ref_r,
+                                       gint64 *retry_after_r, char **error_r)
 {
 	lg_deliver_status st;
 	char *body;

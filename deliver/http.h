@@ -38,15 +38,14 @@ typedef struct partner_http partner_http;
 
 partner_http *partner_http_new(const lg_config *cfg, GError **err);
 partner_http *partner_http_new_raw(const char *url, const char *secret, int timeout_ms,
-				   GError **err);
+                                   GError **err);
 void partner_http_free(partner_http **h);
 
 lg_deliver_status partner_http_deliver(partner_http *h, const lg_letter_rec *letter,
-				       const lg_prisoner *prisoner, char **ref_r,
-				       gint64 *retry_after_r, char **error_r);
-lg_deliver_status partner_http_post(partner_http *h, const char *id, const char *body,
-				    size_t len, char **ref_r, gint64 *retry_after_r,
-				    char **error_r);
+                                       const lg_prisoner *prisoner, char **ref_r,
+                                       gint64 *retry_after_r, char **error_r);
+lg_deliver_status partner_http_post(partner_http *h, const char *id, const char *body, size_t len,
+                                    char **ref_r, gint64 *retry_after_r, char **error_r);
 
 char *http_signature(const char *secret, const void *body, size_t len);
 lg_deliver_status http_classify(long status);

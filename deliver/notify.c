@@ -52,7 +52,8 @@ static char *ar_normalize(const char *s)
 			if (*p == '"')
 				quoted = FALSE;
 			else /* a quoted ";" or space never starts a result or property */
-				g_string_append_c(out, (*p == ';' || *p == ' ' || *p == '\t') ? '_' : *p);
+				g_string_append_c(out, (*p == ';' || *p == ' ' || *p == '\t') ? '_'
+				                                                              : *p);
 			continue;
 		}
 		if (depth > 0) {
@@ -127,7 +128,7 @@ out:
 }
 
 gboolean notify_auth_trusted(const char *authserv_id, const char *auth_results,
-			     const char *from_domain)
+                             const char *from_domain)
 {
 	char *norm, **parts = NULL, **head = NULL;
 	gboolean ok = FALSE;
@@ -166,13 +167,14 @@ out:
 
 static gboolean is_automatic_sender(const char *local)
 {
-	static const char *names[] = { "mailer-daemon", "postmaster", "listserv", "majordomo",
-				       "noreply", "no-reply", "do-not-reply", "donotreply" };
+	static const char *names[] = {"mailer-daemon", "postmaster", "listserv",     "majordomo",
+	                              "noreply",       "no-reply",   "do-not-reply", "donotreply"};
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
 		if (g_ascii_strcasecmp(local, names[i]) == 0)
 			return TRUE;
 	return g_ascii_strncasecmp(local, "owner-", 6) == 0 ||
-	       (strlen(local) > 8 && g_ascii_strcasecmp(local + strlen(local) - 8, "-request") == 0);
+	       (strlen(local) > 8 &&
+	        g_ascii_strcasecmp(local + strlen(local) - 8, "-request") == 0);
 }
 
 static gboolean trusted_writer_listed(const char *list, const char *addr, const char *domain)
@@ -190,9 +192,11 @@ static gboolean trusted_writer_listed(const char *list, const char *addr, const 
 		if (strchr(it, '@'))
 			ok = g_ascii_strcasecmp(it, addr) == 0;
 		else if (it[0] == '*' && it[1] == '.')
-			ok = g_str_has_suffix(domain, it + 1) || g_ascii_strcasecmp(domain, it + 2) == 0;
+			ok = g_str_has_suffix(domain, it + 1) ||
+			     g_ascii_strcasecmp(domain, it + 2) == 0;
 		else if (it[0] == '.')
-			ok = g_str_has_suffix(domain, it) || g_ascii_strcasecmp(domain, it + 1) == 0;
+			ok =
+			    g_str_has_suffix(domain, it) || g_ascii_strcasecmp(domain, it + 1) == 0;
 		else
 			ok = g_ascii_strcasecmp(domain, it) == 0;
 	}
@@ -209,7 +213,8 @@ gboolean notify_writer_trusted(const lg_config *cfg, const lg_message *msg)
 		return FALSE;
 	/* RFC 3834 section 2: never answer automatic or list mail */
 	if (msg->auto_submitted && *msg->auto_submitted) {
-		char *v = g_strstrip(g_strndup(msg->auto_submitted, strcspn(msg->auto_submitted, ";(")));
+		char *v =
+		    g_strstrip(g_strndup(msg->auto_submitted, strcspn(msg->auto_submitted, ";(")));
 		gboolean no = g_ascii_strcasecmp(v, "no") == 0;
 		g_free(v);
 		if (!no)
@@ -344,9 +349,9 @@ typedef struct {
 	const char *state;
 	const char *reason;
 	gint64 now;
-	gboolean ok;      /* sent / claimed */
+	gboolean ok; /* sent / claimed */
 	const char *error;
-	GPtrArray *rows;  /* for pending: char* triples */
+	GPtrArray *rows; /* for pending: char* triples */
 	int max;
 } nrow;
 
@@ -355,7 +360,7 @@ static gboolean db_exec(sqlite3 *db, const char *sql, GError **err)
 	char *msg = NULL;
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_OTHER, "notifications: %s",
-			    msg ? msg : "error");
+		            msg ? msg : "error");
 		sqlite3_free(msg);
 		return FALSE;
 	}
@@ -365,15 +370,15 @@ static gboolean db_exec(sqlite3 *db, const char *sql, GError **err)
 static gboolean db_schema(sqlite3 *db, GError **err)
 {
 	return db_exec(db,
-		       "CREATE TABLE IF NOT EXISTS notifications("
-		       " letter_id TEXT NOT NULL, state TEXT NOT NULL, reason TEXT,"
-		       " created INTEGER NOT NULL, sent INTEGER NOT NULL DEFAULT 0,"
-		       " sent_at INTEGER, claimed_until INTEGER NOT NULL DEFAULT 0,"
-		       " attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,"
-		       " PRIMARY KEY(letter_id, state));"
-		       "CREATE INDEX IF NOT EXISTS notifications_pending"
-		       " ON notifications(sent, claimed_until);",
-		       err);
+	               "CREATE TABLE IF NOT EXISTS notifications("
+	               " letter_id TEXT NOT NULL, state TEXT NOT NULL, reason TEXT,"
+	               " created INTEGER NOT NULL, sent INTEGER NOT NULL DEFAULT 0,"
+	               " sent_at INTEGER, claimed_until INTEGER NOT NULL DEFAULT 0,"
+	               " attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,"
+	               " PRIMARY KEY(letter_id, state));"
+	               "CREATE INDEX IF NOT EXISTS notifications_pending"
+	               " ON notifications(sent, claimed_until);",
+	               err);
 }
 
 static gboolean db_step(sqlite3 *db, sqlite3_stmt *st, GError **err)
@@ -381,8 +386,8 @@ static gboolean db_step(sqlite3 *db, sqlite3_stmt *st, GError **err)
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		g_set_error(err, LG_STORE_ERROR,
-			    rc == SQLITE_BUSY ? LG_STORE_ERR_BUSY : LG_STORE_ERR_OTHER,
-			    "notifications: %s", sqlite3_errmsg(db));
+		            rc == SQLITE_BUSY ? LG_STORE_ERR_BUSY : LG_STORE_ERR_OTHER,
+		            "notifications: %s", sqlite3_errmsg(db));
 		return FALSE;
 	}
 	return TRUE;
@@ -397,10 +402,11 @@ static gboolean db_claim(sqlite3 *db, gpointer data, GError **err)
 	r->ok = FALSE;
 	if (!db_schema(db, err))
 		return FALSE;
-	if (sqlite3_prepare_v2(db,
-			       "INSERT OR IGNORE INTO notifications(letter_id, state, reason, created)"
-			       " VALUES(?1, ?2, ?3, ?4)",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        db,
+	        "INSERT OR IGNORE INTO notifications(letter_id, state, reason, created)"
+	        " VALUES(?1, ?2, ?3, ?4)",
+	        -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(st, 1, r->letter_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, r->state, -1, SQLITE_STATIC);
@@ -411,11 +417,12 @@ static gboolean db_claim(sqlite3 *db, gpointer data, GError **err)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if (sqlite3_prepare_v2(db,
-			       "UPDATE notifications SET claimed_until = ?3, attempts = attempts + 1"
-			       " WHERE letter_id = ?1 AND state = ?2 AND sent = 0"
-			       " AND claimed_until < ?4 AND attempts < ?5",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        db,
+	        "UPDATE notifications SET claimed_until = ?3, attempts = attempts + 1"
+	        " WHERE letter_id = ?1 AND state = ?2 AND sent = 0"
+	        " AND claimed_until < ?4 AND attempts < ?5",
+	        -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(st, 1, r->letter_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, r->state, -1, SQLITE_STATIC);
@@ -428,7 +435,8 @@ static gboolean db_claim(sqlite3 *db, gpointer data, GError **err)
 	ok = TRUE;
 	goto out;
 fail:
-	g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_OTHER, "notifications: %s", sqlite3_errmsg(db));
+	g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_OTHER, "notifications: %s",
+	            sqlite3_errmsg(db));
 out:
 	sqlite3_finalize(st);
 	return ok;
@@ -440,14 +448,14 @@ static gboolean db_finish(sqlite3 *db, gpointer data, GError **err)
 	sqlite3_stmt *st = NULL;
 	gboolean ok;
 	const char *sql =
-		r->ok ? "UPDATE notifications SET sent = 1, sent_at = ?3, last_error = NULL"
-			" WHERE letter_id = ?1 AND state = ?2"
-		      : "UPDATE notifications SET last_error = ?4,"
-			" claimed_until = ?3 + 300 * attempts WHERE letter_id = ?1 AND state = ?2";
+	    r->ok ? "UPDATE notifications SET sent = 1, sent_at = ?3, last_error = NULL"
+	            " WHERE letter_id = ?1 AND state = ?2"
+	          : "UPDATE notifications SET last_error = ?4,"
+	            " claimed_until = ?3 + 300 * attempts WHERE letter_id = ?1 AND state = ?2";
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_OTHER, "notifications: %s",
-			    sqlite3_errmsg(db));
+		            sqlite3_errmsg(db));
 		return FALSE;
 	}
 	sqlite3_bind_text(st, 1, r->letter_id, -1, SQLITE_STATIC);
@@ -469,12 +477,12 @@ static gboolean db_pending(sqlite3 *db, gpointer data, GError **err)
 	if (!db_schema(db, err))
 		return FALSE;
 	if (sqlite3_prepare_v2(db,
-			       "SELECT letter_id, state, reason FROM notifications"
-			       " WHERE sent = 0 AND claimed_until < ?1 AND attempts < ?2"
-			       " AND state NOT LIKE 'reply:%' ORDER BY created LIMIT ?3",
-			       -1, &st, NULL) != SQLITE_OK) {
+	                       "SELECT letter_id, state, reason FROM notifications"
+	                       " WHERE sent = 0 AND claimed_until < ?1 AND attempts < ?2"
+	                       " AND state NOT LIKE 'reply:%' ORDER BY created LIMIT ?3",
+	                       -1, &st, NULL) != SQLITE_OK) {
 		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_OTHER, "notifications: %s",
-			    sqlite3_errmsg(db));
+		            sqlite3_errmsg(db));
 		return FALSE;
 	}
 	sqlite3_bind_int64(st, 1, r->now);
@@ -514,40 +522,40 @@ typedef struct {
 } state_text;
 
 static const state_text state_texts[] = {
-	{ "accepted", "accepted", "принято",
-	  "Your letter to %s has been accepted. We will hand it to the delivery partner, who "
-	  "prints it and passes it to the prison. Below is the letter exactly as it will be "
-	  "printed.",
-	  "Ваше письмо для %s принято. Мы передадим его службе доставки, которая распечатает "
-	  "его и передаст в учреждение. Ниже — письмо в том виде, в каком оно будет "
-	  "напечатано." },
-	{ "held", "waiting for a moderator", "ожидает модератора",
-	  "Your letter to %s is waiting for a volunteer moderator to read it before it is sent. "
-	  "We will write again when it has been decided.",
-	  "Ваше письмо для %s ожидает проверки модератором-волонтёром. Мы напишем вам, когда "
-	  "решение будет принято." },
-	{ "approved", "approved", "одобрено",
-	  "A moderator approved your letter to %s. It is queued for delivery.",
-	  "Модератор одобрил ваше письмо для %s. Оно поставлено в очередь на отправку." },
-	{ "rejected", "not approved", "не одобрено",
-	  "A moderator did not approve your letter to %s, and it will not be sent.",
-	  "Модератор не одобрил ваше письмо для %s, и оно не будет отправлено." },
-	{ "delivered", "delivered", "доставлено",
-	  "The delivery partner reports that your letter to %s has been delivered.",
-	  "Служба доставки сообщает, что ваше письмо для %s доставлено." },
-	{ "censored", "stopped by the censor", "не пропущено цензурой",
-	  "The prison censor did not pass your letter to %s. You may write again without the "
-	  "part that was objected to.",
-	  "Цензура учреждения не пропустила ваше письмо для %s. Вы можете написать снова, "
-	  "убрав то, что вызвало возражение." },
-	{ "failed", "could not be delivered", "не удалось доставить",
-	  "We could not hand your letter to %s to the delivery partner despite repeated "
-	  "attempts. Our moderators have been told.",
-	  "Нам не удалось передать ваше письмо для %s службе доставки, несмотря на повторные "
-	  "попытки. Модераторы уведомлены." },
-	{ "reply", "a reply has arrived", "пришёл ответ",
-	  "%s has written back. The reply will reach you by email from this address.",
-	  "%s написал(а) ответ. Он придёт вам письмом с этого адреса." },
+    {"accepted", "accepted", "принято",
+     "Your letter to %s has been accepted. We will hand it to the delivery partner, who "
+     "prints it and passes it to the prison. Below is the letter exactly as it will be "
+     "printed.",
+     "Ваше письмо для %s принято. Мы передадим его службе доставки, которая распечатает "
+     "его и передаст в учреждение. Ниже — письмо в том виде, в каком оно будет "
+     "напечатано."},
+    {"held", "waiting for a moderator", "ожидает модератора",
+     "Your letter to %s is waiting for a volunteer moderator to read it before it is sent. "
+     "We will write again when it has been decided.",
+     "Ваше письмо для %s ожидает проверки модератором-волонтёром. Мы напишем вам, когда "
+     "решение будет принято."},
+    {"approved", "approved", "одобрено",
+     "A moderator approved your letter to %s. It is queued for delivery.",
+     "Модератор одобрил ваше письмо для %s. Оно поставлено в очередь на отправку."},
+    {"rejected", "not approved", "не одобрено",
+     "A moderator did not approve your letter to %s, and it will not be sent.",
+     "Модератор не одобрил ваше письмо для %s, и оно не будет отправлено."},
+    {"delivered", "delivered", "доставлено",
+     "The delivery partner reports that your letter to %s has been delivered.",
+     "Служба доставки сообщает, что ваше письмо для %s доставлено."},
+    {"censored", "stopped by the censor", "не пропущено цензурой",
+     "The prison censor did not pass your letter to %s. You may write again without the "
+     "part that was objected to.",
+     "Цензура учреждения не пропустила ваше письмо для %s. Вы можете написать снова, "
+     "убрав то, что вызвало возражение."},
+    {"failed", "could not be delivered", "не удалось доставить",
+     "We could not hand your letter to %s to the delivery partner despite repeated "
+     "attempts. Our moderators have been told.",
+     "Нам не удалось передать ваше письмо для %s службе доставки, несмотря на повторные "
+     "попытки. Модераторы уведомлены."},
+    {"reply", "a reply has arrived", "пришёл ответ",
+     "%s has written back. The reply will reach you by email from this address.",
+     "%s написал(а) ответ. Он придёт вам письмом с этого адреса."},
 };
 
 static const state_text *state_find(const char *state)
@@ -560,7 +568,7 @@ static const state_text *state_find(const char *state)
 
 /* Appends "- name (reason)" lines for a JSON array of objects. */
 static void json_list(GString *out, const char *json, const char *filter_action,
-		      const char *title_en, const char *title_ru)
+                      const char *title_en, const char *title_ru)
 {
 	JsonParser *parser = NULL;
 	JsonNode *root;
@@ -592,11 +600,11 @@ static void json_list(GString *out, const char *json, const char *filter_action,
 			name = json_object_get_string_member_with_default(o, "name", "");
 		}
 		why = json_object_get_string_member_with_default(
-			o, "reason_en", json_object_get_string_member_with_default(o, "reason", ""));
+		    o, "reason_en", json_object_get_string_member_with_default(o, "reason", ""));
 		{
 			char *n = clean_reason(name), *w = clean_reason(why);
 			g_string_append_printf(items, "  - %s%s%s%s\n", n, *w ? " (" : "", w,
-					       *w ? ")" : "");
+			                       *w ? ")" : "");
 			g_free(n);
 			g_free(w);
 		}
@@ -612,7 +620,8 @@ static char *prisoner_name(lg_store *st, const lg_letter_rec *rec, lg_prisoner *
 {
 	lg_prisoner *p = rec->prisoner ? store_prisoner_get(st, rec->prisoner, NULL) : NULL;
 	char *name = g_strdup(p && p->full_name && *p->full_name ? p->full_name
-				 : rec->prisoner ? rec->prisoner : "?");
+	                      : rec->prisoner                    ? rec->prisoner
+	                                                         : "?");
 	*p_r = p;
 	return name;
 }
@@ -635,7 +644,7 @@ static gboolean addr_sendable(const char *a)
 }
 
 static void set_common_headers(const lg_config *cfg, GMimeMessage *m, const lg_letter_rec *rec,
-			       const char *auto_submitted)
+                               const char *auto_submitted)
 {
 	GMimeObject *o = GMIME_OBJECT(m);
 	char *from = from_addr(cfg), *mid;
@@ -660,7 +669,7 @@ static void set_common_headers(const lg_config *cfg, GMimeMessage *m, const lg_l
 }
 
 static GMimeMessage *state_message(const lg_config *cfg, lg_store *st, const lg_letter_rec *rec,
-				   const char *state, const char *reason)
+                                   const char *state, const char *reason)
 {
 	const state_text *t = state_find(state);
 	GMimeMessage *m;
@@ -679,32 +688,33 @@ static GMimeMessage *state_message(const lg_config *cfg, lg_store *st, const lg_
 	g_string_append_printf(text, t->ru, name);
 	g_string_append(text, "\n");
 	if (*why && (strcmp(state, "rejected") == 0 || strcmp(state, "censored") == 0 ||
-		     strcmp(state, "approved") == 0 || strcmp(state, "held") == 0))
+	             strcmp(state, "approved") == 0 || strcmp(state, "held") == 0))
 		g_string_append_printf(text, "\nReason / Причина: %s\n", why);
 	if (strcmp(state, "accepted") == 0) {
 		char *printed = partner_print_text(rec, p);
 		json_list(text, rec->findings_json, "strip", "Removed from the text",
-			  "Удалено из текста");
+		          "Удалено из текста");
 		json_list(text, rec->dropped_json, NULL, "Attachments not sent",
-			  "Вложения, которые не будут отправлены");
-		g_string_append_printf(text,
-				       "\n-------- the letter as printed / письмо при печати --------\n"
-				       "%s\n"
-				       "-----------------------------------------------------------\n",
-				       printed ? printed : "");
+		          "Вложения, которые не будут отправлены");
+		g_string_append_printf(
+		    text,
+		    "\n-------- the letter as printed / письмо при печати --------\n"
+		    "%s\n"
+		    "-----------------------------------------------------------\n",
+		    printed ? printed : "");
 		g_free(printed);
 	}
 	g_string_append_printf(text,
-			       "\nLetter / Письмо: %s\n\n-- \nThis message was sent automatically. "
-			       "Replies to it are not read.\nЭто сообщение отправлено "
-			       "автоматически, ответы на него не читаются.\n",
-			       rec->id);
+	                       "\nLetter / Письмо: %s\n\n-- \nThis message was sent automatically. "
+	                       "Replies to it are not read.\nЭто сообщение отправлено "
+	                       "автоматически, ответы на него не читаются.\n",
+	                       rec->id);
 
 	m = g_mime_message_new(TRUE);
 	set_common_headers(cfg, m, rec, "auto-replied");
 	g_mime_object_set_header(GMIME_OBJECT(m), "X-Lettergate-State", state, NULL);
 	subject = g_strdup_printf("Auto: letter to %s: %s / письмо для %s: %s", name, t->subj_en,
-				  name, t->subj_ru);
+	                          name, t->subj_ru);
 	g_mime_message_set_subject(m, subject, "utf-8");
 	body = g_mime_text_part_new_with_subtype("plain");
 	g_mime_text_part_set_text(body, text->str);
@@ -722,7 +732,7 @@ static GMimeMessage *state_message(const lg_config *cfg, lg_store *st, const lg_
 
 /* Pipes a message to cfg->sendmail with the null envelope sender. */
 static gboolean sendmail_pipe(const lg_config *cfg, const char *rcpt, const char *message,
-			      GError **err)
+                              GError **err)
 {
 	char **argv = NULL;
 	GPtrArray *args = NULL;
@@ -731,8 +741,8 @@ static gboolean sendmail_pipe(const lg_config *cfg, const char *rcpt, const char
 	gboolean ok = FALSE, has_t = FALSE, has_f = FALSE;
 
 	if (!g_shell_parse_argv(cfg->sendmail && *cfg->sendmail ? cfg->sendmail
-								 : "/usr/sbin/sendmail -t -oi",
-				NULL, &argv, err))
+	                                                        : "/usr/sbin/sendmail -t -oi",
+	                        NULL, &argv, err))
 		goto out;
 	args = g_ptr_array_new();
 	for (int i = 0; argv[i]; i++) {
@@ -750,9 +760,9 @@ static gboolean sendmail_pipe(const lg_config *cfg, const char *rcpt, const char
 		g_ptr_array_add(args, (char *)rcpt);
 	g_ptr_array_add(args, NULL);
 	proc = g_subprocess_newv((const char *const *)args->pdata,
-				 G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-					 G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-				 err);
+	                         G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+	                             G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+	                         err);
 	if (proc == NULL)
 		goto out;
 	in = g_bytes_new_static(message, strlen(message));
@@ -760,8 +770,8 @@ static gboolean sendmail_pipe(const lg_config *cfg, const char *rcpt, const char
 		goto out;
 	if (!g_subprocess_get_if_exited(proc) || g_subprocess_get_exit_status(proc) != 0) {
 		g_set_error(err, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED, "sendmail exited with %d",
-			    g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc)
-							     : -1);
+		            g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc)
+		                                             : -1);
 		goto out;
 	}
 	ok = TRUE;
@@ -798,13 +808,13 @@ static lg_letter_rec *letter_load(lg_store *st, const char *letter_id)
 
 /* Claims, builds, sends and records one notification. */
 static gboolean notify_one(const lg_config *cfg, lg_store *st, const char *letter_id,
-			   const char *state, const char *reason)
+                           const char *state, const char *reason)
 {
 	lg_letter_rec *rec = NULL;
 	GMimeMessage *m = NULL;
 	char *text = NULL;
 	GError *err = NULL;
-	nrow r = { .letter_id = letter_id, .state = state, .reason = reason, .now = util_now() };
+	nrow r = {.letter_id = letter_id, .state = state, .reason = reason, .now = util_now()};
 	gboolean sent = FALSE;
 
 	rec = letter_load(st, letter_id);
@@ -845,7 +855,7 @@ out:
 }
 
 void notify_letter_state(const lg_config *cfg, lg_store *st, const char *letter_id,
-			 const char *state, const char *reason)
+                         const char *state, const char *reason)
 {
 	if (cfg == NULL || !cfg->notify_enabled || st == NULL || letter_id == NULL || state == NULL)
 		return;
@@ -854,7 +864,7 @@ void notify_letter_state(const lg_config *cfg, lg_store *st, const char *letter_
 
 int notify_retry_pending(const lg_config *cfg, lg_store *st, int max)
 {
-	nrow r = { .now = util_now(), .max = max > 0 ? max : 100 };
+	nrow r = {.now = util_now(), .max = max > 0 ? max : 100};
 	GError *err = NULL;
 	int n = 0;
 
@@ -867,14 +877,14 @@ int notify_retry_pending(const lg_config *cfg, lg_store *st, int max)
 	}
 	for (guint i = 0; i + 2 < r.rows->len; i += 3)
 		if (notify_one(cfg, st, g_ptr_array_index(r.rows, i),
-			       g_ptr_array_index(r.rows, i + 1), g_ptr_array_index(r.rows, i + 2)))
+		               g_ptr_array_index(r.rows, i + 1), g_ptr_array_index(r.rows, i + 2)))
 			n++;
 	g_ptr_array_unref(r.rows);
 	return n;
 }
 
 char *notify_message_build(const lg_config *cfg, lg_store *st, const char *letter_id,
-			   const char *state, const char *reason)
+                           const char *state, const char *reason)
 {
 	lg_letter_rec *rec = letter_load(st, letter_id);
 	GMimeMessage *m;
@@ -911,7 +921,7 @@ static void collect_parts(GMimeObject *o, GPtrArray *out, int depth)
 }
 
 gboolean reply_forward(const lg_config *cfg, lg_store *st, const char *letter_id,
-		       GMimeStream *message, GError **err)
+                       GMimeStream *message, GError **err)
 {
 	lg_letter_rec *rec = NULL;
 	lg_prisoner *p = NULL;
@@ -922,15 +932,16 @@ gboolean reply_forward(const lg_config *cfg, lg_store *st, const char *letter_id
 	GPtrArray *parts = NULL;
 	char *name = NULL, *subject = NULL, *text = NULL, *orig_text = NULL, *hash = NULL,
 	     *state = NULL;
-	nrow r = { .letter_id = letter_id, .now = util_now() };
+	nrow r = {.letter_id = letter_id, .now = util_now()};
 	gboolean ok = FALSE;
 	GError *e = NULL;
 
 	rec = letter_load(st, letter_id);
 	if (rec == NULL || !addr_sendable(rec->writer_addr) ||
-	    (cfg->retention_days > 0 && rec->created < r.now - (gint64)cfg->retention_days * 86400)) {
+	    (cfg->retention_days > 0 &&
+	     rec->created < r.now - (gint64)cfg->retention_days * 86400)) {
 		g_set_error(err, LG_REPLY_ERROR, LG_REPLY_ERR_EXPIRED,
-			    "this reply address has expired");
+		            "this reply address has expired");
 		goto out;
 	}
 	message_init();
@@ -944,7 +955,7 @@ gboolean reply_forward(const lg_config *cfg, lg_store *st, const char *letter_id
 		message_limits_from_config(cfg, &lim);
 		if (!message_prescan(message, &lim, &e)) {
 			g_set_error(err, LG_REPLY_ERROR, LG_REPLY_ERR_EXPIRED, "reply refused: %s",
-				    e->message);
+			            e->message);
 			g_clear_error(&e);
 			goto out;
 		}
@@ -981,11 +992,11 @@ gboolean reply_forward(const lg_config *cfg, lg_store *st, const char *letter_id
 
 	name = prisoner_name(st, rec, &p);
 	text = g_strdup_printf(
-		"%s has replied to your letter (%s). The reply as the delivery partner sent it "
-		"follows, with its attachments.\n\n"
-		"%s ответил(а) на ваше письмо (%s). Ниже — ответ в том виде, в каком его прислала "
-		"служба доставки, с вложениями.\n",
-		name, rec->id, name, rec->id);
+	    "%s has replied to your letter (%s). The reply as the delivery partner sent it "
+	    "follows, with its attachments.\n\n"
+	    "%s ответил(а) на ваше письмо (%s). Ниже — ответ в том виде, в каком его прислала "
+	    "служба доставки, с вложениями.\n",
+	    name, rec->id, name, rec->id);
 	fwd = g_mime_message_new(TRUE);
 	set_common_headers(cfg, fwd, rec, "auto-generated");
 	subject = g_strdup_printf("Reply from %s / Ответ от %s", name, name);

@@ -42,17 +42,17 @@
 
 gboolean notify_writer_trusted(const lg_config *cfg, const lg_message *msg);
 void notify_letter_state(const lg_config *cfg, lg_store *st, const char *letter_id,
-			 const char *state, const char *reason);
+                         const char *state, const char *reason);
 char *reply_letter_id(const lg_config *cfg, const char *rcpt);
 gboolean reply_forward(const lg_config *cfg, lg_store *st, const char *letter_id,
-		       GMimeStream *message, GError **err);
+                       GMimeStream *message, GError **err);
 
 char *reply_token(const lg_config *cfg, const char *id);
 int notify_retry_pending(const lg_config *cfg, lg_store *st, int max);
 char *notify_message_build(const lg_config *cfg, lg_store *st, const char *letter_id,
-			   const char *state, const char *reason);
+                           const char *state, const char *reason);
 gboolean notify_auth_trusted(const char *authserv_id, const char *auth_results,
-			     const char *from_domain);
+                             const char *from_domain);
 
 typedef enum {
 	LG_REPLY_ERR_EXPIRED = 1,

@@ -39,7 +39,7 @@ lg_partner *partner_new(const lg_config *cfg, GError **err)
 			goto fail;
 	} else {
 		g_set_error(err, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-			    "[delivery] partner = %s is not available in this build", cfg->partner);
+		            "[delivery] partner = %s is not available in this build", cfg->partner);
 		goto fail;
 	}
 	return p;
@@ -63,16 +63,18 @@ void partner_free(lg_partner **pp)
 }
 
 lg_deliver_status partner_deliver(lg_partner *p, const lg_letter_rec *letter,
-				  const lg_prisoner *prisoner, char **ref_r,
-				  gint64 *retry_after_r, char **error_r)
+                                  const lg_prisoner *prisoner, char **ref_r, gint64 *retry_after_r,
+                                  char **error_r)
 {
 	*retry_after_r = 0;
 	if (p->spool)
 		return spool_deliver(p->spool, letter, prisoner, ref_r, error_r);
 	if (p->http)
-		return partner_http_deliver(p->http, letter, prisoner, ref_r, retry_after_r, error_r);
+		return partner_http_deliver(p->http, letter, prisoner, ref_r, retry_after_r,
+		                            error_r);
 	if (p->smtp)
-		return partner_smtp_deliver(p->smtp, letter, prisoner, ref_r, retry_after_r, error_r);
+		return partner_smtp_deliver(p->smtp, letter, prisoner, ref_r, retry_after_r,
+		                            error_r);
 	*error_r = g_strdup("no partner");
 	return LG_DELIVER_RETRY;
 }
@@ -112,7 +114,7 @@ const char *partner_sender_name(const lg_letter_rec *letter)
 }
 
 char *partner_payload_json(const lg_config *cfg, const lg_letter_rec *r, const lg_prisoner *pr,
-			   gboolean with_photo_data)
+                           gboolean with_photo_data)
 {
 	JsonBuilder *b = json_builder_new();
 	JsonGenerator *gen = json_generator_new();

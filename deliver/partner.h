@@ -36,11 +36,11 @@ typedef struct lg_partner lg_partner;
 lg_partner *partner_new(const lg_config *cfg, GError **err);
 void partner_free(lg_partner **p);
 lg_deliver_status partner_deliver(lg_partner *p, const lg_letter_rec *letter,
-				  const lg_prisoner *prisoner, char **ref_r,
-				  gint64 *retry_after_r, char **error_r);
+                                  const lg_prisoner *prisoner, char **ref_r, gint64 *retry_after_r,
+                                  char **error_r);
 
 char *partner_payload_json(const lg_config *cfg, const lg_letter_rec *letter,
-			   const lg_prisoner *prisoner, gboolean with_photo_data);
+                           const lg_prisoner *prisoner, gboolean with_photo_data);
 char *partner_print_text(const lg_letter_rec *letter, const lg_prisoner *prisoner);
 
 /* The signed reply address for a letter: reply+<id>.<hmac16>@<domain>. */

@@ -16,9 +16,9 @@
 
 #include "common/util.h"
 
-#define A4_W 595.2756   /* 210 mm in points */
-#define A4_H 841.8898   /* 297 mm */
-#define MARGIN 56.69    /* 20 mm */
+#define A4_W 595.2756 /* 210 mm in points */
+#define A4_H 841.8898 /* 297 mm */
+#define MARGIN 56.69  /* 20 mm */
 #define FOOTER 28.0
 #define TEXT_FONT "DejaVu Serif 12"
 #define HEAD_FONT "DejaVu Sans 11"
@@ -100,8 +100,8 @@ static char *header_text(const lg_letter_rec *rec, const lg_prisoner *p)
 		g_string_append_printf(s, (p->facility && *p->facility) ? ", %s" : "\n%s", esc);
 		g_free(esc);
 	}
-	esc = g_markup_escape_text(rec->writer_name && *rec->writer_name ? rec->writer_name
-									 : "—", -1);
+	esc = g_markup_escape_text(rec->writer_name && *rec->writer_name ? rec->writer_name : "—",
+	                           -1);
 	g_string_append_printf(s, "\n<b>От:</b> %s", esc);
 	g_free(esc);
 	return g_string_free(s, FALSE);
@@ -193,15 +193,15 @@ static cairo_surface_t *photo_surface(const lg_photo *ph)
 			guint32 *row = (guint32 *)(dst + (size_t)yy * stride);
 			const unsigned char *s = src + (size_t)yy * w * 3;
 			for (int xx = 0; xx < w; xx++)
-				row[xx] = ((guint32)s[3 * xx] << 16) | ((guint32)s[3 * xx + 1] << 8) |
-					  s[3 * xx + 2];
+				row[xx] = ((guint32)s[3 * xx] << 16) |
+				          ((guint32)s[3 * xx + 1] << 8) | s[3 * xx + 2];
 		}
 	}
 	cairo_surface_mark_dirty(surf);
 	if (ph->type && strcmp(ph->type, "image/jpeg") == 0) {
 		GBytes *keep = g_bytes_ref(ph->data);
 		cairo_surface_set_mime_data(surf, CAIRO_MIME_TYPE_JPEG, data, len,
-					    (cairo_destroy_func_t)g_bytes_unref, keep);
+		                            (cairo_destroy_func_t)g_bytes_unref, keep);
 	}
 out:
 	if (surf && cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS)
@@ -248,13 +248,12 @@ static void draw_photo(pdf_ctx *c, const lg_photo *ph, int n, int total)
 	page_end(c);
 }
 
-GBytes *pdf_render_bytes(const lg_letter_rec *rec, const lg_prisoner *p, int *pages_r,
-			 GError **err)
+GBytes *pdf_render_bytes(const lg_letter_rec *rec, const lg_prisoner *p, int *pages_r, GError **err)
 {
 	GByteArray *buf = NULL;
 	cairo_surface_t *surf = NULL;
 	PangoLayout *head = NULL;
-	pdf_ctx c = { 0 };
+	pdf_ctx c = {0};
 	char *markup = NULL, *body = NULL;
 	GBytes *out = NULL;
 	int nphotos = rec->photos ? (int)rec->photos->len : 0;
@@ -263,8 +262,8 @@ GBytes *pdf_render_bytes(const lg_letter_rec *rec, const lg_prisoner *p, int *pa
 	if (pages_r)
 		*pages_r = 0;
 	if (rec->text_ru == NULL) {
-		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOENT, "letter %s has no text (purged?)",
-			    rec->id ? rec->id : "?");
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+		            "letter %s has no text (purged?)", rec->id ? rec->id : "?");
 		return NULL;
 	}
 	pdf_vips_init();
@@ -289,7 +288,7 @@ GBytes *pdf_render_bytes(const lg_letter_rec *rec, const lg_prisoner *p, int *pa
 	cairo_stroke(c.cr);
 
 	body = g_strdup_printf("%s\n\n%s", rec->text_ru,
-			       rec->writer_name && *rec->writer_name ? rec->writer_name : "");
+	                       rec->writer_name && *rec->writer_name ? rec->writer_name : "");
 	g_strchomp(body);
 	draw_text(&c, body, MARGIN + hh + 20);
 	page_end(&c);
@@ -301,7 +300,7 @@ GBytes *pdf_render_bytes(const lg_letter_rec *rec, const lg_prisoner *p, int *pa
 	cairo_surface_finish(surf);
 	if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
 		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "pdf: %s",
-			    cairo_status_to_string(cairo_surface_status(surf)));
+		            cairo_status_to_string(cairo_surface_status(surf)));
 		goto out;
 	}
 	if (pages_r)
@@ -322,8 +321,8 @@ out:
 	return out;
 }
 
-gboolean pdf_render(const lg_letter_rec *rec, const lg_prisoner *p, const char *path,
-		    int *pages_r, GError **err)
+gboolean pdf_render(const lg_letter_rec *rec, const lg_prisoner *p, const char *path, int *pages_r,
+                    GError **err)
 {
 	gsize len = 0;
 	const void *data;

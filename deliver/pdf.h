@@ -24,9 +24,9 @@
 #include <glib.h>
 #include "store/store.h"
 
-gboolean pdf_render(const lg_letter_rec *rec, const lg_prisoner *p, const char *path,
-		    int *pages_r, GError **err);
+gboolean pdf_render(const lg_letter_rec *rec, const lg_prisoner *p, const char *path, int *pages_r,
+                    GError **err);
 GBytes *pdf_render_bytes(const lg_letter_rec *rec, const lg_prisoner *p, int *pages_r,
-			 GError **err);
+                         GError **err);
 
 #endif

@@ -49,7 +49,7 @@ partner_smtp *partner_smtp_new(const lg_config *cfg, GError **err)
 	if (cfg->smtp_url == NULL || *cfg->smtp_url == '\0' || cfg->smtp_to == NULL ||
 	    strchr(cfg->smtp_to, '@') == NULL) {
 		g_set_error(err, LG_CONFIG_ERROR, 1,
-			    "[delivery] partner = smtp needs smtp_url and smtp_to");
+		            "[delivery] partner = smtp needs smtp_url and smtp_to");
 		return NULL;
 	}
 	if (g_once_init_enter(&curl_once)) {
@@ -62,7 +62,7 @@ partner_smtp *partner_smtp_new(const lg_config *cfg, GError **err)
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    (g_ascii_strcasecmp(scheme, "smtp") && g_ascii_strcasecmp(scheme, "smtps"))) {
 		g_set_error(err, LG_CONFIG_ERROR, 1,
-			    "delivery.smtp_url: want smtp://host[:port] or smtps://host[:port]");
+		            "delivery.smtp_url: want smtp://host[:port] or smtps://host[:port]");
 		goto out;
 	}
 	s = g_new0(partner_smtp, 1);
@@ -70,8 +70,9 @@ partner_smtp *partner_smtp_new(const lg_config *cfg, GError **err)
 	s->url = g_strdup(cfg->smtp_url);
 	s->from = default_from(cfg);
 	s->to = g_strdup(cfg->smtp_to);
-	s->loopback = g_ascii_strcasecmp(host, "localhost") == 0 || g_str_has_prefix(host, "127.") ||
-		      strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
+	s->loopback = g_ascii_strcasecmp(host, "localhost") == 0 ||
+	              g_str_has_prefix(host, "127.") || strcmp(host, "[::1]") == 0 ||
+	              strcmp(host, "::1") == 0;
 	s->curl = curl_easy_init();
 	if (s->curl == NULL) {
 		g_set_error(err, LG_CONFIG_ERROR, 1, "curl_easy_init failed");
@@ -103,7 +104,8 @@ static GMimePart *attachment(const char *type, const char *name, const void *dat
 	GMimePart *part = g_mime_part_new_with_type("application", "octet-stream");
 	GMimeContentType *ct = g_mime_content_type_parse(NULL, type);
 	GMimeStream *mem = g_mime_stream_mem_new_with_buffer(data, len);
-	GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(mem, GMIME_CONTENT_ENCODING_DEFAULT);
+	GMimeDataWrapper *w =
+	    g_mime_data_wrapper_new_with_stream(mem, GMIME_CONTENT_ENCODING_DEFAULT);
 
 	g_mime_object_set_content_type(GMIME_OBJECT(part), ct);
 	g_mime_part_set_content(part, w);
@@ -149,7 +151,8 @@ char *smtp_letter_mime(const lg_config *cfg, const lg_letter_rec *rec, const lg_
 	g_mime_text_part_set_text(text, printed);
 	g_mime_multipart_add(mixed, GMIME_OBJECT(text));
 	json = partner_payload_json(cfg, rec, p, FALSE);
-	json_part = attachment("application/json; charset=utf-8", "letter.json", json, strlen(json));
+	json_part =
+	    attachment("application/json; charset=utf-8", "letter.json", json, strlen(json));
 	g_mime_multipart_add(mixed, GMIME_OBJECT(json_part));
 	for (guint i = 0; rec->photos && i < rec->photos->len; i++) {
 		const lg_photo *ph = g_ptr_array_index(rec->photos, i);
@@ -185,13 +188,13 @@ char *smtp_letter_mime(const lg_config *cfg, const lg_letter_rec *rec, const lg_
 }
 
 lg_deliver_status partner_smtp_deliver(partner_smtp *s, const lg_letter_rec *letter,
-				       const lg_prisoner *prisoner, char **ref_r,
-				       gint64 *retry_after_r, char **error_r)
+                                       const lg_prisoner *prisoner, char **ref_r,
+                                       gint64 *retry_after_r, char **error_r)
 {
 	struct curl_slist *rcpt = NULL;
 	char *msg = NULL, *from = NULL, *to = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
-	reader rd = { 0 };
+	reader rd = {0};
 	lg_deliver_status st = LG_DELIVER_RETRY;
 	long code = 0;
 	CURLcode rc;
@@ -213,13 +216,13 @@ lg_deliver_status partner_smtp_deliver(partner_smtp *s, const lg_letter_rec *let
 	curl_easy_setopt(s->curl, CURLOPT_URL, s->url);
 	curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_USE_SSL, s->loopback ? (long)CURLUSESSL_TRY
-							       : (long)CURLUSESSL_ALL);
+	curl_easy_setopt(s->curl, CURLOPT_USE_SSL,
+	                 s->loopback ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_ALL);
 	curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, (long)s->cfg->partner_timeout_ms);
 	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS,
-			 (long)MIN(s->cfg->partner_timeout_ms, 10000));
+	                 (long)MIN(s->cfg->partner_timeout_ms, 10000));
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_FROM, from);
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, rcpt);
 	curl_easy_setopt(s->curl, CURLOPT_READFUNCTION, on_read);
@@ -234,14 +237,14 @@ lg_deliver_status partner_smtp_deliver(partner_smtp *s, const lg_letter_rec *let
 		st = LG_DELIVER_OK;
 		if (ref_r)
 			*ref_r = g_strdup_printf("<%s@%s>", letter->id,
-						 s->cfg->domain ? s->cfg->domain : "localhost");
+			                         s->cfg->domain ? s->cfg->domain : "localhost");
 		goto out;
 	}
 	st = (code >= 500 && code < 600) ? LG_DELIVER_PERMANENT : LG_DELIVER_RETRY;
 	if (error_r) {
 		char *e = util_sanitize(errbuf[0] ? errbuf : curl_easy_strerror(rc), 200);
 		*error_r = code ? g_strdup_printf("smtp: %ld %s", code, e)
-				: g_strdup_printf("smtp: %s", e);
+		                : g_strdup_printf("smtp: %s", e);
 		g_free(e);
 	}
 out:

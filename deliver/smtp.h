@@ -35,9 +35,9 @@ typedef struct partner_smtp partner_smtp;
 partner_smtp *partner_smtp_new(const lg_config *cfg, GError **err);
 void partner_smtp_free(partner_smtp **s);
 lg_deliver_status partner_smtp_deliver(partner_smtp *s, const lg_letter_rec *letter,
-				       const lg_prisoner *prisoner, char **ref_r,
-				       gint64 *retry_after_r, char **error_r);
+                                       const lg_prisoner *prisoner, char **ref_r,
+                                       gint64 *retry_after_r, char **error_r);
 char *smtp_letter_mime(const lg_config *cfg, const lg_letter_rec *letter,
-		       const lg_prisoner *prisoner);
+                       const lg_prisoner *prisoner);
 
 #endif

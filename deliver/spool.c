@@ -18,7 +18,7 @@ lg_spool *spool_new(const lg_config *cfg, GError **err)
 	lg_spool *s;
 	if (g_mkdir_with_parents(cfg->spool_dir, 0750) != 0 || access(cfg->spool_dir, W_OK) != 0) {
 		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
-			    "[delivery] spool_dir %s: %s", cfg->spool_dir, g_strerror(errno));
+		            "[delivery] spool_dir %s: %s", cfg->spool_dir, g_strerror(errno));
 		return NULL;
 	}
 	s = g_new0(lg_spool, 1);
@@ -39,7 +39,7 @@ void spool_free(lg_spool **ps)
 }
 
 lg_deliver_status spool_deliver(lg_spool *s, const lg_letter_rec *r, const lg_prisoner *pr,
-				char **ref_r, char **error_r)
+                                char **ref_r, char **error_r)
 {
 	GError *e = NULL;
 	char *path = NULL, *body = NULL;

@@ -20,7 +20,7 @@ typedef struct lg_spool lg_spool;
 lg_spool *spool_new(const lg_config *cfg, GError **err);
 void spool_free(lg_spool **s);
 lg_deliver_status spool_deliver(lg_spool *s, const lg_letter_rec *letter,
-				const lg_prisoner *prisoner, char **ref_r, char **error_r);
+                                const lg_prisoner *prisoner, char **ref_r, char **error_r);
 
 /* Sender's display name as printed ("Друг" when the writer gave none). */
 const char *partner_sender_name(const lg_letter_rec *letter);

@@ -56,7 +56,8 @@ static int apply_event(const lg_config *cfg, lg_store *st, JsonObject *o, char *
 	int code = 200;
 
 	if (!id_ok(id) || status == NULL ||
-	    (strcmp(status, "delivered") && strcmp(status, "censored") && strcmp(status, "reply"))) {
+	    (strcmp(status, "delivered") && strcmp(status, "censored") &&
+	     strcmp(status, "reply"))) {
 		*error_r = g_strdup("bad report: id or status");
 		return 400;
 	}
@@ -111,7 +112,7 @@ static gboolean signature_ok(const char *secret, const char *body, size_t len, c
 }
 
 int status_apply(const lg_config *cfg, lg_store *st, const char *secret, const char *body,
-		 size_t len, const char *signature, char **error_r)
+                 size_t len, const char *signature, char **error_r)
 {
 	JsonParser *parser = NULL;
 	JsonNode *root;
@@ -163,8 +164,8 @@ static enum MHD_Result answer(struct MHD_Connection *conn, int code, const char 
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
 	lg_status *s = cls;
 	req_ctx *rc = *con_cls;
@@ -192,10 +193,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (rc->too_big)
 		return answer(conn, MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
-	code = status_apply(s->cfg, s->st, s->secret, rc->body->str, rc->body->len,
-			    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							"X-Lettergate-Signature"),
-			    &error);
+	code = status_apply(
+	    s->cfg, s->st, s->secret, rc->body->str, rc->body->len,
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Lettergate-Signature"), &error);
 	if (code != 200) {
 		char *e = util_sanitize(error, 200);
 		lg_warn("partner status refused (%d): %s", code, e);
@@ -207,7 +207,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	req_ctx *rc = *con_cls;
 	if (rc == NULL)
@@ -218,7 +218,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 static gboolean parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len_r,
-			     GError **err)
+                             GError **err)
 {
 	const char *colon = strrchr(spec, ':');
 	char *host = NULL;
@@ -252,7 +252,7 @@ static gboolean parse_listen(const char *spec, struct sockaddr_storage *ss, sock
 	goto out;
 bad:
 	g_set_error(err, LG_CONFIG_ERROR, 1,
-		    "delivery.status_listen: want ADDRESS:PORT, e.g. 127.0.0.1:8025");
+	            "delivery.status_listen: want ADDRESS:PORT, e.g. 127.0.0.1:8025");
 out:
 	g_free(host);
 	return ok;
@@ -277,7 +277,8 @@ static size_t poll_header(char *ptr, size_t size, size_t nmemb, void *data)
 	static const char name[] = "x-lettergate-signature:";
 	if (n > sizeof(name) - 1 && g_ascii_strncasecmp(ptr, name, sizeof(name) - 1) == 0) {
 		g_free(*sig);
-		*sig = g_strstrip(g_strndup(ptr + sizeof(name) - 1, MIN(n - (sizeof(name) - 1), 128)));
+		*sig =
+		    g_strstrip(g_strndup(ptr + sizeof(name) - 1, MIN(n - (sizeof(name) - 1), 128)));
 	}
 	return n;
 }
@@ -382,7 +383,7 @@ lg_status *status_start(lg_config *cfg, lg_store *st, GError **err)
 		return s;
 	if (cfg->http_secret_file == NULL || *cfg->http_secret_file == '\0') {
 		g_set_error(err, LG_CONFIG_ERROR, 1,
-			    "delivery.http_secret_file is needed to check partner status reports");
+		            "delivery.http_secret_file is needed to check partner status reports");
 		goto fail;
 	}
 	s->secret = config_read_secret(cfg->http_secret_file, err);
@@ -395,16 +396,16 @@ lg_status *status_start(lg_config *cfg, lg_store *st, GError **err)
 		if (!parse_listen(cfg->status_listen, &ss, &sl, err))
 			goto fail;
 		s->mhd = MHD_start_daemon(
-			MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-				(ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-			0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-			MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-			MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
-			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_END);
+		    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+		        (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+		    0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
+		    (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_END);
 		if (s->mhd == NULL) {
 			g_set_error(err, LG_CONFIG_ERROR, 1,
-				    "delivery.status_listen: cannot listen on %s", cfg->status_listen);
+			            "delivery.status_listen: cannot listen on %s",
+			            cfg->status_listen);
 			goto fail;
 		}
 		info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);

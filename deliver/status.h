@@ -46,7 +46,7 @@ void status_stop(lg_status **s);
 int status_port(const lg_status *s);
 
 int status_apply(const lg_config *cfg, lg_store *st, const char *secret, const char *body,
-		 size_t len, const char *signature, char **error_r);
+                 size_t len, const char *signature, char **error_r);
 int status_poll_once(lg_status *s);
 
 #endif

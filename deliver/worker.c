@@ -25,8 +25,7 @@ struct lg_worker {
 	gboolean kicked;
 };
 
-static void deliver_one(const lg_config *cfg, lg_store *st, lg_partner *partner,
-			lg_letter_rec *r)
+static void deliver_one(const lg_config *cfg, lg_store *st, lg_partner *partner, lg_letter_rec *r)
 {
 	GError *e = NULL;
 	lg_prisoner *pr = store_prisoner_get(st, r->prisoner, &e);
@@ -37,7 +36,8 @@ static void deliver_one(const lg_config *cfg, lg_store *st, lg_partner *partner,
 	if (e) {
 		lg_warn("letter %s: database: %s", r->id, e->message);
 		g_clear_error(&e);
-		store_outbox_retry(st, r->id, util_now() + cfg->retry_base_seconds, "database", NULL);
+		store_outbox_retry(st, r->id, util_now() + cfg->retry_base_seconds, "database",
+		                   NULL);
 		return;
 	}
 	if (pr == NULL || strcmp(pr->status, "active") != 0) {
@@ -75,15 +75,16 @@ static void deliver_one(const lg_config *cfg, lg_store *st, lg_partner *partner,
 	} else {
 		gboolean give_up = FALSE;
 		gint64 now = util_now();
-		gint64 when = backoff_next(cfg, r->attempts, r->created, now, retry_after, &give_up);
+		gint64 when =
+		    backoff_next(cfg, r->attempts, r->created, now, retry_after, &give_up);
 		if (give_up) {
 			lg_warn("letter %s: giving up after %d attempts: %s", r->id, r->attempts,
-				error ? error : "");
+			        error ? error : "");
 			if (store_outbox_done(st, r->id, "failed", NULL, error, NULL))
 				notify_letter_state(cfg, st, r->id, "failed", error);
 		} else {
 			lg_info("letter %s: retry in %" G_GINT64_FORMAT " s: %s", r->id, when - now,
-				error ? error : "");
+			        error ? error : "");
 			store_outbox_retry(st, r->id, when, error, NULL);
 		}
 	}
@@ -146,8 +147,9 @@ static gpointer worker_thread(gpointer data)
 			notify_retry_pending(w->cfg, w->st, 50);
 		g_mutex_lock(&w->lock);
 		if (!w->stop && n <= 0 && !w->kicked) {
-			gint64 until = g_get_monotonic_time() +
-				       (gint64)w->cfg->delivery_interval_ms * G_TIME_SPAN_MILLISECOND;
+			gint64 until =
+			    g_get_monotonic_time() +
+			    (gint64)w->cfg->delivery_interval_ms * G_TIME_SPAN_MILLISECOND;
 			g_cond_wait_until(&w->cond, &w->lock, until);
 		}
 		w->kicked = FALSE;

@@ -34,7 +34,7 @@ static gboolean write_all(int fd, const void *data, gsize len, GError **err)
 			if (errno == EINTR)
 				continue;
 			g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
-				    "temporary file: %s", g_strerror(errno));
+			            "temporary file: %s", g_strerror(errno));
 			return FALSE;
 		}
 		p += n;
@@ -48,8 +48,8 @@ static gboolean spill(lg_body *b, GError **err)
 	char *tmpl = g_strdup_printf("%s/lettergate.XXXXXX", b->tmp_dir);
 	int fd = g_mkstemp_full(tmpl, O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "temporary file in %s: %s",
-			    b->tmp_dir, g_strerror(errno));
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
+		            "temporary file in %s: %s", b->tmp_dir, g_strerror(errno));
 		g_free(tmpl);
 		return FALSE;
 	}
@@ -97,7 +97,7 @@ GMimeStream *body_stream(lg_body *b, GError **err)
 		GMimeStream *s;
 		if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0) {
 			g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
-				    "temporary file: %s", g_strerror(errno));
+			            "temporary file: %s", g_strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			return NULL;

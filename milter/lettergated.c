@@ -45,10 +45,10 @@ static GPtrArray *old_translators;
 static void usage(void)
 {
 	fprintf(stderr, "usage: lettergated [-c FILE] [-f] [-n] [-d]\n"
-			"  -c FILE  configuration (default /etc/lettergate/lettergate.conf)\n"
-			"  -f       stay in the foreground\n"
-			"  -n       check the configuration and the rules, then exit\n"
-			"  -d       debug logging\n");
+	                "  -c FILE  configuration (default /etc/lettergate/lettergate.conf)\n"
+	                "  -f       stay in the foreground\n"
+	                "  -n       check the configuration and the rules, then exit\n"
+	                "  -d       debug logging\n");
 }
 
 static char *socket_path(const char *spec)
@@ -127,18 +127,18 @@ static gboolean drop_privileges(const lg_config *cfg, const char *db_path, GErro
 	if (geteuid() != 0) {
 		if (cfg->user[0] && (pw = getpwnam(cfg->user)) && pw->pw_uid != geteuid())
 			lg_warn("not started as root: running as uid %d, not as %s", (int)geteuid(),
-				cfg->user);
+			        cfg->user);
 		return TRUE;
 	}
 	pw = getpwnam(cfg->user);
 	if (pw == NULL) {
-		g_set_error(err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "[gateway] user %s does not exist",
-			    cfg->user);
+		g_set_error(err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+		            "[gateway] user %s does not exist", cfg->user);
 		return FALSE;
 	}
 	if (pw->pw_uid == 0) {
 		g_set_error(err, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-			    "[gateway] user must not be root");
+		            "[gateway] user must not be root");
 		return FALSE;
 	}
 	gid = pw->pw_gid;
@@ -168,12 +168,12 @@ static gboolean drop_privileges(const lg_config *cfg, const char *db_path, GErro
 	}
 	if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0) {
 		g_set_error(err, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-			    "cannot drop privileges to %s: %s", cfg->user, g_strerror(errno));
+		            "cannot drop privileges to %s: %s", cfg->user, g_strerror(errno));
 		return FALSE;
 	}
 	if (setuid(0) == 0 || geteuid() == 0) {
 		g_set_error(err, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-			    "privileges could not be dropped; refusing to run as root");
+		            "privileges could not be dropped; refusing to run as root");
 		return FALSE;
 	}
 	return TRUE;
@@ -190,7 +190,7 @@ static gboolean prepare_socket(const lg_config *cfg, GError **err)
 	if (smfi_setconn((char *)cfg->socket) != MI_SUCCESS || !milter_register() ||
 	    smfi_opensocket(TRUE) != MI_SUCCESS) {
 		g_set_error(err, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot open milter socket %s",
-			    cfg->socket);
+		            cfg->socket);
 		g_free(path);
 		return FALSE;
 	}
@@ -201,7 +201,7 @@ static gboolean prepare_socket(const lg_config *cfg, GError **err)
 			struct group *gr = getgrnam(cfg->group);
 			if (gr == NULL) {
 				g_set_error(err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-					    "[gateway] group %s does not exist", cfg->group);
+				            "[gateway] group %s does not exist", cfg->group);
 				g_free(path);
 				return FALSE;
 			}
@@ -399,7 +399,7 @@ int main(int argc, char **argv)
 	}
 	g_thread_unref(g_thread_new("reload", reload_thread, NULL));
 	lg_info("lettergated started: socket %s, domain %s, partner %s, uid %d", cfg->socket,
-		cfg->domain, cfg->partner, (int)geteuid());
+	        cfg->domain, cfg->partner, (int)geteuid());
 	rc = smfi_main() == MI_SUCCESS ? 0 : 1;
 	lg_info("lettergated stopping");
 	milter_set_worker(NULL);

@@ -158,9 +158,9 @@ static void set_reply(SMFICTX *ctx, const char *code, const char *dsn, GPtrArray
 		rc = smfi_setreply(ctx, (char *)code, (char *)dsn, l[0]);
 	else
 		rc = smfi_setmlreply(ctx, code, dsn, l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7],
-				     l[8], l[9], l[10], l[11], l[12], l[13], l[14], l[15], l[16],
-				     l[17], l[18], l[19], l[20], l[21], l[22], l[23], l[24], l[25],
-				     l[26], l[27], l[28], l[29], l[30], NULL);
+		                     l[8], l[9], l[10], l[11], l[12], l[13], l[14], l[15], l[16],
+		                     l[17], l[18], l[19], l[20], l[21], l[22], l[23], l[24], l[25],
+		                     l[26], l[27], l[28], l[29], l[30], NULL);
 	if (rc != MI_SUCCESS)
 		smfi_setreply(ctx, (char *)code, (char *)dsn, "see the gateway's documentation");
 	for (guint i = 0; i < n; i++)
@@ -264,10 +264,11 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 			char *id = reply_letter_id(pipeline_config(c->pipeline), addr);
 			g_free(addr);
 			if (id == NULL) {
-				lg_info("queue %s: reply address with a bad or expired token refused",
-					qid(ctx, c->msg));
+				lg_info(
+				    "queue %s: reply address with a bad or expired token refused",
+				    qid(ctx, c->msg));
 				set_reply1(ctx, "550", "5.7.1",
-					   "This reply address is not valid or has expired.");
+				           "This reply address is not valid or has expired.");
 				return SMFIS_REJECT;
 			}
 			g_ptr_array_add(c->msg->rcpts, g_strdup(rcpt));
@@ -295,9 +296,10 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat too_big(SMFICTX *ctx, conn_ctx *c)
 {
 	const lg_config *cfg = pipeline_config(c->pipeline);
-	char *line = g_strdup_printf("The message is larger than the gateway's limit of %" G_GINT64_FORMAT
-				     " bytes; please send smaller photos or fewer of them.",
-				     cfg->message_bytes);
+	char *line =
+	    g_strdup_printf("The message is larger than the gateway's limit of %" G_GINT64_FORMAT
+	                    " bytes; please send smaller photos or fewer of them.",
+	                    cfg->message_bytes);
 	lg_info("queue %s: over message size limit", qid(ctx, c->msg));
 	set_reply1(ctx, "552", "5.3.4", line);
 	g_free(line);
@@ -332,8 +334,9 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 	line = g_strdup_printf("%s: %s\r\n", name, value);
 	c->msg->header_bytes += (gint64)strlen(line);
 	if (c->msg->header_bytes > pipeline_config(c->pipeline)->header_bytes) {
-		char *msg = g_strdup_printf("The message headers are larger than %" G_GINT64_FORMAT " bytes.",
-					    pipeline_config(c->pipeline)->header_bytes);
+		char *msg = g_strdup_printf("The message headers are larger than %" G_GINT64_FORMAT
+		                            " bytes.",
+		                            pipeline_config(c->pipeline)->header_bytes);
 		set_reply1(ctx, "552", "5.3.4", msg);
 		g_free(msg);
 		g_free(line);
@@ -384,7 +387,8 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	if (stream == NULL) {
 		lg_warn("queue %s: %s", m->queue_id, e->message);
 		g_clear_error(&e);
-		st = tempfail(ctx, "The gateway could not read the message back; please try again later.");
+		st = tempfail(
+		    ctx, "The gateway could not read the message back; please try again later.");
 		goto out;
 	}
 	for (guint i = 0; i < m->replies->len; i++) {
@@ -392,16 +396,18 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		const char *id = g_ptr_array_index(m->reply_ids, i);
 		g_mime_stream_reset(stream);
 		if (!reply_forward(cfg, pipeline_store(c->pipeline), id, stream, &e)) {
-			gboolean gone = e->domain == LG_REPLY_ERROR && e->code == LG_REPLY_ERR_EXPIRED;
+			gboolean gone =
+			    e->domain == LG_REPLY_ERROR && e->code == LG_REPLY_ERR_EXPIRED;
 			lg_warn("queue %s: reply to letter %s not forwarded: %s", m->queue_id, id,
-				e->message);
+			        e->message);
 			g_clear_error(&e);
 			if (gone) {
 				set_reply1(ctx, "550", "5.7.1",
-					   "The writer of this letter can no longer be reached.");
+				           "The writer of this letter can no longer be reached.");
 				st = SMFIS_REJECT;
 			} else {
-				st = tempfail(ctx, "The reply could not be forwarded yet; please try again later.");
+				st = tempfail(ctx, "The reply could not be forwarded yet; please "
+				                   "try again later.");
 			}
 			goto out;
 		}
@@ -434,21 +440,24 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		if (!pipeline_commit(c->pipeline, o, &e)) {
 			lg_warn("queue %s: not stored: %s", m->queue_id, e->message);
 			g_clear_error(&e);
-			st = tempfail(ctx, "The gateway could not store the letter; please try again later.");
+			st = tempfail(
+			    ctx, "The gateway could not store the letter; please try again later.");
 			goto out;
 		}
 		for (guint i = 0; i < m->ours->len; i++)
 			smfi_delrcpt(ctx, g_ptr_array_index(m->ours, i));
-		st = m->rcpts->len > m->ours->len + m->replies->len ? SMFIS_CONTINUE : SMFIS_DISCARD;
+		st =
+		    m->rcpts->len > m->ours->len + m->replies->len ? SMFIS_CONTINUE : SMFIS_DISCARD;
 		if (!o->duplicate) {
 			for (guint i = 0; i < o->letters->len; i++) {
 				const lg_letter *l = g_ptr_array_index(o->letters, i);
 				if (l->verdict == LG_VERDICT_ACCEPT)
 					notify_later(pipeline_config(c->pipeline),
-						     pipeline_store(c->pipeline), l->id, "accepted");
+					             pipeline_store(c->pipeline), l->id,
+					             "accepted");
 				else if (l->verdict == LG_VERDICT_HOLD)
 					notify_later(pipeline_config(c->pipeline),
-						     pipeline_store(c->pipeline), l->id, "held");
+					             pipeline_store(c->pipeline), l->id, "held");
 			}
 		}
 		g_mutex_lock(&state_lock);
@@ -464,15 +473,16 @@ static sfsistat cb_eom(SMFICTX *ctx)
 			const lg_finding *f = g_ptr_array_index(l->findings, j);
 			g_string_append_printf(rules, "%s%s", rules->len ? "," : "", f->rule);
 		}
-		lg_info("queue %s: letter %s prisoner=%s verdict=%s lang=%s score=%.1f photos=%u dropped=%u rules=%s%s",
-			m->queue_id, l->id, l->prisoner[0] ? l->prisoner : "-",
-			letter_verdict_name(l->verdict), l->lang, l->score, l->photos->len,
-			l->dropped->len, rules->len ? rules->str : "-",
-			o->duplicate ? " (retry of a stored message)" : "");
+		lg_info("queue %s: letter %s prisoner=%s verdict=%s lang=%s score=%.1f photos=%u "
+		        "dropped=%u rules=%s%s",
+		        m->queue_id, l->id, l->prisoner[0] ? l->prisoner : "-",
+		        letter_verdict_name(l->verdict), l->lang, l->score, l->photos->len,
+		        l->dropped->len, rules->len ? rules->str : "-",
+		        o->duplicate ? " (retry of a stored message)" : "");
 		g_string_free(rules, TRUE);
 	}
 	lg_info("queue %s: message verdict=%s%s%s", m->queue_id, letter_verdict_name(o->verdict),
-		o->code ? " reply=" : "", o->code ? o->code : "");
+	        o->code ? " reply=" : "", o->code ? o->code : "");
 out:
 	if (stream)
 		g_object_unref(stream);
@@ -506,8 +516,8 @@ static sfsistat cb_close(SMFICTX *ctx)
 }
 
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
-			     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
-			     unsigned long *pf2, unsigned long *pf3)
+                             unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+                             unsigned long *pf2, unsigned long *pf3)
 {
 	(void)ctx;
 	(void)f2;
@@ -521,22 +531,22 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 }
 
 static struct smfiDesc desc = {
-	.xxfi_name = "lettergate",
-	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_DELRCPT,
-	.xxfi_connect = cb_connect,
-	.xxfi_helo = NULL,
-	.xxfi_envfrom = cb_envfrom,
-	.xxfi_envrcpt = cb_envrcpt,
-	.xxfi_header = cb_header,
-	.xxfi_eoh = cb_eoh,
-	.xxfi_body = cb_body,
-	.xxfi_eom = cb_eom,
-	.xxfi_abort = cb_abort,
-	.xxfi_close = cb_close,
-	.xxfi_unknown = NULL,
-	.xxfi_data = NULL,
-	.xxfi_negotiate = cb_negotiate,
+    .xxfi_name = "lettergate",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_DELRCPT,
+    .xxfi_connect = cb_connect,
+    .xxfi_helo = NULL,
+    .xxfi_envfrom = cb_envfrom,
+    .xxfi_envrcpt = cb_envrcpt,
+    .xxfi_header = cb_header,
+    .xxfi_eoh = cb_eoh,
+    .xxfi_body = cb_body,
+    .xxfi_eom = cb_eom,
+    .xxfi_abort = cb_abort,
+    .xxfi_close = cb_close,
+    .xxfi_unknown = NULL,
+    .xxfi_data = NULL,
+    .xxfi_negotiate = cb_negotiate,
 };
 
 gboolean milter_register(void)

@@ -15,7 +15,7 @@
 #include "common/util.h"
 #include "conf/config.h"
 
-G_DEFINE_QUARK(lg-message-error-quark, lg_message_error)
+G_DEFINE_QUARK(lg - message - error - quark, lg_message_error)
 
 static GOnce gmime_once = G_ONCE_INIT;
 
@@ -115,7 +115,7 @@ static char *lower_type(GMimeContentType *ct)
 	if (ct == NULL)
 		return g_strdup("text/plain");
 	t = g_strdup_printf("%s/%s", ct->type ? ct->type : "application",
-			    ct->subtype ? ct->subtype : "octet-stream");
+	                    ct->subtype ? ct->subtype : "octet-stream");
 	{
 		char *low = g_ascii_strdown(t, -1);
 		g_free(t);
@@ -151,7 +151,8 @@ static char *part_text(GMimePart *part, gsize max)
 	GBytes *raw = part_bytes(part, max);
 	gsize len = 0;
 	const char *data = g_bytes_get_data(raw, &len);
-	const char *charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+	const char *charset =
+	    g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
 	char *out = NULL;
 
 	if (charset && *charset && g_ascii_strcasecmp(charset, "utf-8") &&
@@ -161,8 +162,9 @@ static char *part_text(GMimePart *part, gsize max)
 		gsize written = 0;
 		char *conv = NULL;
 		if (iconv_name)
-			conv = g_convert_with_fallback(data ? data : "", (gssize)len, "UTF-8",
-						       iconv_name, "\xEF\xBF\xBD", NULL, &written, &e);
+			conv =
+			    g_convert_with_fallback(data ? data : "", (gssize)len, "UTF-8",
+			                            iconv_name, "\xEF\xBF\xBD", NULL, &written, &e);
 		g_clear_error(&e);
 		if (conv) {
 			out = util_utf8_repair(conv, (gssize)written);
@@ -208,12 +210,13 @@ static void read_headers(lg_message *m, GMimeMessage *gm)
 			InternetAddressList *members =
 			    internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia));
 			ia = (members && internet_address_list_length(members) > 0)
-				 ? internet_address_list_get_address(members, 0)
-				 : NULL;
+			         ? internet_address_list_get_address(members, 0)
+			         : NULL;
 		}
 		if (ia && INTERNET_ADDRESS_IS_MAILBOX(ia)) {
 			const char *name = internet_address_get_name(ia);
-			const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+			const char *addr =
+			    internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
 			replace(&m->from_name, util_utf8_repair(name ? name : "", -1));
 			replace(&m->from_addr, util_addr_normalize(addr ? addr : ""));
 		}
@@ -278,10 +281,10 @@ static gboolean path_within(const char *path, GPtrArray *prefixes)
 }
 
 static lg_message *message_from_gmime(GMimeMessage *gm, const lg_limits *lim, int depth0,
-				      int *parts_total, double cpu0, GError **err);
+                                      int *parts_total, double cpu0, GError **err);
 
 static gboolean walk(lg_message *m, GMimeMessage *gm, const lg_limits *lim, int depth0,
-		     int *parts_total, double cpu0, GError **err)
+                     int *parts_total, double cpu0, GError **err)
 {
 	GMimeObject *top = g_mime_message_get_mime_part(gm);
 	GMimePartIter *it = NULL;
@@ -334,19 +337,20 @@ static gboolean walk(lg_message *m, GMimeMessage *gm, const lg_limits *lim, int 
 			m->max_depth = depth;
 		if (depth > lim->mime_depth) {
 			g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_MIME_DEPTH,
-				    "MIME structure nested deeper than %d levels", lim->mime_depth);
+			            "MIME structure nested deeper than %d levels", lim->mime_depth);
 			g_free(path);
 			goto out;
 		}
 		if (*parts_total > lim->mime_parts) {
 			g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_MIME_PARTS,
-				    "more than %d MIME parts", lim->mime_parts);
+			            "more than %d MIME parts", lim->mime_parts);
 			g_free(path);
 			goto out;
 		}
 		if (lim->parse_seconds > 0 && thread_cpu_seconds() - cpu0 > lim->parse_seconds) {
 			g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_CPU,
-				    "message took more than %d s of CPU to read", lim->parse_seconds);
+			            "message took more than %d s of CPU to read",
+			            lim->parse_seconds);
 			g_free(path);
 			goto out;
 		}
@@ -357,10 +361,12 @@ static gboolean walk(lg_message *m, GMimeMessage *gm, const lg_limits *lim, int 
 		type = lower_type(g_mime_object_get_content_type(obj));
 
 		if (GMIME_IS_MESSAGE_PART(obj)) {
-			GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+			GMimeMessage *inner =
+			    g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
 			g_ptr_array_add(skip, g_strdup(path));
 			if (inner) {
-				lg_message *im = message_from_gmime(inner, lim, depth, parts_total, cpu0, err);
+				lg_message *im =
+				    message_from_gmime(inner, lim, depth, parts_total, cpu0, err);
 				if (im == NULL) {
 					g_free(type);
 					g_free(path);
@@ -391,17 +397,22 @@ static gboolean walk(lg_message *m, GMimeMessage *gm, const lg_limits *lim, int 
 			gboolean is_text = GMIME_IS_TEXT_PART(obj) && !attachment;
 			(void)parent;
 
-			if (is_text && !strcmp(type, "text/plain") && m->plain[0] == '\0' && !any_text) {
-				const char *fmt = g_mime_object_get_content_type_parameter(obj, "format");
-				const char *delsp = g_mime_object_get_content_type_parameter(obj, "delsp");
+			if (is_text && !strcmp(type, "text/plain") && m->plain[0] == '\0' &&
+			    !any_text) {
+				const char *fmt =
+				    g_mime_object_get_content_type_parameter(obj, "format");
+				const char *delsp =
+				    g_mime_object_get_content_type_parameter(obj, "delsp");
 				replace(&m->plain, part_text(part, text_max));
 				m->plain_flowed = fmt && !g_ascii_strcasecmp(fmt, "flowed");
 				m->plain_delsp = delsp && !g_ascii_strcasecmp(delsp, "yes");
 				any_text = m->plain[0] != '\0' || any_text;
 			} else if (is_text && !strcmp(type, "text/html") && m->html[0] == '\0') {
 				replace(&m->html, part_text(part, html_max));
-			} else if (is_text && (!strcmp(type, "text/plain") || !strcmp(type, "text/html"))) {
-				/* later alternative or extra inline text: the first one is the letter */
+			} else if (is_text &&
+			           (!strcmp(type, "text/plain") || !strcmp(type, "text/html"))) {
+				/* later alternative or extra inline text: the first one is the
+				 * letter */
 			} else {
 				lg_part *p = g_new0(lg_part, 1);
 				p->filename = util_utf8_repair(fn ? fn : "", -1);
@@ -426,7 +437,8 @@ static gboolean walk(lg_message *m, GMimeMessage *gm, const lg_limits *lim, int 
 			if (!strcmp(p->content_type, "text/plain") && !p->is_encrypted) {
 				gsize len;
 				const char *d = g_bytes_get_data(p->data, &len);
-				replace(&m->plain, util_utf8_repair(d ? d : "", (gssize)MIN(len, text_max)));
+				replace(&m->plain,
+				        util_utf8_repair(d ? d : "", (gssize)MIN(len, text_max)));
 				m->plain_is_attachment = TRUE;
 				g_ptr_array_remove_index(m->parts, i);
 				break;
@@ -443,12 +455,13 @@ out:
 }
 
 static lg_message *message_from_gmime(GMimeMessage *gm, const lg_limits *lim, int depth0,
-				      int *parts_total, double cpu0, GError **err)
+                                      int *parts_total, double cpu0, GError **err)
 {
 	lg_message *m = message_alloc();
 	if (header_bytes(GMIME_OBJECT(gm)) > lim->header_bytes) {
 		g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_HEADER_BYTES,
-			    "message headers larger than %" G_GINT64_FORMAT " bytes", lim->header_bytes);
+		            "message headers larger than %" G_GINT64_FORMAT " bytes",
+		            lim->header_bytes);
 		message_free(&m);
 		return NULL;
 	}
@@ -488,9 +501,9 @@ static lg_message *message_from_gmime(GMimeMessage *gm, const lg_limits *lim, in
 
 typedef struct prescan {
 	const lg_limits *lim;
-	GString *field;       /* current Content-* field, unfolded; NULL when none */
+	GString *field; /* current Content-* field, unfolded; NULL when none */
 	gboolean field_too_long;
-	gboolean in_field;    /* the last line began a Content-* field */
+	gboolean in_field; /* the last line began a Content-* field */
 	int containers;
 	GError **err;
 } prescan;
@@ -568,7 +581,7 @@ static gboolean prescan_field(prescan *ps)
 
 	if (ps->field_too_long) {
 		g_set_error(ps->err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE,
-			    "MIME header field longer than %d bytes", LG_MIME_FIELD_MAX);
+		            "MIME header field longer than %d bytes", LG_MIME_FIELD_MAX);
 		return FALSE;
 	}
 	p = memchr(v, ':', ps->field->len);
@@ -580,7 +593,7 @@ static gboolean prescan_field(prescan *ps)
 		ps->containers++;
 	if (ps->lim->mime_parts > 0 && ps->containers > ps->lim->mime_parts) {
 		g_set_error(ps->err, LG_MESSAGE_ERROR, LG_MSG_ERR_MIME_PARTS,
-			    "more than %d MIME parts", ps->lim->mime_parts);
+		            "more than %d MIME parts", ps->lim->mime_parts);
 		return FALSE;
 	}
 	val = g_string_new(NULL);
@@ -595,7 +608,7 @@ static gboolean prescan_field(prescan *ps)
 		nlen = (size_t)(p - name);
 		if (nlen > LG_PARAM_NAME_MAX) {
 			g_set_error(ps->err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE,
-				    "MIME parameter name longer than %d bytes", LG_PARAM_NAME_MAX);
+			            "MIME parameter name longer than %d bytes", LG_PARAM_NAME_MAX);
 			goto out;
 		}
 		star = p < end && *p == '*';
@@ -609,17 +622,17 @@ static gboolean prescan_field(prescan *ps)
 		if (star) {
 			/* boundary*= / boundary*0= : GMime would join and decode these */
 			g_set_error(ps->err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE,
-				    "encoded MIME boundary parameter");
+			            "encoded MIME boundary parameter");
 			goto out;
 		}
 		if (!boundary_ok(val->str, val->len)) {
 			g_set_error(ps->err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE,
-				    "invalid MIME boundary parameter");
+			            "invalid MIME boundary parameter");
 			goto out;
 		}
 		if (boundary && strcmp(boundary, val->str) != 0) {
 			g_set_error(ps->err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE,
-				    "conflicting MIME boundary parameters");
+			            "conflicting MIME boundary parameters");
 			goto out;
 		}
 		if (boundary == NULL)
@@ -730,7 +743,7 @@ gboolean message_prescan(GMimeStream *stream, const lg_limits *lim, GError **err
 	if (g_mime_stream_seek(stream, start < 0 ? 0 : start, GMIME_STREAM_SEEK_SET) < 0) {
 		if (ok)
 			g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE,
-				    "the message could not be read twice");
+			            "the message could not be read twice");
 		return FALSE;
 	}
 	return ok;
@@ -751,12 +764,12 @@ static gboolean check_boundaries(GMimeObject *obj, int depth, GError **err)
 		int n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
 		if (b && !boundary_ok(b, strlen(b))) {
 			g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE,
-				    "invalid MIME boundary parameter");
+			            "invalid MIME boundary parameter");
 			return FALSE;
 		}
 		for (int i = 0; i < n; i++)
 			if (!check_boundaries(g_mime_multipart_get_part(GMIME_MULTIPART(obj), i),
-					      depth + 1, err))
+			                      depth + 1, err))
 				return FALSE;
 	}
 	return TRUE;
@@ -807,12 +820,12 @@ lg_message *message_parse(GMimeStream *stream, const lg_limits *lim, GError **er
 	gm = g_mime_parser_construct_message(parser, opts);
 	if (gm == NULL) {
 		g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE,
-			    "the message could not be read as MIME");
+		            "the message could not be read as MIME");
 		goto out;
 	}
 	if (lim->parse_seconds > 0 && thread_cpu_seconds() - cpu0 > lim->parse_seconds) {
 		g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_CPU,
-			    "message took more than %d s of CPU to read", lim->parse_seconds);
+		            "message took more than %d s of CPU to read", lim->parse_seconds);
 		goto out;
 	}
 	if (g_mime_message_get_mime_part(gm) &&
@@ -838,7 +851,7 @@ lg_message *message_parse_file(const char *path, const lg_limits *lim, GError **
 	st = g_mime_stream_fs_open(path, O_RDONLY, 0, &e);
 	if (st == NULL) {
 		g_set_error(err, LG_MESSAGE_ERROR, LG_MSG_ERR_UNREADABLE, "%s: %s", path,
-			    e ? e->message : "cannot open");
+		            e ? e->message : "cannot open");
 		g_clear_error(&e);
 		return NULL;
 	}

@@ -49,7 +49,7 @@ typedef struct lg_part {
 	gboolean inline_disp;
 	gboolean is_signature; /* application/pkcs7-signature, pgp-signature */
 	gboolean is_encrypted; /* multipart/encrypted payload, pkcs7-mime enveloped */
-	GBytes *data;       /* decoded content (transfer encoding removed) */
+	GBytes *data;          /* decoded content (transfer encoding removed) */
 } lg_part;
 
 typedef struct lg_message {
@@ -58,18 +58,18 @@ typedef struct lg_message {
 	char *subject;
 	char *message_id; /* without <>, "" when none */
 	char *date;
-	char *auto_submitted;          /* header value, "" when none */
-	gboolean is_list;              /* List-Id / List-Unsubscribe / Precedence bulk|list|junk */
-	GPtrArray *auth_results;       /* char*, each Authentication-Results value */
+	char *auto_submitted;    /* header value, "" when none */
+	gboolean is_list;        /* List-Id / List-Unsubscribe / Precedence bulk|list|junk */
+	GPtrArray *auth_results; /* char*, each Authentication-Results value */
 
-	char *plain;         /* first text/plain body, UTF-8, "" when none */
-	gboolean plain_flowed; /* format=flowed */
-	gboolean plain_delsp;  /* delsp=yes */
-	char *html;          /* first text/html body, UTF-8, "" when none */
+	char *plain;                  /* first text/plain body, UTF-8, "" when none */
+	gboolean plain_flowed;        /* format=flowed */
+	gboolean plain_delsp;         /* delsp=yes */
+	char *html;                   /* first text/html body, UTF-8, "" when none */
 	gboolean plain_is_attachment; /* the only text is a text/plain attachment */
 
-	GPtrArray *parts;    /* lg_part*, every non-text leaf part in order */
-	GPtrArray *inner;    /* lg_message*, each message/rfc822 attachment */
+	GPtrArray *parts;        /* lg_part*, every non-text leaf part in order */
+	GPtrArray *inner;        /* lg_message*, each message/rfc822 attachment */
 	gboolean encrypted_only; /* content is only encrypted parts (no readable text) */
 	int part_count;
 	int max_depth;

@@ -52,6 +52,6 @@
 void attach_init(const lg_config *cfg);
 void attach_shutdown(void);
 void attach_process(const lg_config *cfg, const lg_message *msg, GPtrArray *photos,
-		    GPtrArray *dropped);
+                    GPtrArray *dropped);
 
 #endif

@@ -36,7 +36,7 @@ const char *letter_verdict_name(lg_verdict v)
 }
 
 lg_finding *finding_new(const char *rule, const char *category, lg_action action, double score,
-			const char *reason_en, const char *reason_ru)
+                        const char *reason_en, const char *reason_ru)
 {
 	lg_finding *f = g_new0(lg_finding, 1);
 	f->rule = g_strdup(rule ? rule : "");

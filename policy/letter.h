@@ -32,23 +32,23 @@ typedef enum {
 const char *letter_verdict_name(lg_verdict v);
 
 typedef struct lg_finding {
-	char *rule;      /* rule id, e.g. "url" */
-	char *category;  /* DESIGN.md category, e.g. "links" */
+	char *rule;     /* rule id, e.g. "url" */
+	char *category; /* DESIGN.md category, e.g. "links" */
 	lg_action action;
 	double score;
 	char *reason_en; /* writer-facing, never echoes the offending words */
 	char *reason_ru;
-	char *where;     /* "original" or "ru" */
-	gint64 start;    /* byte span in that text, -1 when none */
+	char *where;  /* "original" or "ru" */
+	gint64 start; /* byte span in that text, -1 when none */
 	gint64 end;
 } lg_finding;
 
 lg_finding *finding_new(const char *rule, const char *category, lg_action action, double score,
-			const char *reason_en, const char *reason_ru);
+                        const char *reason_en, const char *reason_ru);
 void finding_free(lg_finding *f); /* GDestroyNotify for GPtrArray */
 
 typedef struct lg_photo {
-	char *name;   /* safe file name, e.g. "photo-1.jpg" */
+	char *name; /* safe file name, e.g. "photo-1.jpg" */
 	char *orig_name;
 	char *type;   /* "image/jpeg" after conversion */
 	GBytes *data; /* converted JPEG */
@@ -63,8 +63,8 @@ lg_photo *photo_copy(const lg_photo *p);
 
 typedef struct lg_dropped {
 	char *name;
-	char *type;   /* detected type, or declared type when unknown */
-	char *reason; /* writer-facing English */
+	char *type;     /* detected type, or declared type when unknown */
+	char *reason;   /* writer-facing English */
 	gboolean quiet; /* signatures: dropped without telling */
 } lg_dropped;
 

@@ -117,12 +117,30 @@ static int char_class(gunichar c)
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
 			return C_LETTER;
 		switch (c) {
-		case '0': case '1': case '3': case '4': case '6': case '9': case '@': case '$':
+		case '0':
+		case '1':
+		case '3':
+		case '4':
+		case '6':
+		case '9':
+		case '@':
+		case '$':
 			return C_LEET;
-		case '.': case '-': case '_': case '*': case '\'': case '`': case '~': case '+':
-		case '|': case '/': case '\\': case '^':
+		case '.':
+		case '-':
+		case '_':
+		case '*':
+		case '\'':
+		case '`':
+		case '~':
+		case '+':
+		case '|':
+		case '/':
+		case '\\':
+		case '^':
 			return C_SEP;
-		case ' ': case '\t':
+		case ' ':
+		case '\t':
 			return C_SPACE;
 		default:
 			return C_OTHER;
@@ -152,44 +170,76 @@ static int script_of(gunichar c)
 static gunichar lat_to_cyr(gunichar c)
 {
 	switch (c) {
-	case 'a': return 0x430; /* а */
-	case 'b': return 0x432; /* в (B) */
-	case 'c': return 0x441; /* с */
-	case 'e': return 0x435; /* е */
-	case 'h': return 0x43D; /* н (H) */
-	case 'k': return 0x43A; /* к */
-	case 'm': return 0x43C; /* м */
-	case 'n': return 0x43F; /* п */
-	case 'o': return 0x43E; /* о */
-	case 'p': return 0x440; /* р */
-	case 'r': return 0x433; /* г */
-	case 't': return 0x442; /* т */
-	case 'u': return 0x438; /* и */
-	case 'x': return 0x445; /* х */
-	case 'y': return 0x443; /* у */
-	default: return 0;
+	case 'a':
+		return 0x430; /* а */
+	case 'b':
+		return 0x432; /* в (B) */
+	case 'c':
+		return 0x441; /* с */
+	case 'e':
+		return 0x435; /* е */
+	case 'h':
+		return 0x43D; /* н (H) */
+	case 'k':
+		return 0x43A; /* к */
+	case 'm':
+		return 0x43C; /* м */
+	case 'n':
+		return 0x43F; /* п */
+	case 'o':
+		return 0x43E; /* о */
+	case 'p':
+		return 0x440; /* р */
+	case 'r':
+		return 0x433; /* г */
+	case 't':
+		return 0x442; /* т */
+	case 'u':
+		return 0x438; /* и */
+	case 'x':
+		return 0x445; /* х */
+	case 'y':
+		return 0x443; /* у */
+	default:
+		return 0;
 	}
 }
 
 static gunichar cyr_to_lat(gunichar c)
 {
 	switch (c) {
-	case 0x430: return 'a';
-	case 0x432: return 'b';
-	case 0x441: return 'c';
-	case 0x435: return 'e';
-	case 0x43D: return 'h';
-	case 0x43A: return 'k';
-	case 0x43C: return 'm';
-	case 0x43E: return 'o';
-	case 0x440: return 'p';
-	case 0x442: return 't';
-	case 0x445: return 'x';
-	case 0x443: return 'y';
-	case 0x456: return 'i'; /* і */
-	case 0x455: return 's'; /* ѕ */
-	case 0x458: return 'j'; /* ј */
-	default: return 0;
+	case 0x430:
+		return 'a';
+	case 0x432:
+		return 'b';
+	case 0x441:
+		return 'c';
+	case 0x435:
+		return 'e';
+	case 0x43D:
+		return 'h';
+	case 0x43A:
+		return 'k';
+	case 0x43C:
+		return 'm';
+	case 0x43E:
+		return 'o';
+	case 0x440:
+		return 'p';
+	case 0x442:
+		return 't';
+	case 0x445:
+		return 'x';
+	case 0x443:
+		return 'y';
+	case 0x456:
+		return 'i'; /* і */
+	case 0x455:
+		return 's'; /* ѕ */
+	case 0x458:
+		return 'j'; /* ј */
+	default:
+		return 0;
 	}
 }
 
@@ -197,24 +247,45 @@ static gunichar leet_map(gunichar c, int script)
 {
 	gboolean cyr = script == NORM_SCRIPT_CYR;
 	switch (c) {
-	case '0': return cyr ? 0x43E : 'o';
-	case '1': return cyr ? 0x438 : 'i';
-	case '3': return cyr ? 0x437 : 'e';
-	case '4': return cyr ? 0x447 : 'a';
-	case '6': return cyr ? 0x431 : 'b';
-	case '9': return cyr ? 0x44F : 'g';
-	case '@': return cyr ? 0x430 : 'a';
-	case '$': return cyr ? 0x441 : 's';
-	default: return c;
+	case '0':
+		return cyr ? 0x43E : 'o';
+	case '1':
+		return cyr ? 0x438 : 'i';
+	case '3':
+		return cyr ? 0x437 : 'e';
+	case '4':
+		return cyr ? 0x447 : 'a';
+	case '6':
+		return cyr ? 0x431 : 'b';
+	case '9':
+		return cyr ? 0x44F : 'g';
+	case '@':
+		return cyr ? 0x430 : 'a';
+	case '$':
+		return cyr ? 0x441 : 's';
+	default:
+		return c;
 	}
 }
 
 static gboolean is_vowel(gunichar c)
 {
 	switch (c) {
-	case 'a': case 'e': case 'i': case 'o': case 'u': case 'y':
-	case 0x430: case 0x435: case 0x438: case 0x43E: case 0x443: case 0x44B: case 0x44D:
-	case 0x44E: case 0x44F:
+	case 'a':
+	case 'e':
+	case 'i':
+	case 'o':
+	case 'u':
+	case 'y':
+	case 0x430:
+	case 0x435:
+	case 0x438:
+	case 0x43E:
+	case 0x443:
+	case 0x44B:
+	case 0x44D:
+	case 0x44E:
+	case 0x44F:
 		return TRUE;
 	default:
 		return FALSE;
@@ -235,7 +306,7 @@ typedef struct {
 } raw_word;
 
 static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, raw_word *w,
-		     int text_dom, struct sb_stemmer *ru, struct sb_stemmer *en)
+                     int text_dom, struct sb_stemmer *ru, struct sb_stemmer *en)
 {
 	guint nu = w->units->len;
 	guint32 *u = (guint32 *)w->units->data;
@@ -247,12 +318,12 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, raw_w
 			leet++;
 			/* a leet digit touching another digit is part of a number */
 			if (g_ascii_isdigit(c) && ((u[i] > 0 && ch->cp[u[i] - 1] < 0x80 &&
-						    g_ascii_isdigit(ch->cp[u[i] - 1])) ||
-						   (u[i] + 1 < ch->nc && ch->cp[u[i] + 1] < 0x80 &&
-						    g_ascii_isdigit(ch->cp[u[i] + 1]))))
+			                            g_ascii_isdigit(ch->cp[u[i] - 1])) ||
+			                           (u[i] + 1 < ch->nc && ch->cp[u[i] + 1] < 0x80 &&
+			                            g_ascii_isdigit(ch->cp[u[i] + 1]))))
 				digit_run = TRUE;
-			if (c < 0x80 && g_ascii_isdigit(c) && i + 1 < nu && ch->cp[u[i + 1]] < 0x80 &&
-			    g_ascii_isdigit(ch->cp[u[i + 1]]))
+			if (c < 0x80 && g_ascii_isdigit(c) && i + 1 < nu &&
+			    ch->cp[u[i + 1]] < 0x80 && g_ascii_isdigit(ch->cp[u[i + 1]]))
 				digit_run = TRUE;
 			continue;
 		}
@@ -277,7 +348,8 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, raw_w
 			if (i == nu || ch->cls[u[i]] == C_LEET) {
 				if (part.units->len > 0) {
 					part.first = g_array_index(part.units, guint32, 0);
-					part.last = g_array_index(part.units, guint32, part.units->len - 1);
+					part.last =
+					    g_array_index(part.units, guint32, part.units->len - 1);
 					tok_emit(ts, n, ch, &part, text_dom, ru, en);
 					g_array_set_size(part.units, 0);
 				}
@@ -302,9 +374,9 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, raw_w
 	else if (lat && !cyr)
 		script = text_dom == NORM_SCRIPT_CYR ? NORM_SCRIPT_CYR : NORM_SCRIPT_LAT;
 	else if (cyr || lat)
-		script = cyr > lat ? NORM_SCRIPT_CYR
-				   : lat > cyr ? NORM_SCRIPT_LAT
-						: (text_dom ? text_dom : NORM_SCRIPT_CYR);
+		script = cyr > lat   ? NORM_SCRIPT_CYR
+		         : lat > cyr ? NORM_SCRIPT_LAT
+		                     : (text_dom ? text_dom : NORM_SCRIPT_CYR);
 	else
 		script = NORM_SCRIPT_OTHER;
 
@@ -352,7 +424,9 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, raw_w
 	else if (nu >= 2 && (t.flags & NORM_TOK_RAW_CYR))
 		ts->cyr_words++;
 
-	struct sb_stemmer *st = script == NORM_SCRIPT_CYR ? ru : script == NORM_SCRIPT_LAT ? en : NULL;
+	struct sb_stemmer *st = script == NORM_SCRIPT_CYR   ? ru
+	                        : script == NORM_SCRIPT_LAT ? en
+	                                                    : NULL;
 	const char *word = ts->pool->str + t.woff;
 	const sb_symbol *stem = NULL;
 	int slen = 0;
@@ -378,7 +452,7 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, raw_w
 #define JOIN_SHORT 3
 
 norm_tokens *norm_tokenize(const norm_text *n, const guint32 *skip, guint nskip, void *stem_ru,
-			   void *stem_en)
+                           void *stem_en)
 {
 	norm_tokens *ts = g_new0(norm_tokens, 1);
 	ts->tok = g_array_sized_new(FALSE, FALSE, sizeof(norm_token), n->s->len / 6 + 4);
@@ -438,7 +512,8 @@ norm_tokens *norm_tokenize(const norm_text *n, const guint32 *skip, guint nskip,
 			if (j >= ch.nc || (ch.cls[j] != C_LETTER && ch.cls[j] != C_LEET))
 				break;
 			guint nextseg = 0;
-			for (guint m = j; m < ch.nc && (ch.cls[m] == C_LETTER || ch.cls[m] == C_LEET); m++)
+			for (guint m = j;
+			     m < ch.nc && (ch.cls[m] == C_LETTER || ch.cls[m] == C_LEET); m++)
 				nextseg++;
 			if (seg > JOIN_SHORT && nextseg > JOIN_SHORT)
 				break;
@@ -468,8 +543,8 @@ norm_tokens *norm_tokenize(const norm_text *n, const guint32 *skip, guint nskip,
 			b++;
 		}
 		if (b - a + 1 >= 3) {
-			raw_word w = {rw[a].first, rw[b].last, g_array_new(FALSE, FALSE, sizeof(guint32)),
-				      TRUE};
+			raw_word w = {rw[a].first, rw[b].last,
+			              g_array_new(FALSE, FALSE, sizeof(guint32)), TRUE};
 			for (guint m = a; m <= b; m++)
 				g_array_append_val(w.units, g_array_index(rw[m].units, guint32, 0));
 			tok_emit(ts, n, &ch, &w, dom, stem_ru, stem_en);

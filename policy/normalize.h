@@ -30,10 +30,10 @@
 #include <glib.h>
 
 typedef struct norm_text {
-	GString *s;       /* normalised UTF-8 */
-	guint32 *ostart;  /* per byte of s: original start byte */
-	guint32 *oend;    /* per byte of s: original end byte */
-	gsize olen;       /* length of the original text */
+	GString *s;        /* normalised UTF-8 */
+	guint32 *ostart;   /* per byte of s: original start byte */
+	guint32 *oend;     /* per byte of s: original end byte */
+	gsize olen;        /* length of the original text */
 	guint cyr_letters; /* Cyrillic letters seen */
 	guint lat_letters; /* Latin letters seen */
 } norm_text;
@@ -45,7 +45,7 @@ enum {
 };
 
 enum {
-	NORM_TOK_NONWORD = 1 << 0, /* no vowel, long consonant run, or mixed digits */
+	NORM_TOK_NONWORD = 1 << 0,   /* no vowel, long consonant run, or mixed digits */
 	NORM_TOK_RAW_LATIN = 1 << 1, /* written in Latin letters before folding */
 	NORM_TOK_RAW_CYR = 1 << 2,   /* written in Cyrillic letters before folding */
 	NORM_TOK_DISGUISED = 1 << 3, /* separators, leetspeak or homoglyphs folded */
@@ -62,11 +62,11 @@ typedef struct norm_token {
 } norm_token;
 
 typedef struct norm_tokens {
-	GArray *tok;   /* norm_token */
-	GString *pool; /* words and stems */
-	guint lat_words;  /* words of two letters or more written in Latin */
-	guint cyr_words;  /* ... in Cyrillic */
-	guint nonwords;   /* tokens flagged NORM_TOK_NONWORD */
+	GArray *tok;     /* norm_token */
+	GString *pool;   /* words and stems */
+	guint lat_words; /* words of two letters or more written in Latin */
+	guint cyr_words; /* ... in Cyrillic */
+	guint nonwords;  /* tokens flagged NORM_TOK_NONWORD */
 } norm_tokens;
 
 #define NORM_WORD(ts, t) ((ts)->pool->str + (t)->woff)
@@ -78,7 +78,7 @@ void norm_free(norm_text **n);
 /* Stemmers are created per call by the caller (they are not thread-safe)
  * and passed as opaque pointers (struct sb_stemmer *); either may be NULL. */
 norm_tokens *norm_tokenize(const norm_text *n, const guint32 *skip, guint nskip, void *stem_ru,
-			   void *stem_en);
+                           void *stem_en);
 void norm_tokens_free(norm_tokens **ts);
 
 /* Folds one rule entry (a single word) the same way as a text word:

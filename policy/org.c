@@ -69,8 +69,8 @@ static char *domain_listed(const char *list, const char *domain)
 		char *d = g_ascii_strdown(g_strstrip(items[i]), -1);
 		size_t dl = strlen(d), nl = strlen(domain);
 		if (*d && (g_ascii_strcasecmp(domain, d) == 0 ||
-			   (nl > dl && domain[nl - dl - 1] == '.' &&
-			    g_ascii_strcasecmp(domain + nl - dl, d) == 0)))
+		           (nl > dl && domain[nl - dl - 1] == '.' &&
+		            g_ascii_strcasecmp(domain + nl - dl, d) == 0)))
 			hit = g_strdup(d);
 		g_free(d);
 	}
@@ -79,7 +79,7 @@ static char *domain_listed(const char *list, const char *domain)
 }
 
 char *org_identify(const lg_config *cfg, const char *auth_authen, const char *client_addr,
-		   const lg_message *msg)
+                   const lg_message *msg)
 {
 	char *local = NULL, *domain = NULL, *listed = NULL, *out = NULL;
 	if (auth_authen && *auth_authen && list_has(cfg->org_auth, auth_authen))
@@ -89,8 +89,10 @@ char *org_identify(const lg_config *cfg, const char *auth_authen, const char *cl
 		GInetAddress *a = g_inet_address_new_from_string(client_addr);
 		for (int i = 0; items[i] && !out; i++) {
 			const char *it = g_strstrip(items[i]);
-			GInetAddressMask *m = *it ? g_inet_address_mask_new_from_string(it, NULL) : NULL;
-			if (m && a && g_inet_address_get_family(a) == g_inet_address_mask_get_family(m) &&
+			GInetAddressMask *m =
+			    *it ? g_inet_address_mask_new_from_string(it, NULL) : NULL;
+			if (m && a &&
+			    g_inet_address_get_family(a) == g_inet_address_mask_get_family(m) &&
 			    g_inet_address_mask_matches(m, a))
 				out = g_strdup_printf("net:%s", it);
 			if (m)
@@ -171,8 +173,12 @@ static char *letter_reasons(const char *reason, const char *findings_json)
 			JsonArray *a = json_node_get_array(json_parser_get_root(jp));
 			for (guint i = 0; i < json_array_get_length(a); i++) {
 				JsonObject *o = json_array_get_object_element(a, i);
-				const char *act = o ? json_object_get_string_member_with_default(o, "action", "") : "";
-				const char *why = o ? json_object_get_string_member_with_default(o, "reason", "") : "";
+				const char *act =
+				    o ? json_object_get_string_member_with_default(o, "action", "")
+				      : "";
+				const char *why =
+				    o ? json_object_get_string_member_with_default(o, "reason", "")
+				      : "";
 				if (!strcmp(act, "strip") || *why == '\0' || strstr(g->str, why))
 					continue;
 				g_string_append_printf(g, "%s%s", g->len ? "; " : "", why);
@@ -187,7 +193,7 @@ static gboolean report_db(sqlite3 *db, gpointer data, GError **err)
 	report_q *q = data;
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(db, "SELECT org, submitter FROM batches WHERE id = ?1", -1, &st,
-				    NULL);
+	                            NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(st, 1, q->batch, -1, SQLITE_TRANSIENT);
@@ -203,10 +209,11 @@ static gboolean report_db(sqlite3 *db, gpointer data, GError **err)
 	st = NULL;
 	if (!q->found)
 		return TRUE;
-	rc = sqlite3_prepare_v2(db,
-				"SELECT id, prisoner, writer_name, state, reason, findings FROM letters"
-				" WHERE batch = ?1 ORDER BY created, rowid",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    db,
+	    "SELECT id, prisoner, writer_name, state, reason, findings FROM letters"
+	    " WHERE batch = ?1 ORDER BY created, rowid",
+	    -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(st, 1, q->batch, -1, SQLITE_TRANSIENT);
@@ -215,7 +222,7 @@ static gboolean report_db(sqlite3 *db, gpointer data, GError **err)
 		const char *state = (const char *)sqlite3_column_text(st, 3);
 		const char *verdict;
 		char *reasons = letter_reasons((const char *)sqlite3_column_text(st, 4),
-					       (const char *)sqlite3_column_text(st, 5));
+		                               (const char *)sqlite3_column_text(st, 5));
 		state = state ? state : "";
 		if (!strcmp(state, "rejected")) {
 			verdict = "rejected";
@@ -245,7 +252,7 @@ static gboolean report_db(sqlite3 *db, gpointer data, GError **err)
 	return TRUE;
 fail:
 	g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_OTHER, "database: batch report: %s",
-		    sqlite3_errmsg(db));
+	            sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	return FALSE;
 }
@@ -278,8 +285,8 @@ out:
 static gboolean mark_db(sqlite3 *db, gpointer data, GError **err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db, "UPDATE batches SET report_sent = ?2 WHERE id = ?1", -1, &st,
-				    NULL);
+	int rc = sqlite3_prepare_v2(db, "UPDATE batches SET report_sent = ?2 WHERE id = ?1", -1,
+	                            &st, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, data, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 2, util_now());
@@ -288,7 +295,7 @@ static gboolean mark_db(sqlite3 *db, gpointer data, GError **err)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_OTHER, "database: batch mark: %s",
-			    sqlite3_errmsg(db));
+		            sqlite3_errmsg(db));
 		return FALSE;
 	}
 	return TRUE;
@@ -302,14 +309,15 @@ static gboolean pipe_to_sendmail(const lg_config *cfg, const char *text, GError 
 	if (!g_shell_parse_argv(cfg->sendmail, NULL, &argv, err))
 		return FALSE;
 	sp = g_subprocess_newv((const char *const *)argv,
-			       G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE, err);
+	                       G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE,
+	                       err);
 	if (sp == NULL)
 		goto out;
 	if (!g_subprocess_communicate_utf8(sp, text, NULL, NULL, NULL, err))
 		goto out;
 	if (!g_subprocess_get_successful(sp)) {
 		g_set_error(err, G_IO_ERROR, G_IO_ERROR_FAILED, "sendmail exited with status %d",
-			    g_subprocess_get_exit_status(sp));
+		            g_subprocess_get_exit_status(sp));
 		goto out;
 	}
 	ok = TRUE;
@@ -336,7 +344,7 @@ gboolean org_report_send(const lg_config *cfg, lg_store *st, const char *batch_i
 	}
 	if (q.submitter == NULL || strchr(q.submitter, '@') == NULL) {
 		g_set_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-			    "batch %s has no submitter address to report to", batch_id);
+		            "batch %s has no submitter address to report to", batch_id);
 		goto out;
 	}
 	message_init();
@@ -350,8 +358,8 @@ gboolean org_report_send(const lg_config *cfg, lg_store *st, const char *batch_i
 	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, "lettergate", from);
 	g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_TO, NULL, q.submitter);
 	subject = g_strdup_printf("lettergate batch %s: %d letters, %d accepted, %d held, "
-				  "%d rejected",
-				  batch_id, q.n, q.accepted, q.held, q.rejected);
+	                          "%d rejected",
+	                          batch_id, q.n, q.accepted, q.held, q.rejected);
 	g_mime_message_set_subject(m, subject, "utf-8");
 	g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted", "auto-generated", NULL);
 	g_mime_object_set_header(GMIME_OBJECT(m), "X-Lettergate-Batch", batch_id, NULL);

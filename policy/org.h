@@ -36,10 +36,9 @@
 #include "store/store.h"
 
 char *org_identify(const lg_config *cfg, const char *auth_authen, const char *client_addr,
-		   const lg_message *msg);
+                   const lg_message *msg);
 gboolean org_cidr_match(const char *list, const char *addr);
 char *org_report_csv(lg_store *st, const char *batch_id, GError **err);
-gboolean org_report_send(const lg_config *cfg, lg_store *st, const char *batch_id,
-			 GError **err);
+gboolean org_report_send(const lg_config *cfg, lg_store *st, const char *batch_id, GError **err);
 
 #endif

@@ -31,8 +31,7 @@ struct lg_pipeline {
 	lg_translator *tr;
 };
 
-lg_pipeline *pipeline_new(lg_config *cfg, screen_rules *rules, lg_store *store,
-			  lg_translator *tr)
+lg_pipeline *pipeline_new(lg_config *cfg, screen_rules *rules, lg_store *store, lg_translator *tr)
 {
 	lg_pipeline *p = g_new0(lg_pipeline, 1);
 	p->refcount = 1;
@@ -148,7 +147,7 @@ void outcome_free(lg_outcome **po)
 }
 
 static void letter_refuse(lg_letter *l, lg_verdict v, const char *code, const char *dsn,
-			  const char *en, const char *ru)
+                          const char *en, const char *ru)
 {
 	/* reject outranks tempfail outranks hold */
 	if (l->verdict == LG_VERDICT_REJECT && v != LG_VERDICT_REJECT)
@@ -169,7 +168,7 @@ static void letter_refuse(lg_letter *l, lg_verdict v, const char *code, const ch
 }
 
 static void outcome_set(lg_outcome *o, lg_verdict v, const char *code, const char *dsn,
-			const char *line)
+                        const char *line)
 {
 	o->verdict = v;
 	g_free(o->code);
@@ -236,7 +235,7 @@ static char *pick_least_written(lg_pipeline *p, const lg_quota_tally *tally, GEr
 }
 
 static gboolean resolve_prisoner_t(lg_pipeline *p, lg_letter *l, const lg_quota_tally *tally,
-				   GError **err);
+                                   GError **err);
 
 static gboolean resolve_prisoner(lg_pipeline *p, lg_letter *l, GError **err)
 {
@@ -244,7 +243,7 @@ static gboolean resolve_prisoner(lg_pipeline *p, lg_letter *l, GError **err)
 }
 
 static gboolean resolve_prisoner_t(lg_pipeline *p, lg_letter *l, const lg_quota_tally *tally,
-				   GError **err)
+                                   GError **err)
 {
 	char *local = rcpt_local(l->rcpt);
 	lg_prisoner *pr = NULL;
@@ -253,8 +252,8 @@ static gboolean resolve_prisoner_t(lg_pipeline *p, lg_letter *l, const lg_quota_
 
 	if (p->store == NULL) {
 		letter_refuse(l, LG_VERDICT_REJECT, "550", "5.1.1",
-			      "There is no prisoner at this address.",
-			      "По этому адресу нет адресата.");
+		              "There is no prisoner at this address.",
+		              "По этому адресу нет адресата.");
 		goto out;
 	}
 	if (p->cfg->anyone_alias[0] && !strcmp(local, p->cfg->anyone_alias)) {
@@ -266,8 +265,8 @@ static gboolean resolve_prisoner_t(lg_pipeline *p, lg_letter *l, const lg_quota_
 		}
 		if (alias == NULL) {
 			letter_refuse(l, LG_VERDICT_REJECT, "550", "5.1.1",
-				      "No prisoner can receive letters at the moment.",
-				      "Сейчас ни один адресат не может получать письма.");
+			              "No prisoner can receive letters at the moment.",
+			              "Сейчас ни один адресат не может получать письма.");
 			goto out;
 		}
 		g_free(local);
@@ -281,8 +280,9 @@ static gboolean resolve_prisoner_t(lg_pipeline *p, lg_letter *l, const lg_quota_
 	}
 	if (pr == NULL) {
 		letter_refuse(l, LG_VERDICT_REJECT, "550", "5.1.1",
-			      "There is no prisoner at this address; check the address on the list of prisoners.",
-			      "По этому адресу нет адресата; проверьте адрес по списку.");
+		              "There is no prisoner at this address; check the address on the list "
+		              "of prisoners.",
+		              "По этому адресу нет адресата; проверьте адрес по списку.");
 		goto out;
 	}
 	g_free(l->prisoner);
@@ -290,13 +290,18 @@ static gboolean resolve_prisoner_t(lg_pipeline *p, lg_letter *l, const lg_quota_
 	if (strcmp(pr->status, "active") != 0) {
 		const char *en, *ru;
 		if (!strcmp(pr->status, "released")) {
-			en = "This person has been released and no longer receives letters here; write to them directly.";
-			ru = "Этот человек освобождён и больше не получает письма здесь; напишите ему напрямую.";
+			en = "This person has been released and no longer receives letters here; "
+			     "write to them directly.";
+			ru = "Этот человек освобождён и больше не получает письма здесь; напишите "
+			     "ему напрямую.";
 		} else if (!strcmp(pr->status, "transferred")) {
-			en = "This prisoner has been transferred; letters are paused until the new facility is confirmed. Please try again in a few days.";
-			ru = "Адресата перевели в другое учреждение; письма приостановлены до подтверждения нового адреса. Попробуйте через несколько дней.";
+			en = "This prisoner has been transferred; letters are paused until the new "
+			     "facility is confirmed. Please try again in a few days.";
+			ru = "Адресата перевели в другое учреждение; письма приостановлены до "
+			     "подтверждения нового адреса. Попробуйте через несколько дней.";
 		} else {
-			en = "We are sorry: this person has died and can no longer receive letters.";
+			en =
+			    "We are sorry: this person has died and can no longer receive letters.";
 			ru = "Нам очень жаль: этот человек умер и больше не может получать письма.";
 		}
 		letter_refuse(l, LG_VERDICT_REJECT, "550", "5.1.6", en, ru);
@@ -318,7 +323,7 @@ lg_outcome *pipeline_check_rcpt(lg_pipeline *p, const char *rcpt)
 	if (!resolve_prisoner(p, l, &e)) {
 		o = outcome_new();
 		outcome_set(o, LG_VERDICT_TEMPFAIL, "451", "4.3.0",
-			    "Temporary problem with the letters database; please try again later.");
+		            "Temporary problem with the letters database; please try again later.");
 		lg_warn("rcpt check: database: %s", e->message);
 		g_clear_error(&e);
 	} else if (l->verdict == LG_VERDICT_REJECT) {
@@ -336,12 +341,12 @@ lg_outcome *pipeline_check_rcpt(lg_pipeline *p, const char *rcpt)
 typedef struct {
 	lg_message *msg;
 	gboolean msg_borrowed; /* an inner message of a batch: the outer owns it */
-	char *text;       /* writer's words, cleaned */
-	char *text_ru;    /* Russian text after strip, with notice */
+	char *text;            /* writer's words, cleaned */
+	char *text_ru;         /* Russian text after strip, with notice */
 	char *lang;
 	char *backend;
 	gboolean translated;
-	char *from;       /* languages machine-translated, comma list */
+	char *from; /* languages machine-translated, comma list */
 	lg_tr_status tr_status;
 	char *tr_error;
 	GPtrArray *findings;
@@ -464,12 +469,12 @@ static gboolean shared_parse(lg_pipeline *p, GMimeStream *stream, shared_work *w
 		char *line;
 		if (code == LG_MSG_ERR_HEADER_BYTES) {
 			line = g_strdup_printf("Message headers too large (limit %" G_GINT64_FORMAT
-					       " bytes) / Слишком большие заголовки письма",
-					       cfg->header_bytes);
+			                       " bytes) / Слишком большие заголовки письма",
+			                       cfg->header_bytes);
 			outcome_set(o, LG_VERDICT_REJECT, "552", "5.3.4", line);
 		} else {
 			line = g_strdup_printf("%s / Письмо не удалось прочитать",
-					       e ? e->message : "The message could not be read");
+			                       e ? e->message : "The message could not be read");
 			outcome_set(o, LG_VERDICT_REJECT, "554", "5.6.0", line);
 		}
 		g_free(line);
@@ -477,9 +482,10 @@ static gboolean shared_parse(lg_pipeline *p, GMimeStream *stream, shared_work *w
 		return FALSE;
 	}
 	if (w->msg->encrypted_only) {
-		outcome_set(o, LG_VERDICT_REJECT, "550", "5.7.1",
-			    "We cannot read encrypted letters; please send it unencrypted. /"
-			    " Мы не можем прочитать зашифрованное письмо; отправьте его без шифрования.");
+		outcome_set(
+		    o, LG_VERDICT_REJECT, "550", "5.7.1",
+		    "We cannot read encrypted letters; please send it unencrypted. /"
+		    " Мы не можем прочитать зашифрованное письмо; отправьте его без шифрования.");
 		return FALSE;
 	}
 	return TRUE;
@@ -586,7 +592,7 @@ static void letter_from_shared(lg_letter *l, const shared_work *w, const lg_enve
 	for (guint i = 0; i < w->findings->len; i++) {
 		const lg_finding *f = g_ptr_array_index(w->findings, i);
 		lg_finding *c = finding_new(f->rule, f->category, f->action, f->score, f->reason_en,
-					    f->reason_ru);
+		                            f->reason_ru);
 		g_free(c->where);
 		c->where = g_strdup(f->where);
 		c->start = f->start;
@@ -607,7 +613,7 @@ static void letter_from_shared(lg_letter *l, const shared_work *w, const lg_enve
 	l->writer_name = g_strdup(w->msg->from_name[0] ? w->msg->from_name : "");
 	g_free(l->writer_addr);
 	l->writer_addr = g_strdup(w->msg->from_addr[0] ? w->msg->from_addr
-						       : (env->mail_from ? env->mail_from : ""));
+	                                               : (env->mail_from ? env->mail_from : ""));
 	g_free(l->subject);
 	l->subject = g_strdup(w->msg->subject);
 	g_free(l->message_id);
@@ -626,18 +632,23 @@ static void letter_decide(lg_pipeline *p, lg_letter *l, const shared_work *w)
 	const lg_config *cfg = p->cfg;
 	if (w->text[0] == '\0') {
 		letter_refuse(l, LG_VERDICT_REJECT, "550", "5.7.1",
-			      "The letter is empty: we found no text of yours (only quoted text, a signature or attachments).",
-			      "Письмо пустое: в нём нет вашего текста (только цитата, подпись или вложения).");
+		              "The letter is empty: we found no text of yours (only quoted text, a "
+		              "signature or attachments).",
+		              "Письмо пустое: в нём нет вашего текста (только цитата, подпись или "
+		              "вложения).");
 		return;
 	}
 	if (w->chars > cfg->text_chars) {
 		char *en = g_strdup_printf(
-		    "The letter is too long: %ld characters, the limit is %d (about %d pages). Please shorten it or split it into several letters.",
-		    w->chars, cfg->text_chars, MAX(1, cfg->text_chars / MAX(1, cfg->chars_per_page)));
-		char *ru = g_strdup_printf(
-		    "Письмо слишком длинное: %ld знаков при пределе %d. Сократите его или разделите на несколько писем.",
-		    w->chars, cfg->text_chars);
-		g_ptr_array_add(l->findings, finding_new("too-long", "length", LG_ACT_REJECT, 0, en, ru));
+		    "The letter is too long: %ld characters, the limit is %d (about %d pages). "
+		    "Please shorten it or split it into several letters.",
+		    w->chars, cfg->text_chars,
+		    MAX(1, cfg->text_chars / MAX(1, cfg->chars_per_page)));
+		char *ru = g_strdup_printf("Письмо слишком длинное: %ld знаков при пределе %d. "
+		                           "Сократите его или разделите на несколько писем.",
+		                           w->chars, cfg->text_chars);
+		g_ptr_array_add(l->findings,
+		                finding_new("too-long", "length", LG_ACT_REJECT, 0, en, ru));
 		letter_refuse(l, LG_VERDICT_REJECT, "550", "5.7.1", en, ru);
 		g_free(en);
 		g_free(ru);
@@ -654,34 +665,42 @@ static void letter_decide(lg_pipeline *p, lg_letter *l, const shared_work *w)
 			if (g_hash_table_contains(said, f->reason_en))
 				continue;
 			g_hash_table_add(said, f->reason_en);
-			letter_refuse(l, LG_VERDICT_REJECT, "550", "5.7.1", f->reason_en, f->reason_ru);
+			letter_refuse(l, LG_VERDICT_REJECT, "550", "5.7.1", f->reason_en,
+			              f->reason_ru);
 		}
 		if (l->verdict != LG_VERDICT_REJECT)
-			letter_refuse(l, LG_VERDICT_REJECT, "550", "5.7.1",
-				      "The letter contains content that prison censorship would refuse.",
-				      "Письмо содержит то, что не пропустит тюремная цензура.");
+			letter_refuse(
+			    l, LG_VERDICT_REJECT, "550", "5.7.1",
+			    "The letter contains content that prison censorship would refuse.",
+			    "Письмо содержит то, что не пропустит тюремная цензура.");
 		g_hash_table_unref(said);
 		return;
 	}
 	if (w->tr_status == LG_TR_UNAVAILABLE) {
 		if (!strcmp(cfg->on_failure, "hold")) {
-			g_ptr_array_add(l->findings,
-					finding_new("translator-unavailable", "language", LG_ACT_HOLD, 0,
-						    "The translator is unavailable; a volunteer will translate the letter.",
-						    "Переводчик недоступен; письмо переведёт волонтёр."));
+			g_ptr_array_add(
+			    l->findings,
+			    finding_new("translator-unavailable", "language", LG_ACT_HOLD, 0,
+			                "The translator is unavailable; a volunteer will translate "
+			                "the letter.",
+			                "Переводчик недоступен; письмо переведёт волонтёр."));
 			l->verdict = LG_VERDICT_HOLD;
 		} else {
 			letter_refuse(l, LG_VERDICT_TEMPFAIL, "451", "4.3.0",
-				      "The translation service is temporarily unavailable; your mail server will retry.",
-				      "Служба перевода временно недоступна; ваш почтовый сервер повторит отправку.");
+			              "The translation service is temporarily unavailable; your "
+			              "mail server will retry.",
+			              "Служба перевода временно недоступна; ваш почтовый сервер "
+			              "повторит отправку.");
 		}
 		return;
 	}
 	if (w->tr_status == LG_TR_NO_BACKEND) {
-		g_ptr_array_add(l->findings,
-				finding_new("needs-translator", "language", LG_ACT_HOLD, 0,
-					    "The letter is not in Russian and will be translated by a volunteer.",
-					    "Письмо не на русском языке; его переведёт волонтёр."));
+		g_ptr_array_add(
+		    l->findings,
+		    finding_new(
+		        "needs-translator", "language", LG_ACT_HOLD, 0,
+		        "The letter is not in Russian and will be translated by a volunteer.",
+		        "Письмо не на русском языке; его переведёт волонтёр."));
 		l->verdict = LG_VERDICT_HOLD;
 		return;
 	}
@@ -693,7 +712,7 @@ static void letter_decide(lg_pipeline *p, lg_letter *l, const shared_work *w)
  * are added to the tally. *over_r (may be NULL) gets the quota's name when
  * one is over. FALSE with *err on database trouble. */
 static gboolean letter_quotas(lg_pipeline *p, lg_letter *l, lg_quota_tally *tally,
-			      const char **over_r, GError **err)
+                              const char **over_r, GError **err)
 {
 	lg_quota_item it = {0};
 	lg_quota_result r = {0};
@@ -770,10 +789,11 @@ static void outcome_finish(lg_pipeline *p, lg_outcome *o)
 				const char *en = g_ptr_array_index(l->reasons_en, j);
 				const char *ru = g_ptr_array_index(l->reasons_ru, j);
 				if (nrej > 1)
-					g_ptr_array_add(o->lines,
-							g_strdup_printf("%s: %s / %s", local, en, ru));
+					g_ptr_array_add(o->lines, g_strdup_printf("%s: %s / %s",
+					                                          local, en, ru));
 				else
-					g_ptr_array_add(o->lines, g_strdup_printf("%s / %s", en, ru));
+					g_ptr_array_add(o->lines,
+					                g_strdup_printf("%s / %s", en, ru));
 			}
 			g_free(local);
 		}
@@ -791,10 +811,11 @@ static void outcome_finish(lg_pipeline *p, lg_outcome *o)
 				o->dsn = g_strdup(l->dsn);
 			}
 			for (guint j = 0; j < l->reasons_en->len; j++)
-				g_ptr_array_add(o->lines,
-						g_strdup_printf("%s / %s",
-								(char *)g_ptr_array_index(l->reasons_en, j),
-								(char *)g_ptr_array_index(l->reasons_ru, j)));
+				g_ptr_array_add(
+				    o->lines,
+				    g_strdup_printf("%s / %s",
+				                    (char *)g_ptr_array_index(l->reasons_en, j),
+				                    (char *)g_ptr_array_index(l->reasons_ru, j)));
 		}
 		return;
 	}
@@ -806,14 +827,14 @@ static void outcome_finish(lg_pipeline *p, lg_outcome *o)
 static gboolean batch_wide_quota(const char *name)
 {
 	return name && (!strcmp(name, "org_day") || !strcmp(name, "letters_day") ||
-			!strcmp(name, "photos_day"));
+	                !strcmp(name, "photos_day"));
 }
 
 static char *dedup_key_for(const char *message_id, const char *rcpt, const char *body_hash,
-			   int index)
+                           int index)
 {
 	char *k = index < 0 ? g_strdup_printf("%s\n%s\n%s", message_id, rcpt, body_hash)
-			    : g_strdup_printf("%s\n%s\n%s\n%d", message_id, rcpt, body_hash, index);
+	                    : g_strdup_printf("%s\n%s\n%s\n%d", message_id, rcpt, body_hash, index);
 	char *out = util_sha256_hex(k, strlen(k));
 	g_free(k);
 	return out;
@@ -830,7 +851,7 @@ static char *dedup_key_for(const char *message_id, const char *rcpt, const char 
  *    and nothing is stored, so the sender's retry brings the whole batch;
  *  - otherwise the message is accepted (250) and the report goes back. */
 static void run_batch(lg_pipeline *p, const lg_envelope *env, shared_work *w, GPtrArray *rcpts,
-		      const char *org, lg_outcome *o, lg_quota_tally *tally, GError **err)
+                      const char *org, lg_outcome *o, lg_quota_tally *tally, GError **err)
 {
 	const lg_message *outer = w->msg;
 	lg_letter *temp = NULL;
@@ -839,7 +860,8 @@ static void run_batch(lg_pipeline *p, const lg_envelope *env, shared_work *w, GP
 
 	o->batch_id = util_new_id();
 	o->org = g_strdup(org);
-	o->submitter = g_strdup(env->mail_from && *env->mail_from ? env->mail_from : outer->from_addr);
+	o->submitter =
+	    g_strdup(env->mail_from && *env->mail_from ? env->mail_from : outer->from_addr);
 	o->message_id = g_strdup(outer->message_id);
 	for (guint r = 0; r < rcpts->len && temp == NULL; r++) {
 		const char *rcpt = g_ptr_array_index(rcpts, r);
@@ -871,7 +893,8 @@ static void run_batch(lg_pipeline *p, const lg_envelope *env, shared_work *w, GP
 			if (e)
 				goto fail;
 			if (dup) {
-				/* a retry of a batch already stored: pipeline_commit() stores nothing */
+				/* a retry of a batch already stored: pipeline_commit() stores
+				 * nothing */
 				l->verdict = LG_VERDICT_ACCEPT;
 				g_free(l->prisoner);
 				l->prisoner = g_strdup(probe->prisoner);
@@ -919,8 +942,8 @@ static void run_batch(lg_pipeline *p, const lg_envelope *env, shared_work *w, GP
 					l->verdict = LG_VERDICT_ACCEPT;
 					for (guint j = 0; j < en->len; j++)
 						letter_refuse(l, LG_VERDICT_REJECT, "550", "5.7.1",
-							      g_ptr_array_index(en, j),
-							      g_ptr_array_index(ru, j));
+						              g_ptr_array_index(en, j),
+						              g_ptr_array_index(ru, j));
 					g_ptr_array_unref(en);
 					g_ptr_array_unref(ru);
 				} else {
@@ -937,10 +960,11 @@ static void run_batch(lg_pipeline *p, const lg_envelope *env, shared_work *w, GP
 		o->code = g_strdup(temp->code);
 		o->dsn = g_strdup(temp->dsn);
 		for (guint j = 0; j < temp->reasons_en->len; j++)
-			g_ptr_array_add(o->lines,
-					g_strdup_printf("Batch held back: %s / Пакет отложен: %s",
-							(char *)g_ptr_array_index(temp->reasons_en, j),
-							(char *)g_ptr_array_index(temp->reasons_ru, j)));
+			g_ptr_array_add(
+			    o->lines,
+			    g_strdup_printf("Batch held back: %s / Пакет отложен: %s",
+			                    (char *)g_ptr_array_index(temp->reasons_en, j),
+			                    (char *)g_ptr_array_index(temp->reasons_ru, j)));
 		return;
 	}
 	if (stored == 0) {
@@ -1015,8 +1039,8 @@ db_check:
 	if (e) {
 		g_ptr_array_set_size(o->lines, 0);
 		outcome_set(o, LG_VERDICT_TEMPFAIL, "451", "4.3.0",
-			    "Temporary problem with the letters database; please try again later. /"
-			    " Временная ошибка базы писем; попробуйте позже.");
+		            "Temporary problem with the letters database; please try again later. /"
+		            " Временная ошибка базы писем; попробуйте позже.");
 		lg_warn("queue %s: database: %s", o->queue_id, e->message);
 		g_clear_error(&e);
 		g_clear_pointer(&o->batch_id, g_free);
@@ -1236,7 +1260,8 @@ char *outcome_json(const lg_outcome *o)
 			json_builder_set_member_name(b, "type");
 			json_builder_add_string_value(b, ph->type);
 			json_builder_set_member_name(b, "bytes");
-			json_builder_add_int_value(b, ph->data ? (gint64)g_bytes_get_size(ph->data) : 0);
+			json_builder_add_int_value(b, ph->data ? (gint64)g_bytes_get_size(ph->data)
+			                                       : 0);
 			json_builder_set_member_name(b, "sha256");
 			json_builder_add_string_value(b, ph->sha256);
 			json_builder_set_member_name(b, "original_name");
@@ -1271,17 +1296,19 @@ gboolean pipeline_commit(lg_pipeline *p, lg_outcome *o, GError **err)
 		lg_letter_rec *r;
 		GString *cats;
 		gboolean batch_reject = o->batch_id && l->batch && l->verdict == LG_VERDICT_REJECT;
-		if (l->verdict != LG_VERDICT_ACCEPT && l->verdict != LG_VERDICT_HOLD && !batch_reject)
+		if (l->verdict != LG_VERDICT_ACCEPT && l->verdict != LG_VERDICT_HOLD &&
+		    !batch_reject)
 			continue;
 		r = letter_rec_new();
 		r->id = g_strdup(l->id);
-		r->state = g_strdup(batch_reject ? "rejected"
-						 : l->verdict == LG_VERDICT_ACCEPT ? "queued" : "held");
+		r->state = g_strdup(batch_reject                      ? "rejected"
+		                    : l->verdict == LG_VERDICT_ACCEPT ? "queued"
+		                                                      : "held");
 		if (batch_reject) {
 			GString *why = g_string_new(NULL);
 			for (guint j = 0; j < l->reasons_en->len; j++)
 				g_string_append_printf(why, "%s%s", j ? " " : "",
-						       (char *)g_ptr_array_index(l->reasons_en, j));
+				                       (char *)g_ptr_array_index(l->reasons_en, j));
 			r->reason = g_string_free(why, FALSE);
 		}
 		r->queue_id = g_strdup(o->queue_id);
@@ -1305,7 +1332,8 @@ gboolean pipeline_commit(lg_pipeline *p, lg_outcome *o, GError **err)
 			char *needle = g_strdup_printf(",%s,", f->category);
 			char *hay = g_strdup_printf(",%s,", cats->str);
 			if (!strstr(hay, needle))
-				g_string_append_printf(cats, "%s%s", cats->len ? "," : "", f->category);
+				g_string_append_printf(cats, "%s%s", cats->len ? "," : "",
+				                       f->category);
 			g_free(needle);
 			g_free(hay);
 		}
@@ -1324,11 +1352,11 @@ gboolean pipeline_commit(lg_pipeline *p, lg_outcome *o, GError **err)
 	}
 	if (o->batch_id) {
 		lg_batch_rec b = {.id = o->batch_id,
-				  .org = o->org,
-				  .submitter = o->submitter,
-				  .message_id = o->message_id,
-				  .queue_id = o->queue_id,
-				  .letters = (int)recs->len};
+		                  .org = o->org,
+		                  .submitter = o->submitter,
+		                  .message_id = o->message_id,
+		                  .queue_id = o->queue_id,
+		                  .letters = (int)recs->len};
 		ok = recs->len == 0 || store_batch_commit(p->store, &b, recs, &dup, err);
 	} else {
 		ok = recs->len == 0 || store_letters_commit(p->store, recs, &dup, err);
@@ -1337,11 +1365,12 @@ gboolean pipeline_commit(lg_pipeline *p, lg_outcome *o, GError **err)
 	if (ok && !dup && o->batch_id && recs->len > 0) {
 		GError *e = NULL;
 		lg_info("queue %s: batch %s from %s: %u letters", o->queue_id, o->batch_id,
-			o->org ? o->org : "-", recs->len);
+		        o->org ? o->org : "-", recs->len);
 		if (!org_report_send(p->cfg, p->store, o->batch_id, &e)) {
 			char *safe = util_sanitize(e ? e->message : "failed", 200);
-			lg_warn("batch %s: report not sent: %s (lettergatectl batch report %s --send)",
-				o->batch_id, safe, o->batch_id);
+			lg_warn(
+			    "batch %s: report not sent: %s (lettergatectl batch report %s --send)",
+			    o->batch_id, safe, o->batch_id);
 			g_free(safe);
 			g_clear_error(&e);
 		}

@@ -27,9 +27,9 @@
 #include "translate/translate.h"
 
 typedef struct lg_envelope {
-	const char *queue_id;   /* "" when none */
-	const char *mail_from;  /* envelope sender, may be "" */
-	GPtrArray *rcpts;       /* const char*, as given at RCPT (no <>) */
+	const char *queue_id;    /* "" when none */
+	const char *mail_from;   /* envelope sender, may be "" */
+	GPtrArray *rcpts;        /* const char*, as given at RCPT (no <>) */
 	const char *auth_authen; /* SMTP AUTH identity or NULL */
 	const char *client_addr; /* "127.0.0.1" or NULL */
 } lg_envelope;
@@ -37,10 +37,10 @@ typedef struct lg_envelope {
 typedef struct lg_letter {
 	char *id;
 	char *rcpt;
-	char *prisoner;     /* alias, "" when unknown */
-	lg_verdict verdict; /* accept | hold | reject | tempfail */
-	char *code;         /* per-letter SMTP code when refused, e.g. "550" */
-	char *dsn;          /* e.g. "5.1.1" */
+	char *prisoner;        /* alias, "" when unknown */
+	lg_verdict verdict;    /* accept | hold | reject | tempfail */
+	char *code;            /* per-letter SMTP code when refused, e.g. "550" */
+	char *dsn;             /* e.g. "5.1.1" */
 	GPtrArray *reasons_en; /* char* */
 	GPtrArray *reasons_ru; /* char* */
 	char *lang;
@@ -62,7 +62,7 @@ typedef struct lg_letter {
 	char *text_hash;
 	char *org;
 	char *batch;
-	gboolean notify; /* writer authenticated (deliver/notify.h) */
+	gboolean notify;     /* writer authenticated (deliver/notify.h) */
 	gboolean rcpt_stage; /* refused at RCPT (unknown or inactive prisoner) */
 } lg_letter;
 
@@ -76,16 +76,15 @@ typedef struct lg_outcome {
 	gboolean duplicate; /* set by pipeline_commit for a retried message */
 	/* an organisation's batch (policy/org.h): every letter is stored, the
 	 * rejected ones too, and a report goes back to the submitter */
-	char *batch_id;     /* NULL when the message is not a batch */
-	char *org;          /* organisation identity, NULL for individuals */
-	char *submitter;    /* where the batch report goes */
+	char *batch_id;  /* NULL when the message is not a batch */
+	char *org;       /* organisation identity, NULL for individuals */
+	char *submitter; /* where the batch report goes */
 	char *message_id;
 } lg_outcome;
 
 typedef struct lg_pipeline lg_pipeline;
 
-lg_pipeline *pipeline_new(lg_config *cfg, screen_rules *rules, lg_store *store,
-			  lg_translator *tr);
+lg_pipeline *pipeline_new(lg_config *cfg, screen_rules *rules, lg_store *store, lg_translator *tr);
 /* Reference counting: the daemon swaps pipelines on reload while sessions
  * finish with the one they began with. pipeline_free() drops one reference. */
 lg_pipeline *pipeline_ref(lg_pipeline *p);

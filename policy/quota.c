@@ -93,7 +93,7 @@ char *quota_reset_text(gint64 t)
 
 typedef struct {
 	/* filters, NULL = any */
-	const char *writer;    /* individual letters of this writer address */
+	const char *writer; /* individual letters of this writer address */
 	const char *prisoner;
 	const char *org;
 	const char *dup_writer_name; /* with org: same display name */
@@ -112,8 +112,8 @@ typedef struct {
  * writer_addr = ?2)" defeats the planner. Other combinations take the
  * generic form.
  */
-#define COUNT_HEAD                                                                           \
-	"SELECT count(*), coalesce(sum(photos), 0), coalesce(min(created), 0) FROM letters" \
+#define COUNT_HEAD                                                                                 \
+	"SELECT count(*), coalesce(sum(photos), 0), coalesce(min(created), 0) FROM letters"        \
 	" WHERE created >= ?1 AND state != 'rejected'"
 #define BY_WRITER " AND writer_addr = ?2 AND (org IS NULL OR org = '')"
 enum { F_WRITER = 1, F_PRISONER = 2, F_ORG = 4, F_NAME = 8, F_HASH = 16 };
@@ -121,7 +121,7 @@ enum { F_WRITER = 1, F_PRISONER = 2, F_ORG = 4, F_NAME = 8, F_HASH = 16 };
 static const char *count_sql(const count_q *q)
 {
 	int f = (q->writer ? F_WRITER : 0) | (q->prisoner ? F_PRISONER : 0) | (q->org ? F_ORG : 0) |
-		(q->dup_writer_name ? F_NAME : 0) | (q->text_hash ? F_HASH : 0);
+	        (q->dup_writer_name ? F_NAME : 0) | (q->text_hash ? F_HASH : 0);
 	switch (f) {
 	case 0:
 		return COUNT_HEAD;
@@ -137,11 +137,12 @@ static const char *count_sql(const count_q *q)
 		return COUNT_HEAD BY_WRITER " AND prisoner = ?3 AND text_hash = ?6";
 	case F_ORG | F_NAME | F_PRISONER | F_HASH:
 		return COUNT_HEAD " AND prisoner = ?3 AND org = ?4 AND writer_name = ?5"
-				  " AND text_hash = ?6";
+		                  " AND text_hash = ?6";
 	default:
-		return COUNT_HEAD " AND (?2 IS NULL OR (writer_addr = ?2 AND (org IS NULL OR org = '')))"
-				  " AND (?3 IS NULL OR prisoner = ?3) AND (?4 IS NULL OR org = ?4)"
-				  " AND (?5 IS NULL OR writer_name = ?5) AND (?6 IS NULL OR text_hash = ?6)";
+		return COUNT_HEAD
+		    " AND (?2 IS NULL OR (writer_addr = ?2 AND (org IS NULL OR org = '')))"
+		    " AND (?3 IS NULL OR prisoner = ?3) AND (?4 IS NULL OR org = ?4)"
+		    " AND (?5 IS NULL OR writer_name = ?5) AND (?6 IS NULL OR text_hash = ?6)";
 	}
 }
 
@@ -174,9 +175,9 @@ static gboolean count_db(sqlite3 *db, gpointer data, GError **err)
 	return TRUE;
 fail:
 	g_set_error(err, LG_STORE_ERROR,
-		    (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? LG_STORE_ERR_BUSY
-									       : LG_STORE_ERR_OTHER,
-		    "database: quota count: %s", sqlite3_errmsg(db));
+	            (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? LG_STORE_ERR_BUSY
+	                                                                       : LG_STORE_ERR_OTHER,
+	            "database: quota count: %s", sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	return FALSE;
 }
@@ -205,7 +206,7 @@ static gboolean count_all(lg_store *st, const lg_quota_tally *t, count_q *q, GEr
 }
 
 static void over(lg_quota_result *r, const char *name, int limit, int count, gint64 oldest,
-		 gint64 now, const char *what_en, const char *what_ru)
+                 gint64 now, const char *what_en, const char *what_ru)
 {
 	char *when;
 	r->status = LG_QUOTA_OVER;
@@ -215,16 +216,16 @@ static void over(lg_quota_result *r, const char *name, int limit, int count, gin
 	r->reset_at = (oldest > 0 && oldest <= now ? oldest : now) + DAY;
 	when = quota_reset_text(r->reset_at);
 	r->en = g_strdup_printf("Daily limit reached: %s (%d a day). It resets at %s; your mail "
-				"server will retry.",
-				what_en, limit, when);
+	                        "server will retry.",
+	                        what_en, limit, when);
 	r->ru = g_strdup_printf("Достигнут дневной предел: %s (%d в день). Он сбросится в %s; "
-				"ваш почтовый сервер повторит отправку.",
-				what_ru, limit, when);
+	                        "ваш почтовый сервер повторит отправку.",
+	                        what_ru, limit, when);
 	g_free(when);
 }
 
 gboolean quota_check(const lg_config *cfg, lg_store *st, const lg_quota_tally *t,
-		     const lg_quota_item *it, gint64 now, lg_quota_result *r, GError **err)
+                     const lg_quota_item *it, gint64 now, lg_quota_result *r, GError **err)
 {
 	gboolean is_org = it->org && *it->org;
 	const char *writer = it->writer ? it->writer : "";
@@ -254,27 +255,28 @@ gboolean quota_check(const lg_config *cfg, lg_store *st, const lg_quota_tally *t
 			r->limit_name = "duplicate_days";
 			r->limit = cfg->duplicate_days;
 			r->count = q.count;
-			r->en = g_strdup_printf("Already sent: you sent this same text to this prisoner "
-						"within the last %d days.",
-						cfg->duplicate_days);
+			r->en = g_strdup_printf(
+			    "Already sent: you sent this same text to this prisoner "
+			    "within the last %d days.",
+			    cfg->duplicate_days);
 			r->ru = g_strdup_printf("Уже отправлено: вы уже посылали этот текст этому "
-						"адресату за последние %d дней.",
-						cfg->duplicate_days);
+			                        "адресату за последние %d дней.",
+			                        cfg->duplicate_days);
 			return TRUE;
 		}
 	}
 
-#define CHECK(limit, name, field_setup, what_en, what_ru)                                     \
-	if ((limit) > 0) {                                                                    \
-		memset(&q, 0, sizeof(q));                                                     \
-		q.since = now - DAY;                                                          \
-		field_setup;                                                                  \
-		if (!count_all(st, t, &q, err))                                               \
-			return FALSE;                                                         \
-		if (q.count >= (limit)) {                                                     \
-			over(r, name, (limit), q.count, q.oldest, now, what_en, what_ru);     \
-			return TRUE;                                                          \
-		}                                                                             \
+#define CHECK(limit, name, field_setup, what_en, what_ru)                                          \
+	if ((limit) > 0) {                                                                         \
+		memset(&q, 0, sizeof(q));                                                          \
+		q.since = now - DAY;                                                               \
+		field_setup;                                                                       \
+		if (!count_all(st, t, &q, err))                                                    \
+			return FALSE;                                                              \
+		if (q.count >= (limit)) {                                                          \
+			over(r, name, (limit), q.count, q.oldest, now, what_en, what_ru);          \
+			return TRUE;                                                               \
+		}                                                                                  \
 	}
 	if (is_org) {
 		CHECK(cfg->org_quota_day, "org_day", q.org = it->org,

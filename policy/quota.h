@@ -37,7 +37,7 @@
 typedef struct lg_quota_tally lg_quota_tally;
 
 typedef struct lg_quota_item {
-	const char *writer;    /* writer address, "" when none */
+	const char *writer; /* writer address, "" when none */
 	const char *writer_name;
 	const char *prisoner;  /* alias */
 	const char *org;       /* organisation identity, NULL for individuals */
@@ -56,8 +56,8 @@ typedef struct lg_quota_result {
 	const char *limit_name; /* "writer_day", ..., "org_day"; NULL when OK */
 	int limit;
 	int count;
-	gint64 reset_at;        /* unix seconds, 0 when OK */
-	char *en;               /* reply line in English, NULL when OK */
+	gint64 reset_at; /* unix seconds, 0 when OK */
+	char *en;        /* reply line in English, NULL when OK */
 	char *ru;
 } lg_quota_result;
 
@@ -68,7 +68,7 @@ void quota_tally_add(lg_quota_tally *t, const lg_quota_item *it);
 int quota_tally_prisoner(const lg_quota_tally *t, const char *prisoner);
 
 gboolean quota_check(const lg_config *cfg, lg_store *st, const lg_quota_tally *t,
-		     const lg_quota_item *it, gint64 now, lg_quota_result *r, GError **err);
+                     const lg_quota_item *it, gint64 now, lg_quota_result *r, GError **err);
 void quota_result_clear(lg_quota_result *r);
 char *quota_reset_text(gint64 t);
 

@@ -7,7 +7,7 @@
 
 #include "policy/normalize.h"
 
-G_DEFINE_QUARK(lg-screen-error-quark, lg_screen_error)
+G_DEFINE_QUARK(lg - screen - error - quark, lg_screen_error)
 
 typedef struct parse_ctx {
 	rules_set *rs;
@@ -150,7 +150,7 @@ static rule_seq *parse_seq(parse_ctx *c, const char *value, int kind)
 		ok = FALSE;
 	}
 	if (ok && (s->el[0].kind == EL_ANY || s->el[0].kind == EL_GAP ||
-		   s->el[s->n - 1].kind == EL_GAP)) {
+	           s->el[s->n - 1].kind == EL_GAP)) {
 		perr(c, "a phrase must begin with a word and not end with \"...\"");
 		ok = FALSE;
 	}
@@ -186,9 +186,9 @@ static void add_regex(parse_ctx *c, const char *value)
 {
 	int ec = 0;
 	PCRE2_SIZE eo = 0;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)value, PCRE2_ZERO_TERMINATED,
-				       PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_MULTILINE, &ec,
-				       &eo, NULL);
+	pcre2_code *re =
+	    pcre2_compile((PCRE2_SPTR)value, PCRE2_ZERO_TERMINATED,
+	                  PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_MULTILINE, &ec, &eo, NULL);
 	if (re == NULL) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(ec, msg, sizeof msg);
@@ -264,8 +264,10 @@ static void finish_rule(parse_ctx *c)
 		ok = FALSE;
 	}
 	if (r->seqs->len == 0 && r->regexes->len == 0 && r->heur->len == 0) {
-		perr(c, "rule %s: matches nothing (stem, word, prefix, root, phrase, regex, heuristic)",
-		     r->id);
+		perr(
+		    c,
+		    "rule %s: matches nothing (stem, word, prefix, root, phrase, regex, heuristic)",
+		    r->id);
 		ok = FALSE;
 	}
 	c->line = line;
@@ -294,7 +296,8 @@ static void parse_section(parse_ctx *c, char *s)
 		arg = g_strstrip(arg);
 	}
 	if (arg == NULL || *arg == '\0' || !valid_id(arg)) {
-		perr(c, "expected [rule ID] or [category NAME] with letters, digits, '-', '_', '.'");
+		perr(c,
+		     "expected [rule ID] or [category NAME] with letters, digits, '-', '_', '.'");
 		return;
 	}
 	if (strcmp(name, "category") == 0) {
@@ -339,8 +342,8 @@ static void parse_kv(parse_ctx *c, const char *key, const char *value)
 {
 	if (c->cat_section) {
 		GHashTable *t = strcmp(key, "reason_en") == 0   ? c->rs->cat_en
-				: strcmp(key, "reason_ru") == 0 ? c->rs->cat_ru
-								: NULL;
+		                : strcmp(key, "reason_ru") == 0 ? c->rs->cat_ru
+		                                                : NULL;
 		if (t == NULL)
 			perr(c, "unknown key \"%s\" in [category] (reason_en, reason_ru)", key);
 		else if (g_hash_table_contains(t, c->cat_section))
@@ -367,7 +370,7 @@ static void parse_kv(parse_ctx *c, const char *key, const char *value)
 		else if (strcmp(value, "any") == 0 || strcmp(value, "*") == 0)
 			r->lang = NULL;
 		else if (strlen(value) < 2 || strlen(value) > 3 || !g_ascii_islower(value[0]) ||
-			 !g_ascii_islower(value[1]))
+		         !g_ascii_islower(value[1]))
 			perr(c, "lang must be a language code (ru, en, ...) or any");
 		else
 			r->lang = g_strdup(value);
@@ -514,10 +517,11 @@ rules_set *rules_load(const char *const *files, guint nfiles, GError **err)
 		if (r->reason_ru == NULL)
 			r->reason_ru = g_strdup(g_hash_table_lookup(rs->cat_ru, r->category));
 		if (r->reason_en == NULL || r->reason_ru == NULL)
-			g_string_append_printf(c.errors,
-					       "%s:%d: rule %s: no reason_en/reason_ru, and none for "
-					       "category %s\n",
-					       r->file, r->line, r->id, r->category);
+			g_string_append_printf(
+			    c.errors,
+			    "%s:%d: rule %s: no reason_en/reason_ru, and none for "
+			    "category %s\n",
+			    r->file, r->line, r->id, r->category);
 	}
 	if (c.errors->len == 0 && rs->rules->len == 0)
 		g_string_append(c.errors, "no rules defined\n");

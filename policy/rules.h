@@ -78,12 +78,12 @@ typedef struct seq_ref {
 } seq_ref;
 
 typedef struct rules_set {
-	GPtrArray *rules;     /* rule* */
-	GHashTable *heads;    /* "K" + text -> GArray of seq_ref (first element of a seq) */
-	guint64 prefix_lens;  /* bit k: some prefix has k bytes */
+	GPtrArray *rules;    /* rule* */
+	GHashTable *heads;   /* "K" + text -> GArray of seq_ref (first element of a seq) */
+	guint64 prefix_lens; /* bit k: some prefix has k bytes */
 	guint64 root_lens;
 	guint8 root_first[8192]; /* bit rules_pair(): some root begins so */
-	GHashTable *cat_en;   /* category -> reason */
+	GHashTable *cat_en;      /* category -> reason */
 	GHashTable *cat_ru;
 	guint nfiles;
 } rules_set;

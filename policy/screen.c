@@ -55,7 +55,7 @@ guint screen_count(const screen_rules *r)
 }
 
 gboolean screen_reason(const screen_rules *r, const char *category, const char **en_r,
-		       const char **ru_r)
+                       const char **ru_r)
 {
 	const char *en = r ? g_hash_table_lookup(r->rs->cat_en, category) : NULL;
 	const char *ru = r ? g_hash_table_lookup(r->rs->cat_ru, category) : NULL;
@@ -122,20 +122,23 @@ static void regex_pass(run *x, gboolean strip_pass, GArray *skip, GArray *found)
 	PCRE2_SIZE slen = x->n->s->len;
 	for (guint i = 0; i < x->rs->rules->len; i++) {
 		const rule *r = g_ptr_array_index(x->rs->rules, i);
-		if (!x->active[i] || r->regexes->len == 0 || (r->action == LG_ACT_STRIP) != strip_pass)
+		if (!x->active[i] || r->regexes->len == 0 ||
+		    (r->action == LG_ACT_STRIP) != strip_pass)
 			continue;
 		for (guint k = 0; k < r->regexes->len; k++) {
 			const pcre2_code *re = g_ptr_array_index(r->regexes, k);
 			PCRE2_SIZE off = 0;
 			while (off <= slen && x->count[i] < MAX_HITS_PER_RULE) {
-				int rc = pcre2_match(re, subj, slen, off, PCRE2_NO_UTF_CHECK, md, NULL);
+				int rc =
+				    pcre2_match(re, subj, slen, off, PCRE2_NO_UTF_CHECK, md, NULL);
 				if (rc < 0)
 					break;
 				PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 				PCRE2_SIZE s = ov[0], e = ov[1];
 				/* Non-strip rules skip stripped spans; a strip match inside
 				 * another (a phone matched twice) is reported once. */
-				gboolean dup = strip_pass ? contained(skip, s, e) : overlaps(skip, s, e);
+				gboolean dup =
+				    strip_pass ? contained(skip, s, e) : overlaps(skip, s, e);
 				if (e > s && !dup) {
 					add_hit(x, i, x->n->ostart[s], x->n->oend[e - 1]);
 					guint32 sp[2] = {s, e};
@@ -144,9 +147,11 @@ static void regex_pass(run *x, gboolean strip_pass, GArray *skip, GArray *found)
 				if (e > off)
 					off = e;
 				else /* empty match: step one character */
-					off = e < slen ? (PCRE2_SIZE)(g_utf8_next_char(x->n->s->str + e) -
-								      x->n->s->str)
-						       : slen + 1;
+					off =
+					    e < slen
+					        ? (PCRE2_SIZE)(g_utf8_next_char(x->n->s->str + e) -
+					                       x->n->s->str)
+					        : slen + 1;
 			}
 		}
 	}
@@ -281,8 +286,11 @@ static guint longest_quote(const GString *s, guint32 *qs_r, guint32 *qe_r)
 	const char *p = s->str, *end = s->str + s->len;
 	while (p < end) {
 		gunichar c = g_utf8_get_char(p);
-		gunichar close = c == 0xAB ? 0xBB : c == '"' ? '"' : c == 0x201C ? 0x201D
-				 : c == 0x201E ? 0x201C : 0;
+		gunichar close = c == 0xAB     ? 0xBB
+		                 : c == '"'    ? '"'
+		                 : c == 0x201C ? 0x201D
+		                 : c == 0x201E ? 0x201C
+		                               : 0;
 		const char *q = NULL;
 		if (close) {
 			guint nch = 0;
@@ -337,7 +345,8 @@ static void heur_pass(run *x)
 					continue;
 				guint32 s = G_MAXUINT32, e = 0;
 				for (guint j = 0; j < ts->tok->len; j++) {
-					const norm_token *t = &g_array_index(ts->tok, norm_token, j);
+					const norm_token *t =
+					    &g_array_index(ts->tok, norm_token, j);
 					if (t->flags & NORM_TOK_RAW_LATIN) {
 						s = MIN(s, t->ostart);
 						e = MAX(e, t->oend);
@@ -369,7 +378,7 @@ static gint cmp_hit(gconstpointer a, gconstpointer b)
 }
 
 char *screen_text(const screen_rules *r, const char *text, const char *lang, const char *where,
-		  gboolean original, GPtrArray *findings)
+                  gboolean original, GPtrArray *findings)
 {
 	if (text == NULL)
 		text = "";
@@ -386,7 +395,8 @@ char *screen_text(const screen_rules *r, const char *text, const char *lang, con
 	x.hits = g_array_new(FALSE, FALSE, sizeof(hit));
 	for (guint i = 0; i < nr; i++) {
 		const rule *ru = g_ptr_array_index(x.rs->rules, i);
-		x.active[i] = !original || ru->lang == NULL || (lang && strcmp(ru->lang, lang) == 0);
+		x.active[i] =
+		    !original || ru->lang == NULL || (lang && strcmp(ru->lang, lang) == 0);
 	}
 	/* Stemmers keep state: one per call keeps rule sets shareable. */
 	struct sb_stemmer *st_ru = sb_stemmer_new("russian", "UTF_8");
@@ -425,9 +435,9 @@ char *screen_text(const screen_rules *r, const char *text, const char *lang, con
 		const hit *h = &g_array_index(x.hits, hit, i);
 		const rule *ru = g_ptr_array_index(x.rs->rules, h->rule);
 		/* A rule scores once per text, as an rspamd symbol does. */
-		lg_finding *f = finding_new(ru->id, ru->category, ru->action,
-					    scored[h->rule] ? 0 : ru->score, ru->reason_en,
-					    ru->reason_ru);
+		lg_finding *f =
+		    finding_new(ru->id, ru->category, ru->action, scored[h->rule] ? 0 : ru->score,
+		                ru->reason_en, ru->reason_ru);
 		scored[h->rule] = TRUE;
 		if (where) {
 			g_free(f->where);
@@ -481,7 +491,8 @@ lg_action screen_decide(const GPtrArray *findings, double hold_score, double rej
 	for (guint i = 0; findings && i < findings->len; i++) {
 		const lg_finding *f = g_ptr_array_index((GPtrArray *)findings, i);
 		sum += f->score;
-		if (f->action == LG_ACT_REJECT || (f->action == LG_ACT_HOLD && forced != LG_ACT_REJECT))
+		if (f->action == LG_ACT_REJECT ||
+		    (f->action == LG_ACT_HOLD && forced != LG_ACT_REJECT))
 			forced = f->action;
 	}
 	if (forced == LG_ACT_REJECT || sum >= reject_score)
@@ -496,8 +507,8 @@ lg_action screen_decide(const GPtrArray *findings, double hold_score, double rej
 static int cli_usage(void)
 {
 	fprintf(stderr, "usage: lettergatectl rules test [--dir DIR] [--lang LANG] [--original] "
-			"[--show] FILE|-\n"
-			"       lettergatectl rules check [DIR|FILE]\n");
+	                "[--show] FILE|-\n"
+	                "       lettergatectl rules check [DIR|FILE]\n");
 	return 2;
 }
 

@@ -94,11 +94,11 @@ void screen_unref(screen_rules **r);
 guint screen_count(const screen_rules *r);
 
 char *screen_text(const screen_rules *r, const char *text, const char *lang, const char *where,
-		  gboolean original, GPtrArray *findings);
+                  gboolean original, GPtrArray *findings);
 lg_action screen_decide(const GPtrArray *findings, double hold_score, double reject_score);
 
 gboolean screen_reason(const screen_rules *r, const char *category, const char **en_r,
-		       const char **ru_r);
+                       const char **ru_r);
 
 int screen_cli(const lg_config *cfg, int argc, char **argv);
 

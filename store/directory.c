@@ -12,8 +12,8 @@ gboolean directory_alias_valid(const char *a)
 	if (n == 0 || n > 64 || !g_ascii_isalnum(a[0]))
 		return FALSE;
 	for (size_t i = 0; i < n; i++)
-		if (!(g_ascii_islower(a[i]) || g_ascii_isdigit(a[i]) || a[i] == '.' || a[i] == '_' ||
-		      a[i] == '-'))
+		if (!(g_ascii_islower(a[i]) || g_ascii_isdigit(a[i]) || a[i] == '.' ||
+		      a[i] == '_' || a[i] == '-'))
 			return FALSE;
 	return TRUE;
 }
@@ -85,11 +85,10 @@ static GPtrArray *csv_record(const char *d, gsize len, gsize *pos, int *line, gb
 	return fields;
 }
 
-static const char *const columns[] = {"alias", "full_name", "birth_year", "region", "facility",
-				      "status"};
+static const char *const columns[] = {"alias",  "full_name", "birth_year",
+                                      "region", "facility",  "status"};
 
-void directory_parse_csv(const char *data, gsize len, GPtrArray **prisoners_r,
-			 GPtrArray **errors_r)
+void directory_parse_csv(const char *data, gsize len, GPtrArray **prisoners_r, GPtrArray **errors_r)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)prisoner_free);
 	GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
@@ -120,8 +119,9 @@ void directory_parse_csv(const char *data, gsize len, GPtrArray **prisoners_r,
 			g_free(h);
 		}
 		if (col_of[c] < 0)
-			g_ptr_array_add(errors, g_strdup_printf("line 1: header has no column \"%s\"",
-								columns[c]));
+			g_ptr_array_add(
+			    errors,
+			    g_strdup_printf("line 1: header has no column \"%s\"", columns[c]));
 	}
 	for (guint i = 0; i < rec->len; i++) {
 		char *h = g_strstrip(g_ascii_strdown(g_ptr_array_index(rec, i), -1));
@@ -155,8 +155,8 @@ void directory_parse_csv(const char *data, gsize len, GPtrArray **prisoners_r,
 			continue;
 		}
 		if (rec->len < fields_needed) {
-			g_ptr_array_add(errors, g_strdup_printf("line %d: %u fields, expected %u", start,
-								rec->len, fields_needed));
+			g_ptr_array_add(errors, g_strdup_printf("line %d: %u fields, expected %u",
+			                                        start, rec->len, fields_needed));
 			g_ptr_array_unref(rec);
 			continue;
 		}
@@ -183,25 +183,30 @@ void directory_parse_csv(const char *data, gsize len, GPtrArray **prisoners_r,
 			if (!translit_extra_alias_valid(*x))
 				extra_bad = *x;
 		if (extra_bad)
-			g_ptr_array_add(errors, g_strdup_printf("line %d: extra alias \"%s\" is not valid",
-								start, extra_bad));
+			g_ptr_array_add(errors,
+			                g_strdup_printf("line %d: extra alias \"%s\" is not valid",
+			                                start, extra_bad));
 		else if (p->alias[0] != '\0' && !directory_alias_valid(p->alias))
-			g_ptr_array_add(errors, g_strdup_printf("line %d: alias \"%s\" is not valid "
-								"(a-z, 0-9, dot, dash, underscore)",
-								start, p->alias));
+			g_ptr_array_add(errors,
+			                g_strdup_printf("line %d: alias \"%s\" is not valid "
+			                                "(a-z, 0-9, dot, dash, underscore)",
+			                                start, p->alias));
 		else if (p->full_name[0] == '\0')
-			g_ptr_array_add(errors, g_strdup_printf("line %d: full_name is empty", start));
+			g_ptr_array_add(errors,
+			                g_strdup_printf("line %d: full_name is empty", start));
 		else if (endp == by || *endp != '\0' || p->birth_year < 1900 ||
-			 p->birth_year > 2100)
-			g_ptr_array_add(errors, g_strdup_printf("line %d: birth_year \"%s\" is not a year",
-								start, by));
+		         p->birth_year > 2100)
+			g_ptr_array_add(
+			    errors,
+			    g_strdup_printf("line %d: birth_year \"%s\" is not a year", start, by));
 		else if (!prisoner_status_valid(p->status))
-			g_ptr_array_add(errors, g_strdup_printf("line %d: status \"%s\" is not one of "
-								"active, released, transferred, deceased",
-								start, p->status));
+			g_ptr_array_add(errors,
+			                g_strdup_printf("line %d: status \"%s\" is not one of "
+			                                "active, released, transferred, deceased",
+			                                start, p->status));
 		else if (p->alias[0] && g_hash_table_contains(seen, p->alias))
-			g_ptr_array_add(errors, g_strdup_printf("line %d: alias %s appears twice", start,
-								p->alias));
+			g_ptr_array_add(errors, g_strdup_printf("line %d: alias %s appears twice",
+			                                        start, p->alias));
 		else {
 			if (p->alias[0])
 				g_hash_table_add(seen, g_strdup(p->alias));
@@ -235,7 +240,7 @@ void dir_change_free(lg_dir_change *c)
 /* TRUE when `key` is free for `alias`: nobody in the database has it (or
  * `alias` itself does, *own_r set) and no other row of this import claims it. */
 static gboolean alias_free(lg_store *st, GHashTable *claimed, const char *key, const char *alias,
-			   gboolean *own_r, GError **err)
+                           gboolean *own_r, GError **err)
 {
 	GError *e = NULL;
 	char *owner = store_alias_owner(st, key, &e);
@@ -257,12 +262,12 @@ static gboolean alias_free(lg_store *st, GHashTable *claimed, const char *key, c
 static void diff_str(GPtrArray *diffs, const char *field, const char *old, const char *new_)
 {
 	if (strcmp(old ? old : "", new_ ? new_ : ""))
-		g_ptr_array_add(diffs, g_strdup_printf("%s: \"%s\" -> \"%s\"", field, old ? old : "",
-						       new_ ? new_ : ""));
+		g_ptr_array_add(diffs, g_strdup_printf("%s: \"%s\" -> \"%s\"", field,
+		                                       old ? old : "", new_ ? new_ : ""));
 }
 
 gboolean directory_plan(lg_store *st, GPtrArray *prisoners, GPtrArray **changes_r,
-			GPtrArray *errors, GError **err)
+                        GPtrArray *errors, GError **err)
 {
 	GPtrArray *changes = g_ptr_array_new_with_free_func((GDestroyNotify)dir_change_free);
 	/* alias key -> prisoner alias, for everything this import claims */
@@ -300,18 +305,21 @@ gboolean directory_plan(lg_store *st, GPtrArray *prisoners, GPtrArray **changes_
 			if (p->alias[0] == '\0') {
 				base = translit_alias(p->full_name, TRANSLIT_PRIMARY, FALSE);
 				if (base == NULL || !directory_alias_valid(base)) {
-					g_ptr_array_add(errors, g_strdup_printf(
-								    "\"%s\": no alias can be made from this name; "
-								    "write one in the alias column",
-								    p->full_name));
+					g_ptr_array_add(
+					    errors,
+					    g_strdup_printf(
+					        "\"%s\": no alias can be made from this name; "
+					        "write one in the alias column",
+					        p->full_name));
 					g_free(base);
 					c->alias = g_strdup("");
 					g_ptr_array_unref(extras);
 					continue;
 				}
 				for (int k = 0; k < 2 && p->alias[0] == '\0'; k++) {
-					char *cand = k == 0 ? g_strdup(base)
-							    : g_strdup_printf("%s.%d", base, p->birth_year);
+					char *cand =
+					    k == 0 ? g_strdup(base)
+					           : g_strdup_printf("%s.%d", base, p->birth_year);
 					if (alias_free(st, claimed, cand, NULL, &own, &e)) {
 						g_free(p->alias);
 						p->alias = cand;
@@ -324,14 +332,17 @@ gboolean directory_plan(lg_store *st, GPtrArray *prisoners, GPtrArray **changes_
 					}
 				}
 				if (p->alias[0] == '\0')
-					g_ptr_array_add(errors, g_strdup_printf(
-								    "\"%s\": %s and %s.%d are taken; write an alias "
-								    "in the alias column",
-								    p->full_name, base, base, p->birth_year));
+					g_ptr_array_add(
+					    errors,
+					    g_strdup_printf(
+					        "\"%s\": %s and %s.%d are taken; write an alias "
+					        "in the alias column",
+					        p->full_name, base, base, p->birth_year));
 				g_free(base);
 			}
 			if (p->alias[0])
-				g_hash_table_insert(claimed, g_strdup(p->alias), g_strdup(p->alias));
+				g_hash_table_insert(claimed, g_strdup(p->alias),
+				                    g_strdup(p->alias));
 		}
 		c->alias = g_strdup(p->alias);
 		c->new_status = g_strdup(p->status);
@@ -345,7 +356,7 @@ gboolean directory_plan(lg_store *st, GPtrArray *prisoners, GPtrArray **changes_
 		if (old && strcmp(old->alias, p->alias)) {
 			/* the alias is another prisoner's extra alias */
 			g_ptr_array_add(errors, g_strdup_printf("%s: already an extra alias of %s",
-								p->alias, old->alias));
+			                                        p->alias, old->alias));
 			prisoner_free(old);
 			g_ptr_array_unref(extras);
 			continue;
@@ -381,9 +392,10 @@ gboolean directory_plan(lg_store *st, GPtrArray *prisoners, GPtrArray **changes_
 				g_ptr_array_unref(extras);
 				goto fail;
 			} else if (!own) {
-				g_ptr_array_add(errors, g_strdup_printf("%s: extra alias %s already "
-									"reaches another prisoner",
-									p->alias, *x));
+				g_ptr_array_add(errors,
+				                g_strdup_printf("%s: extra alias %s already "
+				                                "reaches another prisoner",
+				                                p->alias, *x));
 			}
 		}
 		variants = translit_alias_variants(p->full_name);
@@ -396,7 +408,7 @@ gboolean directory_plan(lg_store *st, GPtrArray *prisoners, GPtrArray **changes_
 				if (alias_free(st, claimed, key, p->alias, &own, &e))
 					pick = key;
 				else if (!own && !e &&
-					 alias_free(st, claimed, with_year, p->alias, &own, &e))
+				         alias_free(st, claimed, with_year, p->alias, &own, &e))
 					pick = with_year;
 			}
 			if (pick) {
@@ -405,7 +417,8 @@ gboolean directory_plan(lg_store *st, GPtrArray *prisoners, GPtrArray **changes_
 					dup |= !strcmp(g_ptr_array_index(extras, j), pick);
 				if (!dup) {
 					g_ptr_array_add(extras, g_strdup(pick));
-					g_hash_table_insert(claimed, g_strdup(pick), g_strdup(p->alias));
+					g_hash_table_insert(claimed, g_strdup(pick),
+					                    g_strdup(p->alias));
 				}
 			}
 			g_free(key);

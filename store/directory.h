@@ -18,7 +18,7 @@
 #include "store/store.h"
 
 void directory_parse_csv(const char *data, gsize len, GPtrArray **prisoners_r,
-			 GPtrArray **errors_r);
+                         GPtrArray **errors_r);
 /* An alias is 1..64 of [a-z0-9._-], starting with a letter or digit. */
 gboolean directory_alias_valid(const char *alias);
 
@@ -31,7 +31,7 @@ typedef struct lg_dir_change {
 	GPtrArray *new_aliases; /* char*: extra aliases the import adds */
 	char *old_status;       /* NULL for a new prisoner */
 	char *new_status;
-	int pending;            /* letters held or queued now (status changes) */
+	int pending; /* letters held or queued now (status changes) */
 } lg_dir_change;
 
 void dir_change_free(lg_dir_change *c);
@@ -50,6 +50,6 @@ void dir_change_free(lg_dir_change *c);
  * alias at all, is an error added to `errors` ("alias: why"); the caller
  * then imports nothing. FALSE with *err on database trouble. */
 gboolean directory_plan(lg_store *st, GPtrArray *prisoners, GPtrArray **changes_r,
-			GPtrArray *errors, GError **err);
+                        GPtrArray *errors, GError **err);
 
 #endif

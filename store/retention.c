@@ -15,7 +15,7 @@ typedef struct {
 #define DUE "state IN " FINAL_STATES " AND updated < ?1 AND purged IS NULL"
 
 static gboolean step_done(sqlite3 *db, const char *sql, gint64 before, gint64 now, int *count_r,
-			  GError **err)
+                          GError **err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
@@ -32,8 +32,8 @@ static gboolean step_done(sqlite3 *db, const char *sql, gint64 before, gint64 no
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		g_set_error(err, LG_STORE_ERROR,
-			    (rc & 0xff) == SQLITE_BUSY ? LG_STORE_ERR_BUSY : LG_STORE_ERR_OTHER,
-			    "database: purge: %s", sqlite3_errmsg(db));
+		            (rc & 0xff) == SQLITE_BUSY ? LG_STORE_ERR_BUSY : LG_STORE_ERR_OTHER,
+		            "database: purge: %s", sqlite3_errmsg(db));
 		return FALSE;
 	}
 	return TRUE;
@@ -42,24 +42,25 @@ static gboolean step_done(sqlite3 *db, const char *sql, gint64 before, gint64 no
 static gboolean purge_db(sqlite3 *db, gpointer data, GError **err)
 {
 	purge_q *q = data;
-	if (!step_done(db, "SELECT count(*) FROM letters WHERE " DUE, q->before, 0, &q->letters, err) ||
+	if (!step_done(db, "SELECT count(*) FROM letters WHERE " DUE, q->before, 0, &q->letters,
+	               err) ||
 	    !step_done(db,
-		       "SELECT count(*) FROM photos WHERE length(data) > 0 AND letter_id IN"
-		       " (SELECT id FROM letters WHERE " DUE ")",
-		       q->before, 0, &q->photos, err))
+	               "SELECT count(*) FROM photos WHERE length(data) > 0 AND letter_id IN"
+	               " (SELECT id FROM letters WHERE " DUE ")",
+	               q->before, 0, &q->photos, err))
 		return FALSE;
 	if (q->dry_run || q->letters == 0)
 		return TRUE;
 	if (!step_done(db, "BEGIN IMMEDIATE", 0, 0, NULL, err))
 		return FALSE;
 	if (!step_done(db,
-		       "UPDATE photos SET data = zeroblob(0) WHERE letter_id IN"
-		       " (SELECT id FROM letters WHERE " DUE ")",
-		       q->before, 0, NULL, err) ||
+	               "UPDATE photos SET data = zeroblob(0) WHERE letter_id IN"
+	               " (SELECT id FROM letters WHERE " DUE ")",
+	               q->before, 0, NULL, err) ||
 	    !step_done(db,
-		       "UPDATE letters SET text_original = NULL, text_ru = NULL, subject = NULL,"
-		       " purged = ?2 WHERE " DUE,
-		       q->before, q->now, NULL, err) ||
+	               "UPDATE letters SET text_original = NULL, text_ru = NULL, subject = NULL,"
+	               " purged = ?2 WHERE " DUE,
+	               q->before, q->now, NULL, err) ||
 	    !step_done(db, "COMMIT", 0, 0, NULL, err)) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return FALSE;
@@ -68,7 +69,7 @@ static gboolean purge_db(sqlite3 *db, gpointer data, GError **err)
 }
 
 gboolean store_purge(lg_store *st, int days, gint64 now, gboolean dry_run, int *letters_r,
-		     int *photos_r, GError **err)
+                     int *photos_r, GError **err)
 {
 	purge_q q = {.before = now - (gint64)days * 86400, .now = now, .dry_run = dry_run};
 	*letters_r = 0;

@@ -20,6 +20,6 @@
 #include "store/store.h"
 
 gboolean store_purge(lg_store *st, int days, gint64 now, gboolean dry_run, int *letters_r,
-		     int *photos_r, GError **err);
+                     int *photos_r, GError **err);
 
 #endif

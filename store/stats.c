@@ -15,7 +15,7 @@ static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, gint64 since, GError 
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_OTHER, "database: stats: %s",
-			    sqlite3_errmsg(db));
+		            sqlite3_errmsg(db));
 		sqlite3_finalize(st);
 		return NULL;
 	}
@@ -29,8 +29,8 @@ static gboolean finish(sqlite3 *db, sqlite3_stmt *st, int rc, GError **err)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		g_set_error(err, LG_STORE_ERROR,
-			    (rc & 0xff) == SQLITE_BUSY ? LG_STORE_ERR_BUSY : LG_STORE_ERR_OTHER,
-			    "database: stats: %s", sqlite3_errmsg(db));
+		            (rc & 0xff) == SQLITE_BUSY ? LG_STORE_ERR_BUSY : LG_STORE_ERR_OTHER,
+		            "database: stats: %s", sqlite3_errmsg(db));
 		return FALSE;
 	}
 	return TRUE;
@@ -44,10 +44,11 @@ static const char *col(sqlite3_stmt *st, int i)
 
 static gboolean per_day(sqlite3 *db, stats_q *q, GError **err)
 {
-	sqlite3_stmt *st = prepare(db,
-				   "SELECT date(created, 'unixepoch') d, state, count(*) FROM letters"
-				   " WHERE created >= ?1 GROUP BY d, state ORDER BY d, state",
-				   q->since, err);
+	sqlite3_stmt *st =
+	    prepare(db,
+	            "SELECT date(created, 'unixepoch') d, state, count(*) FROM letters"
+	            " WHERE created >= ?1 GROUP BY d, state ORDER BY d, state",
+	            q->since, err);
 	char *day = NULL;
 	gint64 total = 0;
 	GPtrArray *states = g_ptr_array_new_with_free_func(g_free);
@@ -135,10 +136,11 @@ static gboolean per_prisoner(sqlite3 *db, stats_q *q, GError **err)
 
 static gboolean holds(sqlite3 *db, stats_q *q, GError **err)
 {
-	sqlite3_stmt *st = prepare(db,
-				   "SELECT coalesce(l.categories, '') FROM letters l WHERE l.id IN"
-				   " (SELECT letter_id FROM history WHERE state = 'held' AND at >= ?1)",
-				   q->since, err);
+	sqlite3_stmt *st =
+	    prepare(db,
+	            "SELECT coalesce(l.categories, '') FROM letters l WHERE l.id IN"
+	            " (SELECT letter_id FROM history WHERE state = 'held' AND at >= ?1)",
+	            q->since, err);
 	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	GList *keys, *k;
 	int rc;
@@ -154,12 +156,14 @@ static gboolean holds(sqlite3 *db, stats_q *q, GError **err)
 			if (*name == '\0')
 				continue;
 			any = TRUE;
-			g_hash_table_insert(h, g_strdup(name),
-					    GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(h, name)) + 1));
+			g_hash_table_insert(
+			    h, g_strdup(name),
+			    GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(h, name)) + 1));
 		}
 		if (!any)
-			g_hash_table_insert(h, g_strdup("none"),
-					    GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(h, "none")) + 1));
+			g_hash_table_insert(
+			    h, g_strdup("none"),
+			    GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(h, "none")) + 1));
 		g_strfreev(cats);
 	}
 	json_builder_set_member_name(q->b, "holds_by_category");
@@ -182,12 +186,13 @@ static int cmp_i64(gconstpointer a, gconstpointer b)
 }
 
 static gboolean latency_one(sqlite3 *db, stats_q *q, const char *name, const char *from,
-			    const char *to, GError **err)
+                            const char *to, GError **err)
 {
-	char *sql = g_strdup_printf("SELECT min(b.at) - max(a.at) FROM history a JOIN history b"
-				    " ON b.letter_id = a.letter_id AND b.state = '%s' AND b.at >= a.at"
-				    " WHERE a.state = '%s' AND a.at >= ?1 GROUP BY a.letter_id",
-				    to, from);
+	char *sql =
+	    g_strdup_printf("SELECT min(b.at) - max(a.at) FROM history a JOIN history b"
+	                    " ON b.letter_id = a.letter_id AND b.state = '%s' AND b.at >= a.at"
+	                    " WHERE a.state = '%s' AND a.at >= ?1 GROUP BY a.letter_id",
+	                    to, from);
 	sqlite3_stmt *st = prepare(db, sql, q->since, err);
 	GArray *v = g_array_new(FALSE, FALSE, sizeof(gint64));
 	double sum = 0;
@@ -213,9 +218,10 @@ static gboolean latency_one(sqlite3 *db, stats_q *q, const char *name, const cha
 		json_builder_set_member_name(q->b, "median");
 		json_builder_add_int_value(q->b, g_array_index(v, gint64, v->len / 2));
 		json_builder_set_member_name(q->b, "p95");
-		json_builder_add_int_value(q->b, g_array_index(v, gint64, (v->len * 95) / 100 < v->len
-										? (v->len * 95) / 100
-										: v->len - 1));
+		json_builder_add_int_value(
+		    q->b,
+		    g_array_index(v, gint64,
+		                  (v->len * 95) / 100 < v->len ? (v->len * 95) / 100 : v->len - 1));
 		json_builder_set_member_name(q->b, "max");
 		json_builder_add_int_value(q->b, g_array_index(v, gint64, v->len - 1));
 	}
@@ -227,9 +233,9 @@ static gboolean latency_one(sqlite3 *db, stats_q *q, const char *name, const cha
 static gboolean orgs(sqlite3 *db, stats_q *q, GError **err)
 {
 	sqlite3_stmt *st = prepare(db,
-				   "SELECT org, count(*), coalesce(sum(letters), 0) FROM batches"
-				   " WHERE created >= ?1 GROUP BY org ORDER BY org",
-				   q->since, err);
+	                           "SELECT org, count(*), coalesce(sum(letters), 0) FROM batches"
+	                           " WHERE created >= ?1 GROUP BY org ORDER BY org",
+	                           q->since, err);
 	int rc;
 	if (st == NULL)
 		return FALSE;

@@ -17,7 +17,7 @@
 #include "common/util.h"
 #include "store/translit.h"
 
-G_DEFINE_QUARK(lg-store-error-quark, lg_store_error)
+G_DEFINE_QUARK(lg - store - error - quark, lg_store_error)
 
 struct lg_store {
 	sqlite3 *db;
@@ -26,48 +26,48 @@ struct lg_store {
 };
 
 static const char *const migrations[] = {
-	/* version 1 */
-	"CREATE TABLE prisoners("
-	" alias TEXT PRIMARY KEY, full_name TEXT NOT NULL, birth_year INTEGER NOT NULL DEFAULT 0,"
-	" region TEXT NOT NULL DEFAULT '', facility TEXT NOT NULL DEFAULT '',"
-	" status TEXT NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL);"
-	"CREATE TABLE aliases(alias TEXT PRIMARY KEY,"
-	" prisoner TEXT NOT NULL REFERENCES prisoners(alias) ON DELETE CASCADE);"
-	"CREATE TABLE letters("
-	" id TEXT PRIMARY KEY, state TEXT NOT NULL, queue_id TEXT, message_id TEXT,"
-	" dedup_key TEXT UNIQUE, writer_name TEXT, writer_addr TEXT, prisoner TEXT, rcpt TEXT,"
-	" lang TEXT, translated INTEGER NOT NULL DEFAULT 0, backend TEXT, subject TEXT,"
-	" text_original TEXT, text_ru TEXT, findings TEXT, dropped TEXT, categories TEXT,"
-	" score REAL NOT NULL DEFAULT 0, pages INTEGER NOT NULL DEFAULT 0, text_hash TEXT,"
-	" org TEXT, batch TEXT, reason TEXT, notify INTEGER NOT NULL DEFAULT 0, reply_to TEXT,"
-	" photos INTEGER NOT NULL DEFAULT 0, partner_ref TEXT,"
-	" created INTEGER NOT NULL, updated INTEGER NOT NULL);"
-	"CREATE INDEX letters_state ON letters(state, created);"
-	"CREATE INDEX letters_writer ON letters(writer_addr, created);"
-	"CREATE INDEX letters_prisoner ON letters(prisoner, created);"
-	"CREATE INDEX letters_created ON letters(created);"
-	"CREATE TABLE photos(letter_id TEXT NOT NULL REFERENCES letters(id) ON DELETE CASCADE,"
-	" seq INTEGER NOT NULL, name TEXT, orig_name TEXT, type TEXT, sha256 TEXT,"
-	" bytes INTEGER, width INTEGER, height INTEGER, data BLOB, PRIMARY KEY(letter_id, seq));"
-	"CREATE TABLE history(id INTEGER PRIMARY KEY, letter_id TEXT NOT NULL, state TEXT NOT NULL,"
-	" actor TEXT, reason TEXT, at INTEGER NOT NULL);"
-	"CREATE INDEX history_letter ON history(letter_id);"
-	"CREATE TABLE outbox(letter_id TEXT PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0,"
-	" next_attempt INTEGER NOT NULL, lease_until INTEGER NOT NULL DEFAULT 0,"
-	" last_error TEXT, created INTEGER NOT NULL);"
-	"CREATE TABLE translation_cache(backend TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,"
-	" sha256 TEXT NOT NULL, text TEXT NOT NULL, created INTEGER NOT NULL,"
-	" PRIMARY KEY(backend, src, dst, sha256));",
-	/* version 2 (issue 8): organisation batches, retention, statistics */
-	"CREATE TABLE batches(id TEXT PRIMARY KEY, org TEXT NOT NULL, submitter TEXT,"
-	" message_id TEXT, queue_id TEXT, letters INTEGER NOT NULL DEFAULT 0,"
-	" report_sent INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
-	"ALTER TABLE letters ADD COLUMN purged INTEGER;"
-	"CREATE INDEX letters_org ON letters(org, created);"
-	"CREATE INDEX letters_batch ON letters(batch);"
-	"CREATE INDEX history_state ON history(state, at);",
-	/* version 3: the duplicate-text check is an index lookup, not a scan */
-	"CREATE INDEX letters_dup ON letters(prisoner, text_hash, created);",
+    /* version 1 */
+    "CREATE TABLE prisoners("
+    " alias TEXT PRIMARY KEY, full_name TEXT NOT NULL, birth_year INTEGER NOT NULL DEFAULT 0,"
+    " region TEXT NOT NULL DEFAULT '', facility TEXT NOT NULL DEFAULT '',"
+    " status TEXT NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+    "CREATE TABLE aliases(alias TEXT PRIMARY KEY,"
+    " prisoner TEXT NOT NULL REFERENCES prisoners(alias) ON DELETE CASCADE);"
+    "CREATE TABLE letters("
+    " id TEXT PRIMARY KEY, state TEXT NOT NULL, queue_id TEXT, message_id TEXT,"
+    " dedup_key TEXT UNIQUE, writer_name TEXT, writer_addr TEXT, prisoner TEXT, rcpt TEXT,"
+    " lang TEXT, translated INTEGER NOT NULL DEFAULT 0, backend TEXT, subject TEXT,"
+    " text_original TEXT, text_ru TEXT, findings TEXT, dropped TEXT, categories TEXT,"
+    " score REAL NOT NULL DEFAULT 0, pages INTEGER NOT NULL DEFAULT 0, text_hash TEXT,"
+    " org TEXT, batch TEXT, reason TEXT, notify INTEGER NOT NULL DEFAULT 0, reply_to TEXT,"
+    " photos INTEGER NOT NULL DEFAULT 0, partner_ref TEXT,"
+    " created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+    "CREATE INDEX letters_state ON letters(state, created);"
+    "CREATE INDEX letters_writer ON letters(writer_addr, created);"
+    "CREATE INDEX letters_prisoner ON letters(prisoner, created);"
+    "CREATE INDEX letters_created ON letters(created);"
+    "CREATE TABLE photos(letter_id TEXT NOT NULL REFERENCES letters(id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL, name TEXT, orig_name TEXT, type TEXT, sha256 TEXT,"
+    " bytes INTEGER, width INTEGER, height INTEGER, data BLOB, PRIMARY KEY(letter_id, seq));"
+    "CREATE TABLE history(id INTEGER PRIMARY KEY, letter_id TEXT NOT NULL, state TEXT NOT NULL,"
+    " actor TEXT, reason TEXT, at INTEGER NOT NULL);"
+    "CREATE INDEX history_letter ON history(letter_id);"
+    "CREATE TABLE outbox(letter_id TEXT PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt INTEGER NOT NULL, lease_until INTEGER NOT NULL DEFAULT 0,"
+    " last_error TEXT, created INTEGER NOT NULL);"
+    "CREATE TABLE translation_cache(backend TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,"
+    " sha256 TEXT NOT NULL, text TEXT NOT NULL, created INTEGER NOT NULL,"
+    " PRIMARY KEY(backend, src, dst, sha256));",
+    /* version 2 (issue 8): organisation batches, retention, statistics */
+    "CREATE TABLE batches(id TEXT PRIMARY KEY, org TEXT NOT NULL, submitter TEXT,"
+    " message_id TEXT, queue_id TEXT, letters INTEGER NOT NULL DEFAULT 0,"
+    " report_sent INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+    "ALTER TABLE letters ADD COLUMN purged INTEGER;"
+    "CREATE INDEX letters_org ON letters(org, created);"
+    "CREATE INDEX letters_batch ON letters(batch);"
+    "CREATE INDEX history_state ON history(state, at);",
+    /* version 3: the duplicate-text check is an index lookup, not a scan */
+    "CREATE INDEX letters_dup ON letters(prisoner, text_hash, created);",
 };
 
 static void set_db_error(GError **err, sqlite3 *db, int rc, const char *what)
@@ -79,12 +79,12 @@ static void set_db_error(GError **err, sqlite3 *db, int rc, const char *what)
 	else if (prim == SQLITE_FULL)
 		code = LG_STORE_ERR_FULL;
 	else if (prim == SQLITE_IOERR || prim == SQLITE_CANTOPEN || prim == SQLITE_READONLY ||
-		 prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB)
+	         prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB)
 		code = LG_STORE_ERR_IO;
 	else if (prim == SQLITE_CONSTRAINT)
 		code = LG_STORE_ERR_CONSTRAINT;
 	g_set_error(err, LG_STORE_ERROR, code, "database: %s: %s", what,
-		    db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	            db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
 static gboolean exec(sqlite3 *db, const char *sql, GError **err)
@@ -203,7 +203,7 @@ static gboolean migrate(sqlite3 *db, GError **err)
 	for (int v = version; v < (int)G_N_ELEMENTS(migrations); v++) {
 		char *set = g_strdup_printf("PRAGMA user_version = %d", v + 1);
 		gboolean ok = exec(db, "BEGIN IMMEDIATE", err) && exec(db, migrations[v], err) &&
-			      exec(db, set, err) && exec(db, "COMMIT", err);
+		              exec(db, set, err) && exec(db, "COMMIT", err);
 		g_free(set);
 		if (!ok) {
 			exec(db, "ROLLBACK", NULL);
@@ -212,8 +212,8 @@ static gboolean migrate(sqlite3 *db, GError **err)
 	}
 	if (version > (int)G_N_ELEMENTS(migrations)) {
 		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_OTHER,
-			    "database schema version %d is newer than this lettergate (%d)", version,
-			    (int)G_N_ELEMENTS(migrations));
+		            "database schema version %d is newer than this lettergate (%d)",
+		            version, (int)G_N_ELEMENTS(migrations));
 		return FALSE;
 	}
 	return TRUE;
@@ -225,8 +225,8 @@ lg_store *store_open(const char *path, GError **err)
 	int rc;
 	g_mutex_init(&s->lock);
 	s->path = g_strdup(path);
-	rc = sqlite3_open_v2(path, &s->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+	rc = sqlite3_open_v2(
+	    path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		set_db_error(err, s->db, rc, path);
 		goto fail;
@@ -238,10 +238,11 @@ lg_store *store_open(const char *path, GError **err)
 	sqlite3_extended_result_codes(s->db, 1);
 	/* FULL: the WAL is synced at every commit, so a letter the MTA was told
 	 * is accepted survives a power cut (NORMAL would only keep it consistent) */
-	if (!exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-			 " PRAGMA journal_size_limit=1048576;"
-			 " PRAGMA foreign_keys=ON;",
-		  err))
+	if (!exec(s->db,
+	          "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	          " PRAGMA journal_size_limit=1048576;"
+	          " PRAGMA foreign_keys=ON;",
+	          err))
 		goto fail;
 	if (!migrate(s->db, err))
 		goto fail;
@@ -272,7 +273,7 @@ const char *store_path(const lg_store *st)
 }
 
 gboolean store_with_db(lg_store *st, gboolean (*fn)(sqlite3 *db, gpointer data, GError **err),
-		       gpointer data, GError **err)
+                       gpointer data, GError **err)
 {
 	gboolean ok;
 	g_mutex_lock(&st->lock);
@@ -299,7 +300,7 @@ void prisoner_free(lg_prisoner *p)
 gboolean prisoner_status_valid(const char *s)
 {
 	return s && (!strcmp(s, "active") || !strcmp(s, "released") || !strcmp(s, "transferred") ||
-		     !strcmp(s, "deceased"));
+	             !strcmp(s, "deceased"));
 }
 
 static lg_prisoner *prisoner_from_row(sqlite3_stmt *st)
@@ -324,10 +325,10 @@ lg_prisoner *store_prisoner_get(lg_store *s, const char *alias, GError **err)
 	int rc;
 	g_mutex_lock(&s->lock);
 	st = prep(s->db,
-		  "SELECT " PRISONER_COLS " FROM prisoners p WHERE p.alias = ?1 "
-		  "UNION ALL SELECT " PRISONER_COLS " FROM aliases a JOIN prisoners p "
-		  "ON p.alias = a.prisoner WHERE a.alias = ?1 LIMIT 1",
-		  err);
+	          "SELECT " PRISONER_COLS " FROM prisoners p WHERE p.alias = ?1 "
+	          "UNION ALL SELECT " PRISONER_COLS " FROM aliases a JOIN prisoners p "
+	          "ON p.alias = a.prisoner WHERE a.alias = ?1 LIMIT 1",
+	          err);
 	if (st == NULL)
 		goto out;
 	bind_text(st, 1, key);
@@ -375,7 +376,7 @@ gboolean store_prisoner_upsert(lg_store *s, const lg_prisoner *p, GError **err)
 }
 
 static gboolean alias_insert_locked(lg_store *s, const char *key, const char *alias,
-				    gboolean replace, GError **err);
+                                    gboolean replace, GError **err);
 
 gboolean store_prisoner_import(lg_store *s, GPtrArray *prisoners, GError **err)
 {
@@ -408,16 +409,17 @@ out:
 }
 
 gboolean store_prisoner_set_status(lg_store *s, const char *alias, const char *status,
-				   const char *facility, GError **err)
+                                   const char *facility, GError **err)
 {
 	sqlite3_stmt *st;
 	gboolean ok = FALSE;
 	int rc;
 	g_mutex_lock(&s->lock);
-	st = prep(s->db,
-		  "UPDATE prisoners SET status = ?2, facility = coalesce(?3, facility), updated = ?4"
-		  " WHERE alias = ?1",
-		  err);
+	st =
+	    prep(s->db,
+	         "UPDATE prisoners SET status = ?2, facility = coalesce(?3, facility), updated = ?4"
+	         " WHERE alias = ?1",
+	         err);
 	if (st == NULL)
 		goto out;
 	bind_text(st, 1, alias);
@@ -429,7 +431,7 @@ gboolean store_prisoner_set_status(lg_store *s, const char *alias, const char *s
 		set_db_error(err, s->db, rc, "prisoner status");
 	else if (sqlite3_changes(s->db) == 0)
 		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_NOTFOUND, "no prisoner with alias %s",
-			    alias);
+		            alias);
 	else
 		ok = TRUE;
 out:
@@ -467,9 +469,9 @@ fail:
 static gboolean alias_owner_locked(lg_store *s, const char *key, char **owner_r, GError **err)
 {
 	sqlite3_stmt *st = prep(s->db,
-				"SELECT alias FROM prisoners WHERE alias = ?1 UNION ALL"
-				" SELECT prisoner FROM aliases WHERE alias = ?1 LIMIT 1",
-				err);
+	                        "SELECT alias FROM prisoners WHERE alias = ?1 UNION ALL"
+	                        " SELECT prisoner FROM aliases WHERE alias = ?1 LIMIT 1",
+	                        err);
 	int rc;
 	*owner_r = NULL;
 	if (st == NULL)
@@ -487,13 +489,14 @@ static gboolean alias_owner_locked(lg_store *s, const char *key, char **owner_r,
 }
 
 static gboolean alias_insert_locked(lg_store *s, const char *key, const char *alias,
-				    gboolean replace, GError **err)
+                                    gboolean replace, GError **err)
 {
-	sqlite3_stmt *st = prep(s->db,
-				replace ? "INSERT INTO aliases(alias, prisoner) VALUES(?1, ?2)"
-					  " ON CONFLICT(alias) DO UPDATE SET prisoner = excluded.prisoner"
-					: "INSERT OR IGNORE INTO aliases(alias, prisoner) VALUES(?1, ?2)",
-				err);
+	sqlite3_stmt *st =
+	    prep(s->db,
+	         replace ? "INSERT INTO aliases(alias, prisoner) VALUES(?1, ?2)"
+	                   " ON CONFLICT(alias) DO UPDATE SET prisoner = excluded.prisoner"
+	                 : "INSERT OR IGNORE INTO aliases(alias, prisoner) VALUES(?1, ?2)",
+	         err);
 	if (st == NULL)
 		return FALSE;
 	bind_text(st, 1, key);
@@ -517,7 +520,7 @@ gboolean store_alias_add(lg_store *s, const char *extra, const char *alias, GErr
 	unprep(st);
 	if (rc == SQLITE_ROW) {
 		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_CONSTRAINT,
-			    "%s is a prisoner's own alias", key);
+		            "%s is a prisoner's own alias", key);
 		goto out;
 	}
 	st = prep(s->db, "SELECT 1 FROM prisoners WHERE alias = ?1", err);
@@ -528,7 +531,7 @@ gboolean store_alias_add(lg_store *s, const char *extra, const char *alias, GErr
 	unprep(st);
 	if (rc != SQLITE_ROW) {
 		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_NOTFOUND, "no prisoner with alias %s",
-			    alias);
+		            alias);
 		goto out;
 	}
 	ok = alias_insert_locked(s, key, alias, TRUE, err);
@@ -539,8 +542,8 @@ out:
 	return ok;
 }
 
-gboolean store_alias_add_free(lg_store *s, const char *extra, const char *alias,
-			      gboolean *added_r, GError **err)
+gboolean store_alias_add_free(lg_store *s, const char *extra, const char *alias, gboolean *added_r,
+                              GError **err)
 {
 	char *key = translit_alias_key(extra);
 	char *owner = NULL;
@@ -599,9 +602,9 @@ char *store_prisoner_find(lg_store *s, const char *full_name, int birth_year, GE
 	int rc;
 	g_mutex_lock(&s->lock);
 	st = prep(s->db,
-		  "SELECT alias FROM prisoners WHERE full_name = ?1 AND birth_year = ?2"
-		  " ORDER BY created LIMIT 1",
-		  err);
+	          "SELECT alias FROM prisoners WHERE full_name = ?1 AND birth_year = ?2"
+	          " ORDER BY created LIMIT 1",
+	          err);
 	if (st) {
 		bind_text(st, 1, full_name);
 		sqlite3_bind_int(st, 2, birth_year);
@@ -621,9 +624,10 @@ int store_prisoner_pending(lg_store *s, const char *alias, GError **err)
 	sqlite3_stmt *st;
 	int n = -1, rc;
 	g_mutex_lock(&s->lock);
-	st = prep(s->db,
-		  "SELECT count(*) FROM letters WHERE prisoner = ?1 AND state IN ('held', 'queued')",
-		  err);
+	st =
+	    prep(s->db,
+	         "SELECT count(*) FROM letters WHERE prisoner = ?1 AND state IN ('held', 'queued')",
+	         err);
 	if (st) {
 		bind_text(st, 1, alias);
 		rc = sqlite3_step(st);
@@ -638,13 +642,13 @@ int store_prisoner_pending(lg_store *s, const char *alias, GError **err)
 }
 
 /* ids of the prisoner's letters in `state` (locked). */
-static gboolean letter_ids_locked(lg_store *s, const char *alias, const char *state,
-				  GPtrArray *ids, GError **err)
+static gboolean letter_ids_locked(lg_store *s, const char *alias, const char *state, GPtrArray *ids,
+                                  GError **err)
 {
 	sqlite3_stmt *st = prep(s->db,
-				"SELECT id FROM letters WHERE prisoner = ?1 AND state = ?2"
-				" ORDER BY created, id",
-				err);
+	                        "SELECT id FROM letters WHERE prisoner = ?1 AND state = ?2"
+	                        " ORDER BY created, id",
+	                        err);
 	int rc;
 	if (st == NULL)
 		return FALSE;
@@ -661,14 +665,14 @@ static gboolean letter_ids_locked(lg_store *s, const char *alias, const char *st
 }
 
 static gboolean update_state_locked(lg_store *s, const char *id, const char *state,
-				    const char *reason, GError **err);
+                                    const char *reason, GError **err);
 static gboolean history_locked(lg_store *s, const char *id, const char *state, const char *actor,
-			       const char *reason, GError **err);
+                               const char *reason, GError **err);
 static gboolean outbox_del_locked(lg_store *s, const char *id, GError **err);
 
 gboolean store_prisoner_status_effect(lg_store *s, const char *alias, const char *status,
-				      const char *actor, GPtrArray **failed_r,
-				      GPtrArray **held_r, GError **err)
+                                      const char *actor, GPtrArray **failed_r, GPtrArray **held_r,
+                                      GError **err)
 {
 	GPtrArray *failed = g_ptr_array_new_with_free_func(g_free);
 	GPtrArray *held = g_ptr_array_new_with_free_func(g_free);
@@ -678,9 +682,10 @@ gboolean store_prisoner_status_effect(lg_store *s, const char *alias, const char
 	if (!exec(s->db, "BEGIN IMMEDIATE", err))
 		goto out;
 	if (!strcmp(status, "released") || !strcmp(status, "deceased")) {
-		const char *reason = !strcmp(status, "released")
-					 ? "The addressee has been released; the letter was not delivered."
-					 : "The addressee has died; the letter was not delivered.";
+		const char *reason =
+		    !strcmp(status, "released")
+		        ? "The addressee has been released; the letter was not delivered."
+		        : "The addressee has died; the letter was not delivered.";
 		if (!letter_ids_locked(s, alias, "queued", ids, err) ||
 		    !letter_ids_locked(s, alias, "held", ids, err))
 			goto rollback;
@@ -701,9 +706,9 @@ gboolean store_prisoner_status_effect(lg_store *s, const char *alias, const char
 		for (guint i = 0; i < ids->len; i++) {
 			const char *id = g_ptr_array_index(ids, i);
 			sqlite3_stmt *st = prep(s->db,
-						"SELECT 1 FROM outbox WHERE letter_id = ?1 AND"
-						" lease_until > ?2",
-						err);
+			                        "SELECT 1 FROM outbox WHERE letter_id = ?1 AND"
+			                        " lease_until > ?2",
+			                        err);
 			int rc;
 			if (st == NULL)
 				goto rollback;
@@ -747,15 +752,15 @@ GHashTable *store_prisoner_letter_counts(lg_store *s, gint64 since, GError **err
 	int rc = SQLITE_ERROR;
 	g_mutex_lock(&s->lock);
 	st = prep(s->db,
-		  "SELECT p.alias, (SELECT count(*) FROM letters l WHERE l.prisoner = p.alias AND"
-		  " l.created >= ?1 AND l.state != 'rejected') FROM prisoners p"
-		  " WHERE p.status = 'active' ORDER BY p.alias",
-		  err);
+	          "SELECT p.alias, (SELECT count(*) FROM letters l WHERE l.prisoner = p.alias AND"
+	          " l.created >= ?1 AND l.state != 'rejected') FROM prisoners p"
+	          " WHERE p.status = 'active' ORDER BY p.alias",
+	          err);
 	if (st) {
 		sqlite3_bind_int64(st, 1, since);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			g_hash_table_insert(h, col_text(st, 0),
-					    GINT_TO_POINTER(sqlite3_column_int(st, 1)));
+			                    GINT_TO_POINTER(sqlite3_column_int(st, 1)));
 		if (rc != SQLITE_DONE)
 			set_db_error(err, s->db, rc, "letter counts");
 	}
@@ -775,10 +780,10 @@ char *store_prisoner_least_written(lg_store *s, int days, GError **err)
 	int rc;
 	g_mutex_lock(&s->lock);
 	st = prep(s->db,
-		  "SELECT p.alias FROM prisoners p WHERE p.status = 'active' ORDER BY"
-		  " (SELECT count(*) FROM letters l WHERE l.prisoner = p.alias AND l.created >= ?1"
-		  "  AND l.state NOT IN ('rejected')), random() LIMIT 1",
-		  err);
+	          "SELECT p.alias FROM prisoners p WHERE p.status = 'active' ORDER BY"
+	          " (SELECT count(*) FROM letters l WHERE l.prisoner = p.alias AND l.created >= ?1"
+	          "  AND l.state NOT IN ('rejected')), random() LIMIT 1",
+	          err);
 	if (st == NULL)
 		goto out;
 	sqlite3_bind_int64(st, 1, util_now() - (gint64)days * 86400);
@@ -835,12 +840,12 @@ void letter_rec_free(lg_letter_rec *r)
 }
 
 static gboolean history_locked(lg_store *s, const char *id, const char *state, const char *actor,
-			       const char *reason, GError **err)
+                               const char *reason, GError **err)
 {
 	sqlite3_stmt *st = prep(s->db,
-				"INSERT INTO history(letter_id, state, actor, reason, at)"
-				" VALUES(?1, ?2, ?3, ?4, ?5)",
-				err);
+	                        "INSERT INTO history(letter_id, state, actor, reason, at)"
+	                        " VALUES(?1, ?2, ?3, ?4, ?5)",
+	                        err);
 	if (st == NULL)
 		return FALSE;
 	bind_text(st, 1, id);
@@ -854,9 +859,9 @@ static gboolean history_locked(lg_store *s, const char *id, const char *state, c
 static gboolean outbox_add_locked(lg_store *s, const char *id, GError **err)
 {
 	sqlite3_stmt *st = prep(s->db,
-				"INSERT OR IGNORE INTO outbox(letter_id, next_attempt, created)"
-				" VALUES(?1, ?2, ?2)",
-				err);
+	                        "INSERT OR IGNORE INTO outbox(letter_id, next_attempt, created)"
+	                        " VALUES(?1, ?2, ?2)",
+	                        err);
 	if (st == NULL)
 		return FALSE;
 	bind_text(st, 1, id);
@@ -952,9 +957,9 @@ static gboolean insert_letter_locked(lg_store *s, const lg_letter_rec *r, GError
 		gsize len = 0;
 		const void *data = ph->data ? g_bytes_get_data(ph->data, &len) : NULL;
 		st = prep(s->db,
-			  "INSERT INTO photos(letter_id, seq, name, orig_name, type, sha256, bytes,"
-			  " width, height, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-			  err);
+		          "INSERT INTO photos(letter_id, seq, name, orig_name, type, sha256, bytes,"
+		          " width, height, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		          err);
 		if (st == NULL)
 			return FALSE;
 		bind_text(st, 1, r->id);
@@ -979,10 +984,11 @@ static gboolean insert_letter_locked(lg_store *s, const lg_letter_rec *r, GError
 
 static gboolean batch_insert_locked(lg_store *s, const lg_batch_rec *b, GError **err)
 {
-	sqlite3_stmt *st = prep(s->db,
-				"INSERT INTO batches(id, org, submitter, message_id, queue_id, letters,"
-				" created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-				err);
+	sqlite3_stmt *st =
+	    prep(s->db,
+	         "INSERT INTO batches(id, org, submitter, message_id, queue_id, letters,"
+	         " created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	         err);
 	if (st == NULL)
 		return FALSE;
 	bind_text(st, 1, b->id);
@@ -1001,7 +1007,7 @@ gboolean store_letters_commit(lg_store *s, GPtrArray *recs, gboolean *duplicate_
 }
 
 gboolean store_batch_commit(lg_store *s, const lg_batch_rec *batch, GPtrArray *recs,
-			    gboolean *duplicate_r, GError **err)
+                            gboolean *duplicate_r, GError **err)
 {
 	gboolean ok = FALSE;
 	*duplicate_r = FALSE;
@@ -1048,10 +1054,10 @@ out:
 	return ok;
 }
 
-#define LETTER_COLS                                                                        \
-	"id, state, queue_id, message_id, dedup_key, writer_name, writer_addr, prisoner, rcpt," \
-	" lang, translated, backend, subject, text_original, text_ru, findings, dropped,"      \
-	" categories, score, pages, text_hash, org, batch, reason, notify, reply_to, created,"  \
+#define LETTER_COLS                                                                                \
+	"id, state, queue_id, message_id, dedup_key, writer_name, writer_addr, prisoner, rcpt,"    \
+	" lang, translated, backend, subject, text_original, text_ru, findings, dropped,"          \
+	" categories, score, pages, text_hash, org, batch, reason, notify, reply_to, created,"     \
 	" updated, partner_ref, purged"
 
 static lg_letter_rec *letter_from_row(sqlite3_stmt *st)
@@ -1094,10 +1100,11 @@ static lg_letter_rec *letter_from_row(sqlite3_stmt *st)
 
 static gboolean photos_locked(lg_store *s, lg_letter_rec *r, GError **err)
 {
-	sqlite3_stmt *st = prep(s->db,
-				"SELECT name, orig_name, type, sha256, width, height, data FROM photos"
-				" WHERE letter_id = ?1 ORDER BY seq",
-				err);
+	sqlite3_stmt *st =
+	    prep(s->db,
+	         "SELECT name, orig_name, type, sha256, width, height, data FROM photos"
+	         " WHERE letter_id = ?1 ORDER BY seq",
+	         err);
 	int rc;
 	if (st == NULL)
 		return FALSE;
@@ -1112,7 +1119,8 @@ static gboolean photos_locked(lg_store *s, lg_letter_rec *r, GError **err)
 		g_strlcpy(ph->sha256, sha ? sha : "", sizeof(ph->sha256));
 		ph->width = sqlite3_column_int(st, 4);
 		ph->height = sqlite3_column_int(st, 5);
-		ph->data = g_bytes_new(sqlite3_column_blob(st, 6), (gsize)sqlite3_column_bytes(st, 6));
+		ph->data =
+		    g_bytes_new(sqlite3_column_blob(st, 6), (gsize)sqlite3_column_bytes(st, 6));
 		g_ptr_array_add(r->photos, ph);
 	}
 	unprep(st);
@@ -1124,7 +1132,7 @@ static gboolean photos_locked(lg_store *s, lg_letter_rec *r, GError **err)
 }
 
 static lg_letter_rec *letter_get_locked(lg_store *s, const char *id, gboolean with_photos,
-					GError **err)
+                                        GError **err)
 {
 	sqlite3_stmt *st = prep(s->db, "SELECT " LETTER_COLS " FROM letters WHERE id = ?1", err);
 	lg_letter_rec *r = NULL;
@@ -1163,9 +1171,9 @@ GPtrArray *store_letter_list(lg_store *s, const char *state, int limit, GError *
 	int rc;
 	g_mutex_lock(&s->lock);
 	st = prep(s->db,
-		  "SELECT " LETTER_COLS " FROM letters WHERE (?1 IS NULL OR state = ?1)"
-		  " ORDER BY created, rowid LIMIT ?2",
-		  err);
+	          "SELECT " LETTER_COLS " FROM letters WHERE (?1 IS NULL OR state = ?1)"
+	          " ORDER BY created, rowid LIMIT ?2",
+	          err);
 	if (st == NULL)
 		goto fail;
 	bind_text(st, 1, state);
@@ -1187,12 +1195,12 @@ fail:
 }
 
 static gboolean update_state_locked(lg_store *s, const char *id, const char *state,
-				    const char *reason, GError **err)
+                                    const char *reason, GError **err)
 {
 	sqlite3_stmt *st = prep(s->db,
-				"UPDATE letters SET state = ?2, reason = coalesce(?3, reason),"
-				" updated = ?4 WHERE id = ?1",
-				err);
+	                        "UPDATE letters SET state = ?2, reason = coalesce(?3, reason),"
+	                        " updated = ?4 WHERE id = ?1",
+	                        err);
 	int rc;
 	if (st == NULL)
 		return FALSE;
@@ -1214,7 +1222,7 @@ static gboolean update_state_locked(lg_store *s, const char *id, const char *sta
 }
 
 gboolean store_letter_set_state(lg_store *s, const char *id, const char *state, const char *actor,
-				const char *reason, GError **err)
+                                const char *reason, GError **err)
 {
 	gboolean ok = FALSE;
 	g_mutex_lock(&s->lock);
@@ -1233,7 +1241,8 @@ gboolean store_letter_set_state(lg_store *s, const char *id, const char *state, 
 			goto rollback;
 		if (!strcmp(state, "rejected") || !strcmp(state, "failed") ||
 		    !strcmp(state, "delivered") || !strcmp(state, "censored")) {
-			sqlite3_stmt *st = prep(s->db, "DELETE FROM outbox WHERE letter_id = ?1", err);
+			sqlite3_stmt *st =
+			    prep(s->db, "DELETE FROM outbox WHERE letter_id = ?1", err);
 			if (st == NULL)
 				goto rollback;
 			bind_text(st, 1, id);
@@ -1253,7 +1262,7 @@ out:
 }
 
 gboolean store_letter_set_text_ru(lg_store *s, const char *id, const char *text_ru,
-				  const char *actor, GError **err)
+                                  const char *actor, GError **err)
 {
 	sqlite3_stmt *st;
 	gboolean ok = FALSE;
@@ -1262,9 +1271,9 @@ gboolean store_letter_set_text_ru(lg_store *s, const char *id, const char *text_
 	if (!exec(s->db, "BEGIN IMMEDIATE", err))
 		goto out;
 	st = prep(s->db,
-		  "UPDATE letters SET text_ru = ?2, translated = 1, backend = 'human:' || ?3,"
-		  " updated = ?4 WHERE id = ?1",
-		  err);
+	          "UPDATE letters SET text_ru = ?2, translated = 1, backend = 'human:' || ?3,"
+	          " updated = ?4 WHERE id = ?1",
+	          err);
 	if (st == NULL)
 		goto rollback;
 	bind_text(st, 1, id);
@@ -1304,8 +1313,8 @@ char *store_letter_history_json(lg_store *s, const char *id, GError **err)
 	int rc;
 	g_mutex_lock(&s->lock);
 	st = prep(s->db,
-		  "SELECT state, actor, reason, at FROM history WHERE letter_id = ?1 ORDER BY id",
-		  err);
+	          "SELECT state, actor, reason, at FROM history WHERE letter_id = ?1 ORDER BY id",
+	          err);
 	if (st == NULL)
 		goto out;
 	bind_text(st, 1, id);
@@ -1357,9 +1366,9 @@ GPtrArray *store_outbox_claim(lg_store *s, int max, int lease_seconds, GError **
 	if (!exec(s->db, "BEGIN IMMEDIATE", err))
 		goto fail_unlocked_tx;
 	st = prep(s->db,
-		  "SELECT o.letter_id, o.attempts FROM outbox o WHERE o.next_attempt <= ?1 AND"
-		  " o.lease_until <= ?1 ORDER BY o.next_attempt, o.letter_id LIMIT ?2",
-		  err);
+	          "SELECT o.letter_id, o.attempts FROM outbox o WHERE o.next_attempt <= ?1 AND"
+	          " o.lease_until <= ?1 ORDER BY o.next_attempt, o.letter_id LIMIT ?2",
+	          err);
 	if (st == NULL)
 		goto rollback;
 	sqlite3_bind_int64(st, 1, now);
@@ -1375,10 +1384,11 @@ GPtrArray *store_outbox_claim(lg_store *s, int max, int lease_seconds, GError **
 	for (guint i = 0; i < ids->len; i++) {
 		const char *id = g_ptr_array_index(ids, i);
 		lg_letter_rec *r;
-		st = prep(s->db,
-			  "UPDATE outbox SET lease_until = ?2, attempts = attempts + 1"
-			  " WHERE letter_id = ?1 RETURNING attempts, created, coalesce(last_error, '')",
-			  err);
+		st = prep(
+		    s->db,
+		    "UPDATE outbox SET lease_until = ?2, attempts = attempts + 1"
+		    " WHERE letter_id = ?1 RETURNING attempts, created, coalesce(last_error, '')",
+		    err);
 		if (st == NULL)
 			goto rollback;
 		bind_text(st, 1, id);
@@ -1413,7 +1423,7 @@ fail_unlocked_tx:
 }
 
 gboolean store_outbox_done(lg_store *s, const char *id, const char *state, const char *partner_ref,
-			   const char *error, GError **err)
+                           const char *error, GError **err)
 {
 	sqlite3_stmt *st = NULL;
 	gboolean ok = FALSE;
@@ -1425,7 +1435,7 @@ gboolean store_outbox_done(lg_store *s, const char *id, const char *state, const
 	    !history_locked(s, id, state, "delivery", error, err))
 		goto rollback;
 	st = prep(s->db, "UPDATE letters SET partner_ref = coalesce(?2, partner_ref) WHERE id = ?1",
-		  err);
+	          err);
 	if (st == NULL)
 		goto rollback;
 	bind_text(st, 1, id);
@@ -1456,16 +1466,16 @@ out:
 }
 
 gboolean store_outbox_retry(lg_store *s, const char *id, gint64 next_attempt, const char *error,
-			    GError **err)
+                            GError **err)
 {
 	sqlite3_stmt *st;
 	gboolean ok = FALSE;
 	int rc;
 	g_mutex_lock(&s->lock);
 	st = prep(s->db,
-		  "UPDATE outbox SET next_attempt = ?2, lease_until = 0, last_error = ?3"
-		  " WHERE letter_id = ?1",
-		  err);
+	          "UPDATE outbox SET next_attempt = ?2, lease_until = 0, last_error = ?3"
+	          " WHERE letter_id = ?1",
+	          err);
 	if (st == NULL)
 		goto out;
 	bind_text(st, 1, id);
@@ -1492,7 +1502,7 @@ gboolean store_outbox_release_all(lg_store *s, GError **err)
 }
 
 static int count_query(lg_store *s, const char *sql, const char *a, const char *b, gint64 since,
-		       const char *c, GError **err)
+                       const char *c, GError **err)
 {
 	sqlite3_stmt *st;
 	int n = -1, rc;
@@ -1517,51 +1527,53 @@ out:
 
 int store_outbox_pending(lg_store *s, GError **err)
 {
-	return count_query(s, "SELECT count(*) FROM outbox WHERE ?1 IS NULL AND ?2 IS NULL AND"
-			      " ?3 >= 0 AND ?4 IS NULL",
-			   NULL, NULL, 0, NULL, err);
+	return count_query(s,
+	                   "SELECT count(*) FROM outbox WHERE ?1 IS NULL AND ?2 IS NULL AND"
+	                   " ?3 >= 0 AND ?4 IS NULL",
+	                   NULL, NULL, 0, NULL, err);
 }
 
 int store_count_letters(lg_store *s, const char *writer, const char *prisoner, gint64 since,
-			GError **err)
+                        GError **err)
 {
-	return count_query(s,
-			   "SELECT count(*) FROM letters WHERE (?1 IS NULL OR writer_addr = ?1) AND"
-			   " (?2 IS NULL OR prisoner = ?2) AND created >= ?3 AND state != 'rejected'"
-			   " AND ?4 IS NULL",
-			   writer, prisoner, since, NULL, err);
+	return count_query(
+	    s,
+	    "SELECT count(*) FROM letters WHERE (?1 IS NULL OR writer_addr = ?1) AND"
+	    " (?2 IS NULL OR prisoner = ?2) AND created >= ?3 AND state != 'rejected'"
+	    " AND ?4 IS NULL",
+	    writer, prisoner, since, NULL, err);
 }
 
 int store_count_photos(lg_store *s, gint64 since, GError **err)
 {
 	return count_query(s,
-			   "SELECT coalesce(sum(photos), 0) FROM letters WHERE ?1 IS NULL AND"
-			   " ?2 IS NULL AND created >= ?3 AND state != 'rejected' AND ?4 IS NULL",
-			   NULL, NULL, since, NULL, err);
+	                   "SELECT coalesce(sum(photos), 0) FROM letters WHERE ?1 IS NULL AND"
+	                   " ?2 IS NULL AND created >= ?3 AND state != 'rejected' AND ?4 IS NULL",
+	                   NULL, NULL, since, NULL, err);
 }
 
 gboolean store_text_sent(lg_store *s, const char *writer, const char *prisoner,
-			 const char *text_hash, gint64 since, GError **err)
+                         const char *text_hash, gint64 since, GError **err)
 {
 	return count_query(s,
-			   "SELECT count(*) FROM letters WHERE writer_addr = ?1 AND prisoner = ?2"
-			   " AND created >= ?3 AND text_hash = ?4 AND state != 'rejected'",
-			   writer, prisoner, since, text_hash, err) > 0;
+	                   "SELECT count(*) FROM letters WHERE writer_addr = ?1 AND prisoner = ?2"
+	                   " AND created >= ?3 AND text_hash = ?4 AND state != 'rejected'",
+	                   writer, prisoner, since, text_hash, err) > 0;
 }
 
 /* ---- translation cache ---- */
 
 char *store_cache_get(lg_store *s, const char *backend, const char *src, const char *dst,
-		      const char *sha256, GError **err)
+                      const char *sha256, GError **err)
 {
 	sqlite3_stmt *st;
 	char *text = NULL;
 	int rc;
 	g_mutex_lock(&s->lock);
 	st = prep(s->db,
-		  "SELECT text FROM translation_cache WHERE backend = ?1 AND src = ?2 AND dst = ?3"
-		  " AND sha256 = ?4",
-		  err);
+	          "SELECT text FROM translation_cache WHERE backend = ?1 AND src = ?2 AND dst = ?3"
+	          " AND sha256 = ?4",
+	          err);
 	if (st == NULL)
 		goto out;
 	bind_text(st, 1, backend);
@@ -1580,16 +1592,17 @@ out:
 }
 
 gboolean store_cache_put(lg_store *s, const char *backend, const char *src, const char *dst,
-			 const char *sha256, const char *text, GError **err)
+                         const char *sha256, const char *text, GError **err)
 {
 	sqlite3_stmt *st;
 	gboolean ok = FALSE;
 	int rc;
 	g_mutex_lock(&s->lock);
-	st = prep(s->db,
-		  "INSERT OR REPLACE INTO translation_cache(backend, src, dst, sha256, text, created)"
-		  " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-		  err);
+	st = prep(
+	    s->db,
+	    "INSERT OR REPLACE INTO translation_cache(backend, src, dst, sha256, text, created)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	    err);
 	if (st == NULL)
 		goto out;
 	bind_text(st, 1, backend);

@@ -40,7 +40,7 @@ typedef struct lg_prisoner {
 	int birth_year;
 	char *region;
 	char *facility;
-	char *status; /* active | released | transferred | deceased */
+	char *status;         /* active | released | transferred | deceased */
 	char **extra_aliases; /* NULL or NULL-terminated; from the CSV "aliases" column */
 } lg_prisoner;
 
@@ -69,19 +69,19 @@ typedef struct lg_letter_rec {
 	char *categories;    /* comma list */
 	double score;
 	int pages;
-	char *text_hash;     /* sha256 of the normalised original text */
+	char *text_hash; /* sha256 of the normalised original text */
 	char *org;
 	char *batch;
-	char *reason;        /* moderator's or partner's reason */
-	gboolean notify;     /* writer authenticated: notifications may go */
-	char *reply_to;      /* signed reply+token address */
+	char *reason;    /* moderator's or partner's reason */
+	gboolean notify; /* writer authenticated: notifications may go */
+	char *reply_to;  /* signed reply+token address */
 	gint64 created;
 	gint64 updated;
 	int attempts;
 	gint64 next_attempt;
 	char *last_error;
-	GPtrArray *photos;   /* lg_photo*, filled by store_letter_get(with_photos) */
-	gint64 purged;       /* when retention removed the texts and photos, 0 = never */
+	GPtrArray *photos; /* lg_photo*, filled by store_letter_get(with_photos) */
+	gint64 purged;     /* when retention removed the texts and photos, 0 = never */
 } lg_letter_rec;
 
 /* An organisation's batch (issue 8): one message carrying many letters. */
@@ -92,7 +92,7 @@ typedef struct lg_batch_rec {
 	const char *message_id;
 	const char *queue_id;
 	int letters;
-	gint64 created;        /* 0 = now */
+	gint64 created; /* 0 = now */
 } lg_batch_rec;
 
 lg_letter_rec *letter_rec_new(void);
@@ -103,10 +103,11 @@ void store_close(lg_store **st);
 const char *store_path(const lg_store *st);
 
 /* Prisoners */
-lg_prisoner *store_prisoner_get(lg_store *st, const char *alias, GError **err); /* NULL + no err when unknown */
+lg_prisoner *store_prisoner_get(lg_store *st, const char *alias,
+                                GError **err); /* NULL + no err when unknown */
 gboolean store_prisoner_upsert(lg_store *st, const lg_prisoner *p, GError **err);
 gboolean store_prisoner_set_status(lg_store *st, const char *alias, const char *status,
-				   const char *facility, GError **err);
+                                   const char *facility, GError **err);
 GPtrArray *store_prisoner_list(lg_store *st, GError **err); /* lg_prisoner* */
 /* Import many in one transaction (all or nothing), with each prisoner's
  * extra_aliases (added when free, never moved from another prisoner). */
@@ -118,8 +119,8 @@ gboolean store_prisoner_import(lg_store *st, GPtrArray *prisoners, GError **err)
  * own alias, LG_STORE_ERR_NOTFOUND when `alias` is unknown.
  * store_alias_add_free() adds it only when nobody has it (*added_r). */
 gboolean store_alias_add(lg_store *st, const char *extra, const char *alias, GError **err);
-gboolean store_alias_add_free(lg_store *st, const char *extra, const char *alias,
-			      gboolean *added_r, GError **err);
+gboolean store_alias_add_free(lg_store *st, const char *extra, const char *alias, gboolean *added_r,
+                              GError **err);
 /* The prisoner alias that `extra` reaches (own or extra alias), NULL when free. */
 char *store_alias_owner(lg_store *st, const char *extra, GError **err);
 /* Extra aliases of a prisoner (char*), NULL on error. */
@@ -135,8 +136,8 @@ int store_prisoner_pending(lg_store *st, const char *alias, GError **err);
  * the new facility is in), ids in *held_r; active: nothing. Arrays are new
  * (char*) when TRUE is returned. The caller notifies the writers. */
 gboolean store_prisoner_status_effect(lg_store *st, const char *alias, const char *status,
-				      const char *actor, GPtrArray **failed_r,
-				      GPtrArray **held_r, GError **err);
+                                      const char *actor, GPtrArray **failed_r, GPtrArray **held_r,
+                                      GError **err);
 /* Active prisoners -> letters (not rejected) since `since`, as
  * GINT_TO_POINTER counts keyed by alias. NULL on error. */
 GHashTable *store_prisoner_letter_counts(lg_store *st, gint64 since, GError **err);
@@ -151,14 +152,14 @@ gboolean store_letters_commit(lg_store *st, GPtrArray *recs, gboolean *duplicate
 /* The same with a batch row in the same transaction (batch may be NULL).
  * Letters in state "rejected" are stored too (for the batch report). */
 gboolean store_batch_commit(lg_store *st, const lg_batch_rec *batch, GPtrArray *recs,
-			    gboolean *duplicate_r, GError **err);
+                            gboolean *duplicate_r, GError **err);
 gboolean store_dedup_exists(lg_store *st, const char *dedup_key, GError **err);
 lg_letter_rec *store_letter_get(lg_store *st, const char *id, gboolean with_photos, GError **err);
 GPtrArray *store_letter_list(lg_store *st, const char *state, int limit, GError **err);
-gboolean store_letter_set_state(lg_store *st, const char *id, const char *state,
-				const char *actor, const char *reason, GError **err);
+gboolean store_letter_set_state(lg_store *st, const char *id, const char *state, const char *actor,
+                                const char *reason, GError **err);
 gboolean store_letter_set_text_ru(lg_store *st, const char *id, const char *text_ru,
-				  const char *actor, GError **err);
+                                  const char *actor, GError **err);
 /* History rows as JSON array string. */
 char *store_letter_history_json(lg_store *st, const char *id, GError **err);
 
@@ -166,9 +167,9 @@ char *store_letter_history_json(lg_store *st, const char *id, GError **err);
  * with a lease; finish with delivered/failed/retry. */
 GPtrArray *store_outbox_claim(lg_store *st, int max, int lease_seconds, GError **err);
 gboolean store_outbox_done(lg_store *st, const char *id, const char *state, const char *partner_ref,
-			   const char *error, GError **err);
+                           const char *error, GError **err);
 gboolean store_outbox_retry(lg_store *st, const char *id, gint64 next_attempt, const char *error,
-			    GError **err);
+                            GError **err);
 int store_outbox_pending(lg_store *st, GError **err);
 /* Frees every lease: called once when the (only) delivering daemon starts,
  * so letters claimed by a process that died are delivered at once. */
@@ -176,22 +177,23 @@ gboolean store_outbox_release_all(lg_store *st, GError **err);
 
 /* Translation cache */
 char *store_cache_get(lg_store *st, const char *backend, const char *src, const char *dst,
-		      const char *sha256, GError **err); /* NULL when absent */
+                      const char *sha256, GError **err); /* NULL when absent */
 gboolean store_cache_put(lg_store *st, const char *backend, const char *src, const char *dst,
-			 const char *sha256, const char *text, GError **err);
+                         const char *sha256, const char *text, GError **err);
 
 /* Counts for quotas and duplicates since `since` (unix seconds). NULL
  * arguments match anything. Rejected letters do not count. */
 int store_count_letters(lg_store *st, const char *writer, const char *prisoner, gint64 since,
-			GError **err);
+                        GError **err);
 int store_count_photos(lg_store *st, gint64 since, GError **err);
 gboolean store_text_sent(lg_store *st, const char *writer, const char *prisoner,
-			 const char *text_hash, gint64 since, GError **err);
+                         const char *text_hash, gint64 since, GError **err);
 
 /* Generic escape hatch for modules with their own tables: run fn(db, data)
  * inside the store's lock. */
 struct sqlite3;
-gboolean store_with_db(lg_store *st, gboolean (*fn)(struct sqlite3 *db, gpointer data, GError **err),
-		       gpointer data, GError **err);
+gboolean store_with_db(lg_store *st,
+                       gboolean (*fn)(struct sqlite3 *db, gpointer data, GError **err),
+                       gpointer data, GError **err);
 
 #endif

@@ -9,26 +9,44 @@ typedef struct {
 } map_row;
 
 static const map_row table[] = {
-    {0x430, {"a", "a", "a"}},        {0x431, {"b", "b", "b"}},
-    {0x432, {"v", "v", "v"}},        {0x433, {"g", "g", "g"}},
-    {0x434, {"d", "d", "d"}},        {0x435, {"e", "e", "e"}},
-    {0x451, {"e", "e", "jo"}},       {0x436, {"zh", "zh", "zh"}},
-    {0x437, {"z", "z", "z"}},        {0x438, {"i", "i", "i"}},
-    {0x439, {"y", "i", "j"}},        {0x43a, {"k", "k", "k"}},
-    {0x43b, {"l", "l", "l"}},        {0x43c, {"m", "m", "m"}},
-    {0x43d, {"n", "n", "n"}},        {0x43e, {"o", "o", "o"}},
-    {0x43f, {"p", "p", "p"}},        {0x440, {"r", "r", "r"}},
-    {0x441, {"s", "s", "s"}},        {0x442, {"t", "t", "t"}},
-    {0x443, {"u", "u", "u"}},        {0x444, {"f", "f", "f"}},
-    {0x445, {"kh", "kh", "h"}},      {0x446, {"ts", "ts", "c"}},
-    {0x447, {"ch", "ch", "ch"}},     {0x448, {"sh", "sh", "sh"}},
-    {0x449, {"shch", "shch", "sch"}}, {0x44a, {"", "ie", ""}},
-    {0x44b, {"y", "y", "y"}},        {0x44c, {"", "", ""}},
-    {0x44d, {"e", "e", "e"}},        {0x44e, {"yu", "iu", "ju"}},
+    {0x430, {"a", "a", "a"}},
+    {0x431, {"b", "b", "b"}},
+    {0x432, {"v", "v", "v"}},
+    {0x433, {"g", "g", "g"}},
+    {0x434, {"d", "d", "d"}},
+    {0x435, {"e", "e", "e"}},
+    {0x451, {"e", "e", "jo"}},
+    {0x436, {"zh", "zh", "zh"}},
+    {0x437, {"z", "z", "z"}},
+    {0x438, {"i", "i", "i"}},
+    {0x439, {"y", "i", "j"}},
+    {0x43a, {"k", "k", "k"}},
+    {0x43b, {"l", "l", "l"}},
+    {0x43c, {"m", "m", "m"}},
+    {0x43d, {"n", "n", "n"}},
+    {0x43e, {"o", "o", "o"}},
+    {0x43f, {"p", "p", "p"}},
+    {0x440, {"r", "r", "r"}},
+    {0x441, {"s", "s", "s"}},
+    {0x442, {"t", "t", "t"}},
+    {0x443, {"u", "u", "u"}},
+    {0x444, {"f", "f", "f"}},
+    {0x445, {"kh", "kh", "h"}},
+    {0x446, {"ts", "ts", "c"}},
+    {0x447, {"ch", "ch", "ch"}},
+    {0x448, {"sh", "sh", "sh"}},
+    {0x449, {"shch", "shch", "sch"}},
+    {0x44a, {"", "ie", ""}},
+    {0x44b, {"y", "y", "y"}},
+    {0x44c, {"", "", ""}},
+    {0x44d, {"e", "e", "e"}},
+    {0x44e, {"yu", "iu", "ju"}},
     {0x44f, {"ya", "ia", "ja"}},
     /* Ukrainian and Belarusian letters that turn up in names */
-    {0x456, {"i", "i", "i"}},        {0x457, {"yi", "i", "ji"}},
-    {0x454, {"ye", "ie", "je"}},     {0x491, {"g", "g", "g"}},
+    {0x456, {"i", "i", "i"}},
+    {0x457, {"yi", "i", "ji"}},
+    {0x454, {"ye", "ie", "je"}},
+    {0x491, {"g", "g", "g"}},
     {0x45e, {"u", "u", "u"}},
 };
 
@@ -108,7 +126,7 @@ char *translit_alias(const char *full_name, translit_scheme scheme, gboolean cyr
 		out = g_strdup(g_ptr_array_index(kept, 0));
 	else if (kept->len >= 2)
 		out = g_strdup_printf("%s.%s", (char *)g_ptr_array_index(kept, 1),
-				      (char *)g_ptr_array_index(kept, 0));
+		                      (char *)g_ptr_array_index(kept, 0));
 	if (out && strlen(out) > 64)
 		out[64] = '\0';
 	if (out)

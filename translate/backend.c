@@ -22,7 +22,7 @@
 #define BK_DEEPL_MAX 100000
 #define BK_DEEPL_TEXTS 50
 
-G_DEFINE_QUARK(lg-translate-error-quark, lg_tr_error)
+G_DEFINE_QUARK(lg - translate - error - quark, lg_tr_error)
 
 struct lg_backend {
 	lg_bk_kind kind;
@@ -81,9 +81,12 @@ lg_bk_kind backend_kind(const lg_backend *b)
 gsize backend_max_bytes(const lg_backend *b)
 {
 	switch (b->kind) {
-	case LG_BK_APERTIUM: return BK_APERTIUM_MAX;
-	case LG_BK_LIBRETRANSLATE: return BK_LIBRE_MAX;
-	default: return BK_DEEPL_MAX;
+	case LG_BK_APERTIUM:
+		return BK_APERTIUM_MAX;
+	case LG_BK_LIBRETRANSLATE:
+		return BK_LIBRE_MAX;
+	default:
+		return BK_DEEPL_MAX;
 	}
 }
 
@@ -129,7 +132,7 @@ static size_t write_cb(char *data, size_t size, size_t n, void *user)
 /* POSTs body to url; TRUE with the answer in *answer_r for a 2xx status.
  * FALSE with *err classified otherwise. */
 static gboolean http_post(lg_backend *b, const char *url, const char *ctype, const char *body,
-			  const char *auth, GString **answer_r, GError **err)
+                          const char *auth, GString **answer_r, GError **err)
 {
 	CURL *h = NULL;
 	struct curl_slist *hdrs = NULL;
@@ -169,8 +172,8 @@ static gboolean http_post(lg_backend *b, const char *url, const char *ctype, con
 	rc = curl_easy_perform(h);
 	if (rc != CURLE_OK) {
 		g_set_error(err, LG_TR_ERROR,
-			    rc == CURLE_OPERATION_TIMEDOUT ? LG_TR_ERR_TIMEOUT : LG_TR_ERR_NETWORK,
-			    "%s: %s", name, curl_easy_strerror(rc));
+		            rc == CURLE_OPERATION_TIMEDOUT ? LG_TR_ERR_TIMEOUT : LG_TR_ERR_NETWORK,
+		            "%s: %s", name, curl_easy_strerror(rc));
 		goto out;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -179,7 +182,8 @@ static gboolean http_post(lg_backend *b, const char *url, const char *ctype, con
 		*answer_r = answer;
 		answer = NULL;
 	} else if (status == 429) {
-		g_set_error(err, LG_TR_ERROR, LG_TR_ERR_RATE, "%s: HTTP 429 too many requests", name);
+		g_set_error(err, LG_TR_ERROR, LG_TR_ERR_RATE, "%s: HTTP 429 too many requests",
+		            name);
 	} else if (status == 456) {
 		g_set_error(err, LG_TR_ERROR, LG_TR_ERR_QUOTA, "%s: HTTP 456 quota exceeded", name);
 	} else if (status >= 500) {
@@ -222,9 +226,9 @@ static JsonNode *parse_json(const GString *answer, const char *name, GError **er
 const char *backend_iso3(const char *lang)
 {
 	static const char *const map[][2] = {
-		{"uk", "ukr"}, {"be", "bel"}, {"ru", "rus"}, {"en", "eng"}, {"de", "deu"},
-		{"fr", "fra"}, {"es", "spa"}, {"pl", "pol"}, {"it", "ita"}, {"pt", "por"},
-		{"nl", "nld"}, {"cs", "ces"}, {"bg", "bul"}, {"kk", "kaz"}, {"tt", "tat"},
+	    {"uk", "ukr"}, {"be", "bel"}, {"ru", "rus"}, {"en", "eng"}, {"de", "deu"},
+	    {"fr", "fra"}, {"es", "spa"}, {"pl", "pol"}, {"it", "ita"}, {"pt", "por"},
+	    {"nl", "nld"}, {"cs", "ces"}, {"bg", "bul"}, {"kk", "kaz"}, {"tt", "tat"},
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(map); i++)
 		if (!strcmp(lang, map[i][0]))
@@ -241,7 +245,8 @@ static char *apertium_unmark(const char *t)
 {
 	GString *g = g_string_sized_new(strlen(t ? t : ""));
 	for (const char *p = t ? t : ""; *p; p++) {
-		if ((*p == '#' || *p == '@') && p[1] && (g_unichar_isalpha(g_utf8_get_char(p + 1))) &&
+		if ((*p == '#' || *p == '@') && p[1] &&
+		    (g_unichar_isalpha(g_utf8_get_char(p + 1))) &&
 		    (p == t || g_ascii_isspace(p[-1]) || p[-1] == '(' || p[-1] == '"'))
 			continue;
 		g_string_append_c(g, *p);
@@ -266,8 +271,8 @@ static char *apertium_one(lg_backend *b, const char *pair, const char *text, GEr
 		goto out;
 	o = JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
 	d = o && json_object_has_member(o, "responseData")
-		    ? json_object_get_object_member(o, "responseData")
-		    : NULL;
+	        ? json_object_get_object_member(o, "responseData")
+	        : NULL;
 	if (d && json_object_has_member(d, "translatedText") &&
 	    JSON_NODE_HOLDS_VALUE(json_object_get_member(d, "translatedText")))
 		res = apertium_unmark(json_object_get_string_member(d, "translatedText"));
@@ -287,7 +292,7 @@ out:
  * "superblanks" to Apertium); a group whose answer has another number of
  * blocks is sent again item by item. */
 static gboolean apertium_translate(lg_backend *b, const char *src, GPtrArray *in, GPtrArray *out,
-				   GError **err)
+                                   GError **err)
 {
 	const char *iso3 = backend_iso3(src);
 	char *pair;
@@ -295,7 +300,8 @@ static gboolean apertium_translate(lg_backend *b, const char *src, GPtrArray *in
 	gboolean ok = TRUE;
 
 	if (iso3 == NULL || !strcmp(src, "unknown")) {
-		g_set_error(err, LG_TR_ERROR, LG_TR_ERR_REFUSED, "apertium: no pair for \"%s\"", src);
+		g_set_error(err, LG_TR_ERROR, LG_TR_ERR_REFUSED, "apertium: no pair for \"%s\"",
+		            src);
 		return FALSE;
 	}
 	pair = g_strdup_printf("%s|rus", iso3);
@@ -341,7 +347,7 @@ static gboolean apertium_translate(lg_backend *b, const char *src, GPtrArray *in
 /* ---- LibreTranslate: POST /translate, JSON, q as an array ------------- */
 
 static gboolean libre_translate(lg_backend *b, const char *src, GPtrArray *in, GPtrArray *out,
-				GError **err)
+                                GError **err)
 {
 	char *url = g_strdup_printf("%s/translate", b->url);
 	guint i = 0;
@@ -389,9 +395,11 @@ static gboolean libre_translate(lg_backend *b, const char *src, GPtrArray *in, G
 			ans = parse_json(answer, "libretranslate", err);
 		ok = ans != NULL;
 		if (ok) {
-			JsonObject *o = JSON_NODE_HOLDS_OBJECT(ans) ? json_node_get_object(ans) : NULL;
+			JsonObject *o =
+			    JSON_NODE_HOLDS_OBJECT(ans) ? json_node_get_object(ans) : NULL;
 			JsonNode *t = o ? json_object_get_member(o, "translatedText") : NULL;
-			JsonArray *arr = t && JSON_NODE_HOLDS_ARRAY(t) ? json_node_get_array(t) : NULL;
+			JsonArray *arr =
+			    t && JSON_NODE_HOLDS_ARRAY(t) ? json_node_get_array(t) : NULL;
 			if (arr && json_array_get_length(arr) == i - first) {
 				for (guint j = 0; j < i - first; j++) {
 					const char *s = json_array_get_string_element(arr, j);
@@ -399,7 +407,7 @@ static gboolean libre_translate(lg_backend *b, const char *src, GPtrArray *in, G
 				}
 			} else {
 				g_set_error(err, LG_TR_ERROR, LG_TR_ERR_PROTOCOL,
-					    "libretranslate: answer without translatedText array");
+				            "libretranslate: answer without translatedText array");
 				ok = FALSE;
 			}
 		}
@@ -419,7 +427,7 @@ static gboolean libre_translate(lg_backend *b, const char *src, GPtrArray *in, G
 /* ---- DeepL v2: POST form, text repeated, DeepL-Auth-Key --------------- */
 
 static gboolean deepl_translate(lg_backend *b, const char *src, GPtrArray *in, GPtrArray *out,
-				GError **err)
+                                GError **err)
 {
 	char *auth = g_strdup_printf("DeepL-Auth-Key %s", b->key ? b->key : "");
 	guint i = 0;
@@ -447,25 +455,28 @@ static gboolean deepl_translate(lg_backend *b, const char *src, GPtrArray *in, G
 		}
 		form_add(body, "preserve_formatting", "1");
 		ok = http_post(b, b->url, "application/x-www-form-urlencoded", body->str, auth,
-			       &answer, err);
+		               &answer, err);
 		if (ok)
 			ans = parse_json(answer, "deepl", err);
 		ok = ans != NULL;
 		if (ok) {
-			JsonObject *o = JSON_NODE_HOLDS_OBJECT(ans) ? json_node_get_object(ans) : NULL;
+			JsonObject *o =
+			    JSON_NODE_HOLDS_OBJECT(ans) ? json_node_get_object(ans) : NULL;
 			JsonNode *t = o ? json_object_get_member(o, "translations") : NULL;
-			JsonArray *arr = t && JSON_NODE_HOLDS_ARRAY(t) ? json_node_get_array(t) : NULL;
+			JsonArray *arr =
+			    t && JSON_NODE_HOLDS_ARRAY(t) ? json_node_get_array(t) : NULL;
 			if (arr && json_array_get_length(arr) == i - first) {
 				for (guint j = 0; j < i - first; j++) {
 					JsonObject *e = json_array_get_object_element(arr, j);
-					const char *s = e && json_object_has_member(e, "text")
-								? json_object_get_string_member(e, "text")
-								: NULL;
+					const char *s =
+					    e && json_object_has_member(e, "text")
+					        ? json_object_get_string_member(e, "text")
+					        : NULL;
 					g_ptr_array_add(out, g_strdup(s ? s : ""));
 				}
 			} else {
 				g_set_error(err, LG_TR_ERROR, LG_TR_ERR_PROTOCOL,
-					    "deepl: answer without a translations array");
+				            "deepl: answer without a translations array");
 				ok = FALSE;
 			}
 		}
@@ -480,19 +491,25 @@ static gboolean deepl_translate(lg_backend *b, const char *src, GPtrArray *in, G
 }
 
 gboolean backend_translate(lg_backend *b, const char *src, GPtrArray *in, GPtrArray **out_r,
-			   GError **err)
+                           GError **err)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
 	gboolean ok;
 	*out_r = NULL;
 	switch (b->kind) {
-	case LG_BK_APERTIUM: ok = apertium_translate(b, src, in, out, err); break;
-	case LG_BK_LIBRETRANSLATE: ok = libre_translate(b, src, in, out, err); break;
-	default: ok = deepl_translate(b, src, in, out, err); break;
+	case LG_BK_APERTIUM:
+		ok = apertium_translate(b, src, in, out, err);
+		break;
+	case LG_BK_LIBRETRANSLATE:
+		ok = libre_translate(b, src, in, out, err);
+		break;
+	default:
+		ok = deepl_translate(b, src, in, out, err);
+		break;
 	}
 	if (ok && out->len != in->len) {
 		g_set_error(err, LG_TR_ERROR, LG_TR_ERR_PROTOCOL, "%s: %u answers for %u texts",
-			    backend_kind_name(b->kind), out->len, in->len);
+		            backend_kind_name(b->kind), out->len, in->len);
 		ok = FALSE;
 	}
 	if (!ok) {

@@ -32,14 +32,67 @@ enum { SC_LAT = 0, SC_CYR, SC_OTH, SC_N };
 /* Languages loaded as guards when not configured. Codes whose fingerprint
  * file has another name are mapped in lm_files(). */
 static const char *const guard_langs[] = {
-	/* Cyrillic */
-	"ru", "uk", "be", "bg", "mk", "sr", "kk", "ky", "tt", "mn", "tg",
-	/* Latin */
-	"en", "de", "fr", "es", "pl", "it", "pt", "nl", "cs", "sk", "sl", "hr", "bs", "sv",
-	"da", "nb", "fi", "et", "lv", "lt", "tr", "ro", "hu", "ca", "gl", "eu", "af", "sq",
-	"is", "cy", "ga", "id", "eo", "lb", "ca", "gl",
-	/* other scripts */
-	"he", "ar", "fa", "el", "hy", "ka", "hi", "zh", "ja", "ko", "th",
+    /* Cyrillic */
+    "ru",
+    "uk",
+    "be",
+    "bg",
+    "mk",
+    "sr",
+    "kk",
+    "ky",
+    "tt",
+    "mn",
+    "tg",
+    /* Latin */
+    "en",
+    "de",
+    "fr",
+    "es",
+    "pl",
+    "it",
+    "pt",
+    "nl",
+    "cs",
+    "sk",
+    "sl",
+    "hr",
+    "bs",
+    "sv",
+    "da",
+    "nb",
+    "fi",
+    "et",
+    "lv",
+    "lt",
+    "tr",
+    "ro",
+    "hu",
+    "ca",
+    "gl",
+    "eu",
+    "af",
+    "sq",
+    "is",
+    "cy",
+    "ga",
+    "id",
+    "eo",
+    "lb",
+    "ca",
+    "gl",
+    /* other scripts */
+    "he",
+    "ar",
+    "fa",
+    "el",
+    "hy",
+    "ka",
+    "hi",
+    "zh",
+    "ja",
+    "ko",
+    "th",
 };
 
 /* Guards so close to a configured language that they only win when no
@@ -54,9 +107,9 @@ typedef struct tc_group {
 } tc_group;
 
 struct lg_langid {
-	GMutex lock; /* textcat handles are not documented as reentrant */
-	tc_group script[SC_N]; /* configured + guards, by script */
-	tc_group ukbe, rube;   /* restricted pairs for the Cyrillic rules */
+	GMutex lock;            /* textcat handles are not documented as reentrant */
+	tc_group script[SC_N];  /* configured + guards, by script */
+	tc_group ukbe, rube;    /* restricted pairs for the Cyrillic rules */
 	GHashTable *configured; /* interned code -> itself */
 	int short_chars;
 };
@@ -139,7 +192,7 @@ static gboolean group_init(tc_group *g, const char *dir, GString *conf, int n, G
 	g_free(path);
 	if (g->h == NULL) {
 		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-			    "langid: cannot load fingerprints from %s", dir);
+		            "langid: cannot load fingerprints from %s", dir);
 		return FALSE;
 	}
 	textcat_SetProperty(g->h, TCPROP_MINIMUM_DOCUMENT_SIZE, 1);
@@ -180,7 +233,7 @@ lg_langid *langid_new(const char *languages, const char *lm_dir, int short_chars
 		GPtrArray *files = lm_files(dir, *c);
 		if (files->len == 0) {
 			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-				    "languages: no fingerprint for \"%s\" in %s", *c, dir);
+			            "languages: no fingerprint for \"%s\" in %s", *c, dir);
 			g_ptr_array_unref(files);
 			goto out;
 		}
@@ -301,14 +354,14 @@ static gboolean is_cyr(gunichar c)
 
 typedef struct letter_counts {
 	glong lat, cyr, oth;
-	glong cyr_foreign; /* Cyrillic letters of none of ru, uk, be */
-	glong i;           /* і, and Latin i between Cyrillic letters */
-	glong yi;          /* ї є ґ: Ukrainian only */
-	glong u;           /* ў: Belarusian only */
-	glong y, e, yo;    /* ы э ё: ru and be */
-	glong hard;        /* ъ: ru (and bg) */
-	glong ii, shch;    /* и щ: ru and uk */
-	glong bg_hard;     /* ъ before a consonant or at a word's end: bg */
+	glong cyr_foreign;      /* Cyrillic letters of none of ru, uk, be */
+	glong i;                /* і, and Latin i between Cyrillic letters */
+	glong yi;               /* ї є ґ: Ukrainian only */
+	glong u;                /* ў: Belarusian only */
+	glong y, e, yo;         /* ы э ё: ru and be */
+	glong hard;             /* ъ: ru (and bg) */
+	glong ii, shch;         /* и щ: ru and uk */
+	glong bg_hard;          /* ъ before a consonant or at a word's end: bg */
 	glong w_ru, w_uk, w_bg; /* function words only that language has */
 	glong bg_suffix;        /* long words ending like a bg article */
 } letter_counts;
@@ -316,20 +369,21 @@ typedef struct letter_counts {
 /* Frequent words that exist in one of ru, uk, bg only: they decide
  * Cyrillic texts without a telling letter ("Вони говорять про себе"). */
 static const char *const words_ru[] = {
-	"что", "это", "они", "мы", "вы", "ты", "был", "была", "было", "были", "его", "её", "ее",
-	"который", "которая", "которые", "только", "если", "уже", "нет", "очень", "когда",
-	"чтобы", "тоже", "сейчас", "потому", "где", "себя", "меня", "тебя",
+    "что",   "это",   "они",   "мы",      "вы",      "ты",      "был",    "была", "было", "были",
+    "его",   "её",    "ее",    "который", "которая", "которые", "только", "если", "уже",  "нет",
+    "очень", "когда", "чтобы", "тоже",    "сейчас",  "потому",  "где",    "себя", "меня", "тебя",
 };
 static const char *const words_uk[] = {
-	"вони", "що", "це", "або", "від", "щоб", "але", "також", "дуже", "буде", "було",
-	"була", "був", "ми", "ви", "й", "цей", "ця", "якщо", "коли", "тебе", "мене", "нас",
-	"вже", "ще", "нема", "немає", "його", "свою", "які", "який", "яка", "яке",
+    "вони", "що",  "це", "або",  "від",   "щоб",  "але",  "також", "дуже", "буде", "було",
+    "була", "був", "ми", "ви",   "й",     "цей",  "ця",   "якщо",  "коли", "тебе", "мене",
+    "нас",  "вже", "ще", "нема", "немає", "його", "свою", "які",   "який", "яка",  "яке",
 };
 static const char *const words_bg[] = {
-	"е", "са", "че", "се", "във", "със", "към", "това", "тази", "този", "които", "която",
-	"който", "което", "беше", "бяха", "ще", "съм", "сме", "сте", "някои", "нещо", "след",
-	"между", "също", "защото", "обаче", "може", "трябва", "години", "година", "си", "му",
-	"ги", "тя", "сред", "всички", "всичко", "всичките", "колкото", "толкова", "така",
+    "е",      "са",     "че",       "се",      "във",     "със",   "към",  "това",   "тази",
+    "този",   "които",  "която",    "който",   "което",   "беше",  "бяха", "ще",     "съм",
+    "сме",    "сте",    "някои",    "нещо",    "след",    "между", "също", "защото", "обаче",
+    "може",   "трябва", "години",   "година",  "си",      "му",    "ги",   "тя",     "сред",
+    "всички", "всичко", "всичките", "колкото", "толкова", "така",
 };
 
 /* One table for the three lists: word -> bits (1 ru, 2 uk, 4 bg), built
@@ -339,12 +393,13 @@ static gpointer word_table_init(gpointer unused)
 	GHashTable *t = g_hash_table_new(g_str_hash, g_str_equal);
 	const char *const *lists[] = {words_ru, words_uk, words_bg};
 	const size_t sizes[] = {G_N_ELEMENTS(words_ru), G_N_ELEMENTS(words_uk),
-				G_N_ELEMENTS(words_bg)};
+	                        G_N_ELEMENTS(words_bg)};
 	(void)unused;
 	for (size_t l = 0; l < 3; l++)
 		for (size_t i = 0; i < sizes[l]; i++) {
 			guint bits = GPOINTER_TO_UINT(g_hash_table_lookup(t, lists[l][i]));
-			g_hash_table_insert(t, (gpointer)lists[l][i], GUINT_TO_POINTER(bits | (1u << l)));
+			g_hash_table_insert(t, (gpointer)lists[l][i],
+			                    GUINT_TO_POINTER(bits | (1u << l)));
 		}
 	return t;
 }
@@ -373,10 +428,9 @@ static void count_words(const char *text, gsize len, letter_counts *k)
 			k->w_bg += (bits & 4) != 0;
 			/* Bulgarian definite articles; Russian has such endings too
 			 * ("зарплата"), so two of them count as one word. */
-			if (w->len >= 10 && (g_str_has_suffix(w->str, "ото") ||
-					     g_str_has_suffix(w->str, "ите") ||
-					     g_str_has_suffix(w->str, "ата") ||
-					     g_str_has_suffix(w->str, "ият")))
+			if (w->len >= 10 &&
+			    (g_str_has_suffix(w->str, "ото") || g_str_has_suffix(w->str, "ите") ||
+			     g_str_has_suffix(w->str, "ата") || g_str_has_suffix(w->str, "ият")))
 				k->bg_suffix++;
 			g_string_truncate(w, 0);
 		}
@@ -409,21 +463,40 @@ static void count_letters(const char *text, gsize len, letter_counts *k)
 		} else if (is_cyr(c)) {
 			k->cyr++;
 			switch (lc) {
-			case 0x456: k->i++; break;                 /* і */
-			case 0x457: case 0x454: case 0x491: k->yi++; break; /* ї є ґ */
-			case 0x45e: k->u++; break;                 /* ў */
-			case 0x44b: k->y++; break;                 /* ы */
-			case 0x44d: k->e++; break;                 /* э */
-			case 0x451: k->yo++; break;                /* ё */
-			case 0x44a: /* ъ */
+			case 0x456:
+				k->i++;
+				break; /* і */
+			case 0x457:
+			case 0x454:
+			case 0x491:
+				k->yi++;
+				break; /* ї є ґ */
+			case 0x45e:
+				k->u++;
+				break; /* ў */
+			case 0x44b:
+				k->y++;
+				break; /* ы */
+			case 0x44d:
+				k->e++;
+				break; /* э */
+			case 0x451:
+				k->yo++;
+				break; /* ё */
+			case 0x44a:    /* ъ */
 				k->hard++;
 				/* Russian ъ stands only before е ё ю я. */
 				next = g_unichar_tolower(next);
-				if (next != 0x435 && next != 0x451 && next != 0x44e && next != 0x44f)
+				if (next != 0x435 && next != 0x451 && next != 0x44e &&
+				    next != 0x44f)
 					k->bg_hard++;
 				break;
-			case 0x438: k->ii++; break;                /* и */
-			case 0x449: k->shch++; break;              /* щ */
+			case 0x438:
+				k->ii++;
+				break; /* и */
+			case 0x449:
+				k->shch++;
+				break; /* щ */
 			default:
 				if (lc > 0x44f && lc != 0x45e)
 					k->cyr_foreign++;
@@ -439,7 +512,7 @@ static void count_letters(const char *text, gsize len, letter_counts *k)
 
 /* ru, uk or be (or a guard) for a mostly Cyrillic text, by the rules. */
 static const char *decide_cyrillic_rules(lg_langid *l, const char *text, gsize len,
-				   const letter_counts *k, gboolean *unsure)
+                                         const letter_counts *k, gboolean *unsure)
 {
 	int n = 0;
 	/* ъ is not counted: Bulgarian uses it all the time. */
@@ -501,7 +574,7 @@ static const char *decide_cyrillic_rules(lg_langid *l, const char *text, gsize l
  * (Bulgarian, Serbian, Kazakh without their own letters) is not ours unless
  * an alphabet-unique letter (ї є ґ ў) said so. */
 static const char *decide_cyrillic(lg_langid *l, const char *text, gsize len,
-				   const letter_counts *k, gboolean *unsure)
+                                   const letter_counts *k, gboolean *unsure)
 {
 	const char *r = decide_cyrillic_rules(l, text, len, k, unsure), *g;
 	int n = 0;

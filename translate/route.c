@@ -51,21 +51,22 @@ lg_routes *routes_parse(const char *spec, GError **err)
 		colon = strchr(*e, ':');
 		if (colon == NULL) {
 			g_set_error(err, LG_TR_ERROR, LG_TR_ERR_REFUSED,
-				    "routes: \"%s\" is not LANG:BACKEND[,BACKEND...]", *e);
+			            "routes: \"%s\" is not LANG:BACKEND[,BACKEND...]", *e);
 			goto out;
 		}
 		*colon = '\0';
 		g_strstrip(*e);
 		if (!lang_valid(*e) || !strcmp(*e, "ru")) {
-			g_set_error(err, LG_TR_ERROR, LG_TR_ERR_REFUSED,
-				    "routes: bad language \"%s\" (ISO 639-1 code, \"*\" or \"unknown\"; "
-				    "Russian is never translated)",
-				    *e);
+			g_set_error(
+			    err, LG_TR_ERROR, LG_TR_ERR_REFUSED,
+			    "routes: bad language \"%s\" (ISO 639-1 code, \"*\" or \"unknown\"; "
+			    "Russian is never translated)",
+			    *e);
 			goto out;
 		}
 		if (g_hash_table_contains(r->map, *e)) {
 			g_set_error(err, LG_TR_ERROR, LG_TR_ERR_REFUSED,
-				    "routes: language \"%s\" given twice", *e);
+			            "routes: language \"%s\" given twice", *e);
 			goto out;
 		}
 		list = g_array_new(FALSE, FALSE, sizeof(int));
@@ -81,16 +82,17 @@ lg_routes *routes_parse(const char *spec, GError **err)
 					break;
 			if (k == LG_BK_COUNT) {
 				g_set_error(err, LG_TR_ERROR, LG_TR_ERR_REFUSED,
-					    "routes: unknown backend \"%s\" for \"%s\" (apertium, "
-					    "libretranslate, deepl or none)",
-					    *n, *e);
+				            "routes: unknown backend \"%s\" for \"%s\" (apertium, "
+				            "libretranslate, deepl or none)",
+				            *n, *e);
 				g_strfreev(names);
 				goto out;
 			}
 			for (guint i = 0; i < list->len; i++)
 				if (g_array_index(list, int, i) == k) {
 					g_set_error(err, LG_TR_ERROR, LG_TR_ERR_REFUSED,
-						    "routes: backend \"%s\" twice for \"%s\"", *n, *e);
+					            "routes: backend \"%s\" twice for \"%s\"", *n,
+					            *e);
 					g_strfreev(names);
 					goto out;
 				}

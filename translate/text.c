@@ -43,7 +43,8 @@ static gsize marker_len(const char *s)
 	    g_str_has_prefix(p, "\xe2\x80\x94")) /* • – — */
 		p += 3;
 	else if (*p == '-' || *p == '*' || *p == '>' || *p == '+')
-		while (*p == '-' || *p == '*' || *p == '>' || *p == '+' || (*p == ' ' && p[1] == '>'))
+		while (*p == '-' || *p == '*' || *p == '>' || *p == '+' ||
+		       (*p == ' ' && p[1] == '>'))
 			p++;
 	else if (g_ascii_isdigit(*p)) {
 		int n = 0;
@@ -96,13 +97,13 @@ GPtrArray *text_pieces(const char *text, int *n_paras_r)
 	gboolean in_para = FALSE, open = FALSE;
 	gsize unit_line_len = 0;
 
-#define FLUSH()                                                             \
-	do {                                                                \
-		add_piece(a, unit->str, unit->len, TRUE, para);             \
-		add_piece(a, trail->str, trail->len, FALSE, para);          \
-		g_string_truncate(unit, 0);                                 \
-		g_string_truncate(trail, 0);                                \
-		open = FALSE;                                               \
+#define FLUSH()                                                                                    \
+	do {                                                                                       \
+		add_piece(a, unit->str, unit->len, TRUE, para);                                    \
+		add_piece(a, trail->str, trail->len, FALSE, para);                                 \
+		g_string_truncate(unit, 0);                                                        \
+		g_string_truncate(trail, 0);                                                       \
+		open = FALSE;                                                                      \
 	} while (0)
 
 	while (line && *line) {
@@ -166,12 +167,12 @@ static gpointer mask_re_init(gpointer unused)
 	(void)unused;
 	/* Order matters: URLs and emails before bare domains and numbers. */
 	return g_regex_new(
-		"(?:\\b(?:https?|ftp)://|\\bwww\\.)[^\\s<>\"«»]+[^\\s<>\"«».,;:!?)\\]]"
-		"|[A-Za-z0-9._%+\\-]+@[A-Za-z0-9\\-]+(?:\\.[A-Za-z0-9\\-]+)*\\.[A-Za-z]{2,}"
-		"|\\b[A-Za-z0-9\\-]+(?:\\.[A-Za-z0-9\\-]+)*\\.(?:com|org|net|ru|ua|by|su|de|fr|uk|"
-		"eu|io|info|me|рф)\\b(?:/[^\\s<>\"]*[^\\s<>\".,;:!?)])?"
-		"|\\+?\\d(?:[\\d\\s().\\-]*\\d)?",
-		G_REGEX_OPTIMIZE, 0, NULL);
+	    "(?:\\b(?:https?|ftp)://|\\bwww\\.)[^\\s<>\"«»]+[^\\s<>\"«».,;:!?)\\]]"
+	    "|[A-Za-z0-9._%+\\-]+@[A-Za-z0-9\\-]+(?:\\.[A-Za-z0-9\\-]+)*\\.[A-Za-z]{2,}"
+	    "|\\b[A-Za-z0-9\\-]+(?:\\.[A-Za-z0-9\\-]+)*\\.(?:com|org|net|ru|ua|by|su|de|fr|uk|"
+	    "eu|io|info|me|рф)\\b(?:/[^\\s<>\"]*[^\\s<>\".,;:!?)])?"
+	    "|\\+?\\d(?:[\\d\\s().\\-]*\\d)?",
+	    G_REGEX_OPTIMIZE, 0, NULL);
 }
 
 static GRegex *mask_regex(void)

@@ -11,7 +11,7 @@
 #include "store/store.h"
 #include "translate/translate_int.h"
 
-#define TR_UNIT_MAX 3000   /* bytes of one unit sent to a translator */
+#define TR_UNIT_MAX 3000     /* bytes of one unit sent to a translator */
 #define TR_SHORT_LETTERS 200 /* below this, an unidentified letter is "short" */
 
 typedef enum { SHORT_RUSSIAN, SHORT_HOLD, SHORT_UNKNOWN } short_policy;
@@ -51,8 +51,8 @@ lg_translator *translate_new(const lg_config *cfg, struct lg_store *store, GErro
 	if (t->routes == NULL)
 		goto out;
 	if (set(cfg->apertium_url))
-		t->bk[LG_BK_APERTIUM] = backend_new(LG_BK_APERTIUM, cfg->apertium_url, NULL,
-						    cfg->translate_timeout_ms);
+		t->bk[LG_BK_APERTIUM] =
+		    backend_new(LG_BK_APERTIUM, cfg->apertium_url, NULL, cfg->translate_timeout_ms);
 	if (set(cfg->libretranslate_url)) {
 		if (set(cfg->libretranslate_key_file)) {
 			key = config_read_secret(cfg->libretranslate_key_file, err);
@@ -60,7 +60,7 @@ lg_translator *translate_new(const lg_config *cfg, struct lg_store *store, GErro
 				goto out;
 		}
 		t->bk[LG_BK_LIBRETRANSLATE] = backend_new(
-			LG_BK_LIBRETRANSLATE, cfg->libretranslate_url, key, cfg->translate_timeout_ms);
+		    LG_BK_LIBRETRANSLATE, cfg->libretranslate_url, key, cfg->translate_timeout_ms);
 		g_free(key);
 		key = NULL;
 	}
@@ -69,7 +69,7 @@ lg_translator *translate_new(const lg_config *cfg, struct lg_store *store, GErro
 		if (key == NULL)
 			goto out;
 		t->bk[LG_BK_DEEPL] =
-			backend_new(LG_BK_DEEPL, cfg->deepl_url, key, cfg->translate_timeout_ms);
+		    backend_new(LG_BK_DEEPL, cfg->deepl_url, key, cfg->translate_timeout_ms);
 	}
 	ok = TRUE;
 out:
@@ -112,8 +112,8 @@ void translation_clear(lg_translation *tr)
 /* ---- one language's units through the cache and the backends ---------- */
 
 typedef struct unit {
-	char *text;   /* masked, soft breaks as spaces, no outer spaces */
-	char *lead;   /* whitespace around it in the split, kept verbatim */
+	char *text; /* masked, soft breaks as spaces, no outer spaces */
+	char *lead; /* whitespace around it in the split, kept verbatim */
 	char *trail;
 	char *sha;
 	char *result; /* translation, NULL until known */
@@ -172,8 +172,8 @@ static void add_units(GPtrArray *units, int item, const char *masked)
 /* Translates units (all in language src). Returns LG_TR_OK with every
  * u->result set and *backend_r = the backend name ("cache:<b>" when only
  * the cache answered), or the failure. */
-static lg_tr_status run_units(lg_translator *t, const char *src, GPtrArray *units,
-			      char **backend_r, GError **err)
+static lg_tr_status run_units(lg_translator *t, const char *src, GPtrArray *units, char **backend_r,
+                              GError **err)
 {
 	const GArray *route = routes_for(t->routes, src);
 	GPtrArray *miss = NULL, *in = NULL, *res = NULL;
@@ -186,7 +186,7 @@ static lg_tr_status run_units(lg_translator *t, const char *src, GPtrArray *unit
 		usable |= t->bk[g_array_index(route, int, r)] != NULL;
 	if (!usable) {
 		g_set_error(err, LG_TR_ERROR, LG_TR_ERR_REFUSED,
-			    "no translator configured for language \"%s\"", src);
+		            "no translator configured for language \"%s\"", src);
 		return LG_TR_NO_BACKEND;
 	}
 	/* The cache first, in route order. */
@@ -233,13 +233,13 @@ static lg_tr_status run_units(lg_translator *t, const char *src, GPtrArray *unit
 				break;
 			}
 			lg_warn("translate: %s (%s->ru) failed: %s", backend_kind_name(k), src,
-				e->message);
+			        e->message);
 			g_string_append_printf(why, "%s%s", why->len ? "; " : "", e->message);
 			g_clear_error(&e);
 		}
 		if (st != LG_TR_OK) {
-			g_set_error(err, LG_TR_ERROR, LG_TR_ERR_NETWORK, "translation unavailable: %s",
-				    why->str);
+			g_set_error(err, LG_TR_ERROR, LG_TR_ERR_NETWORK,
+			            "translation unavailable: %s", why->str);
 			goto out;
 		}
 		for (guint i = 0; i < miss->len; i++) {
@@ -249,7 +249,7 @@ static lg_tr_status run_units(lg_translator *t, const char *src, GPtrArray *unit
 			if (t->store &&
 			    !store_cache_put(t->store, live_bk, src, "ru", u->sha, u->result, &e)) {
 				lg_warn("translate: cache write failed: %s",
-					e ? e->message : "unknown error");
+				        e ? e->message : "unknown error");
 				g_clear_error(&e);
 			}
 		}
@@ -270,7 +270,7 @@ out:
 typedef struct para_info {
 	const char *lang; /* interned code or "unknown" */
 	glong letters;
-	int cyrillic;     /* 1 when mostly Cyrillic */
+	int cyrillic; /* 1 when mostly Cyrillic */
 } para_info;
 
 static glong count_letters(const char *s)
@@ -317,8 +317,7 @@ static gint lang_weight_cmp(gconstpointer a, gconstpointer b, gpointer w)
 	return wa < wb ? 1 : wa > wb ? -1 : strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-lg_tr_status translate_letter(lg_translator *t, const char *text, lg_translation *out,
-			      GError **err)
+lg_tr_status translate_letter(lg_translator *t, const char *text, lg_translation *out, GError **err)
 {
 	GPtrArray *pieces = NULL, *langs = NULL;
 	GHashTable *weight = NULL;
@@ -381,7 +380,7 @@ lg_tr_status translate_letter(lg_translator *t, const char *text, lg_translation
 			out->backend = g_strdup("");
 			out->from = g_strdup("");
 			g_set_error(err, LG_TR_ERROR, LG_TR_ERR_REFUSED,
-				    "text too short to tell its language");
+			            "text too short to tell its language");
 			st = LG_TR_NO_BACKEND;
 			goto out;
 		}
@@ -401,7 +400,8 @@ lg_tr_status translate_letter(lg_translator *t, const char *text, lg_translation
 		}
 		for (int p = 0; p < n_paras; p++)
 			if (!strcmp(pi[p].lang, "unknown"))
-				pi[p].lang = main_of[pi[p].cyrillic] ? main_of[pi[p].cyrillic] : main_lang;
+				pi[p].lang =
+				    main_of[pi[p].cyrillic] ? main_of[pi[p].cyrillic] : main_lang;
 	}
 	out->lang = g_strdup(main_lang);
 
@@ -409,7 +409,8 @@ lg_tr_status translate_letter(lg_translator *t, const char *text, lg_translation
 	g_hash_table_remove_all(weight);
 	for (int p = 0; p < n_paras; p++) {
 		glong w = GPOINTER_TO_SIZE(g_hash_table_lookup(weight, pi[p].lang));
-		g_hash_table_insert(weight, (gpointer)pi[p].lang, GSIZE_TO_POINTER(w + pi[p].letters + 1));
+		g_hash_table_insert(weight, (gpointer)pi[p].lang,
+		                    GSIZE_TO_POINTER(w + pi[p].letters + 1));
 	}
 	langs = g_ptr_array_new();
 	{
@@ -454,7 +455,8 @@ lg_tr_status translate_letter(lg_translator *t, const char *text, lg_translation
 				g_string_append(acc, un->trail);
 				if (u + 1 == units->len ||
 				    ((unit *)units->pdata[u + 1])->item != un->item) {
-					translated[un->item] = text_unmask(acc->str, saved[un->item]);
+					translated[un->item] =
+					    text_unmask(acc->str, saved[un->item]);
 					g_string_truncate(acc, 0);
 				}
 			}
@@ -512,18 +514,18 @@ out:
 /* ---- names -------------------------------------------------------------- */
 
 static const char *const lang_names[][2] = {
-	{"en", "английского"}, {"de", "немецкого"},    {"fr", "французского"},
-	{"es", "испанского"},  {"pl", "польского"},    {"it", "итальянского"},
-	{"pt", "португальского"}, {"nl", "нидерландского"}, {"uk", "украинского"},
-	{"be", "белорусского"}, {"ru", "русского"},    {"cs", "чешского"},
-	{"sk", "словацкого"},  {"bg", "болгарского"},  {"sr", "сербского"},
-	{"hr", "хорватского"}, {"sl", "словенского"},  {"kk", "казахского"},
-	{"he", "иврита"},      {"ka", "грузинского"},  {"hy", "армянского"},
-	{"lv", "латышского"},  {"lt", "литовского"},   {"et", "эстонского"},
-	{"fi", "финского"},    {"sv", "шведского"},    {"da", "датского"},
-	{"nb", "норвежского"}, {"tr", "турецкого"},    {"ro", "румынского"},
-	{"hu", "венгерского"}, {"el", "греческого"},   {"ar", "арабского"},
-	{"zh", "китайского"},  {"ja", "японского"},    {"ko", "корейского"},
+    {"en", "английского"},    {"de", "немецкого"},      {"fr", "французского"},
+    {"es", "испанского"},     {"pl", "польского"},      {"it", "итальянского"},
+    {"pt", "португальского"}, {"nl", "нидерландского"}, {"uk", "украинского"},
+    {"be", "белорусского"},   {"ru", "русского"},       {"cs", "чешского"},
+    {"sk", "словацкого"},     {"bg", "болгарского"},    {"sr", "сербского"},
+    {"hr", "хорватского"},    {"sl", "словенского"},    {"kk", "казахского"},
+    {"he", "иврита"},         {"ka", "грузинского"},    {"hy", "армянского"},
+    {"lv", "латышского"},     {"lt", "литовского"},     {"et", "эстонского"},
+    {"fi", "финского"},       {"sv", "шведского"},      {"da", "датского"},
+    {"nb", "норвежского"},    {"tr", "турецкого"},      {"ro", "румынского"},
+    {"hu", "венгерского"},    {"el", "греческого"},     {"ar", "арабского"},
+    {"zh", "китайского"},     {"ja", "японского"},      {"ko", "корейского"},
 };
 
 const char *translate_lang_name_ru(const char *lang)

@@ -81,14 +81,14 @@ typedef struct lg_translation {
 	char *text_ru;
 	char *backend; /* "apertium", "libretranslate", "deepl", "cache:<b>", "" */
 	char *from;    /* comma list of the languages machine-translated, in order
-			  of size ("en", "uk,en"); "" when nothing was translated */
+	                  of size ("en", "uk,en"); "" when nothing was translated */
 } lg_translation;
 
 lg_translator *translate_new(const lg_config *cfg, struct lg_store *store, GError **err);
 void translate_free(lg_translator **t);
 const char *translate_detect(lg_translator *t, const char *text);
 lg_tr_status translate_letter(lg_translator *t, const char *text, lg_translation *out,
-			      GError **err);
+                              GError **err);
 void translation_clear(lg_translation *tr);
 
 /* Language name in Russian for the machine-translation notice

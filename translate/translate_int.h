@@ -65,12 +65,7 @@ GPtrArray *text_split(const char *text, gsize max_bytes);
 
 /* ---- route.c ----------------------------------------------------------- */
 
-typedef enum {
-	LG_BK_APERTIUM = 0,
-	LG_BK_LIBRETRANSLATE,
-	LG_BK_DEEPL,
-	LG_BK_COUNT
-} lg_bk_kind;
+typedef enum { LG_BK_APERTIUM = 0, LG_BK_LIBRETRANSLATE, LG_BK_DEEPL, LG_BK_COUNT } lg_bk_kind;
 
 const char *backend_kind_name(lg_bk_kind k);
 
@@ -100,18 +95,18 @@ gsize backend_max_bytes(const lg_backend *b);
  * char* in *out_r, same length and order. FALSE with *err (LG_TR_ERROR,
  * code LG_TR_ERR_*) on any failure: nothing partial is returned. */
 gboolean backend_translate(lg_backend *b, const char *src, GPtrArray *in, GPtrArray **out_r,
-			   GError **err);
+                           GError **err);
 
 #define LG_TR_ERROR (lg_tr_error_quark())
 GQuark lg_tr_error_quark(void);
 typedef enum {
 	LG_TR_ERR_NETWORK = 1, /* connect, DNS, TLS, reset */
 	LG_TR_ERR_TIMEOUT,
-	LG_TR_ERR_RATE,        /* 429 */
-	LG_TR_ERR_QUOTA,       /* DeepL 456 */
-	LG_TR_ERR_SERVER,      /* 5xx */
-	LG_TR_ERR_REFUSED,     /* other 4xx: bad key, unsupported pair */
-	LG_TR_ERR_PROTOCOL,    /* unreadable answer */
+	LG_TR_ERR_RATE,     /* 429 */
+	LG_TR_ERR_QUOTA,    /* DeepL 456 */
+	LG_TR_ERR_SERVER,   /* 5xx */
+	LG_TR_ERR_REFUSED,  /* other 4xx: bad key, unsupported pair */
+	LG_TR_ERR_PROTOCOL, /* unreadable answer */
 } lg_tr_errc;
 
 /* ISO 639-3 code APy uses for an ISO 639-1 code, NULL when unknown. */

@@ -69,7 +69,7 @@ static inline char *fuzz_write(const char *name, const uint8_t *data, size_t siz
 /* GLib criticals are bugs in the caller; the default log handler only prints
  * them. Warnings and below from libraries are expected on garbage input. */
 static void fuzz_quiet_log(const gchar *domain, GLogLevelFlags level, const gchar *msg,
-			   gpointer data)
+                           gpointer data)
 {
 	(void)domain;
 	(void)msg;

@@ -25,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	for (guint i = 0; i < ps->len; i++) {
 		lg_prisoner *p = g_ptr_array_index(ps, i);
-		if ((p->alias[0] && !directory_alias_valid(p->alias)) || !prisoner_status_valid(p->status))
+		if ((p->alias[0] && !directory_alias_valid(p->alias)) ||
+		    !prisoner_status_valid(p->status))
 			abort();
 		if (!g_utf8_validate(p->full_name, -1, NULL))
 			abort();

@@ -61,7 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (err != NULL)
 			abort();
 		if (!g_utf8_validate(m->plain, -1, NULL) || !g_utf8_validate(m->html, -1, NULL) ||
-		    !g_utf8_validate(m->subject, -1, NULL) || !g_utf8_validate(m->from_name, -1, NULL))
+		    !g_utf8_validate(m->subject, -1, NULL) ||
+		    !g_utf8_validate(m->from_name, -1, NULL))
 			abort(); /* contract: strings are UTF-8 */
 		visit(m, 0);
 		message_free(&m);

@@ -64,9 +64,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *path = fuzz_write("00-fuzz.rules", data + 2, size - 2);
 		screen_rules *r = screen_load(path, &e);
 		if (r) {
-			run_text(r, "Здравствуйте! Пишу вам письмо, www.example.com +7 912 345-67-89 "
-				    "hello world test.", langs[data[1] % G_N_ELEMENTS(langs)],
-				 data[1] & 0x80);
+			run_text(r,
+			         "Здравствуйте! Пишу вам письмо, www.example.com +7 912 345-67-89 "
+			         "hello world test.",
+			         langs[data[1] % G_N_ELEMENTS(langs)], data[1] & 0x80);
 			screen_unref(&r);
 		} else if (e == NULL) {
 			abort(); /* contract: NULL comes with *err */

@@ -60,9 +60,12 @@ int main(int argc, char **argv)
 	lg_config *cfg;
 	lg_store *st;
 	GError *err = NULL;
-	lg_prisoner pr = { .alias = "ivan.petrov", .full_name = "Петров Иван Сергеевич",
-			   .birth_year = 1985, .region = "Пермский край", .facility = "ИК-9",
-			   .status = "active" };
+	lg_prisoner pr = {.alias = "ivan.petrov",
+	                  .full_name = "Петров Иван Сергеевич",
+	                  .birth_year = 1985,
+	                  .region = "Пермский край",
+	                  .facility = "ИК-9",
+	                  .status = "active"};
 	GPtrArray *recs;
 	gboolean dup;
 	gint64 t0, t1;
@@ -112,7 +115,8 @@ int main(int argc, char **argv)
 			r->prisoner = g_strdup("ivan.petrov");
 			r->lang = g_strdup("ru");
 			while (t->len < 2048)
-				g_string_append(t, "Здравствуйте! Сегодня тёплый день, мы думаем о вас. ");
+				g_string_append(
+				    t, "Здравствуйте! Сегодня тёплый день, мы думаем о вас. ");
 			r->text_ru = g_string_free(t, FALSE);
 			r->text_original = g_strdup(r->text_ru);
 			r->created = r->updated = util_now() - 10;

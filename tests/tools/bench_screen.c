@@ -25,7 +25,8 @@ static char *make_letter(gsize want)
 	while (!full) {
 		gsize before = s->len;
 		for (char **l = lines; *l && !full; l++) {
-			if (**l == '#' || **l == '=' || **l == '\0' || !g_utf8_validate(*l, -1, NULL))
+			if (**l == '#' || **l == '=' || **l == '\0' ||
+			    !g_utf8_validate(*l, -1, NULL))
 				continue;
 			if (s->len + strlen(*l) + 1 > want)
 				full = TRUE;
@@ -87,8 +88,7 @@ int main(int argc, char **argv)
 	printf("rules %u, letter %zu bytes, %u findings per letter\n", screen_count(r), len,
 	       findings);
 	printf("letters %u in %.2f s wall: %.2f MB/s wall, %.2f MB/s of CPU time on one core\n",
-	       lat->len, total, lat->len * (double)len / total / 1e6,
-	       lat->len * (double)len / sum);
+	       lat->len, total, lat->len * (double)len / total / 1e6, lat->len * (double)len / sum);
 	printf("CPU time per letter: mean %.0f us, median %.0f us, p99 %.0f us\n", sum / lat->len,
 	       g_array_index(lat, double, lat->len / 2),
 	       g_array_index(lat, double, (guint)(lat->len * 0.99)));

@@ -22,16 +22,16 @@
 #include "translate/translate.h"
 
 static const char *const sentences[] = {
-	"Ми всі дуже сумуємо за тобою і щодня згадуємо наші прогулянки містом.",
-	"Весна цього року прийшла рано, і в парку вже цвітуть каштани.",
-	"Твоя мама передає тобі привіт і просить берегти себе.",
-	"Я нарешті дочитала книжку, яку ти мені радив, і вона справді чудова.",
-	"На роботі все добре, хоча іноді буває дуже багато справ.",
-	"Діти питають про тебе і малюють для тебе малюнки.",
-	"Ми чекаємо на твоє повернення і віримо, що все буде добре.",
-	"Вчора ми ходили до театру, і я весь час думала, що тобі б сподобалося.",
-	"Пиши нам, коли матимеш змогу, ми читаємо кожен твій лист разом.",
-	"Тримайся, ти не сам, про тебе пам'ятають багато людей.",
+    "Ми всі дуже сумуємо за тобою і щодня згадуємо наші прогулянки містом.",
+    "Весна цього року прийшла рано, і в парку вже цвітуть каштани.",
+    "Твоя мама передає тобі привіт і просить берегти себе.",
+    "Я нарешті дочитала книжку, яку ти мені радив, і вона справді чудова.",
+    "На роботі все добре, хоча іноді буває дуже багато справ.",
+    "Діти питають про тебе і малюють для тебе малюнки.",
+    "Ми чекаємо на твоє повернення і віримо, що все буде добре.",
+    "Вчора ми ходили до театру, і я весь час думала, що тобі б сподобалося.",
+    "Пиши нам, коли матимеш змогу, ми читаємо кожен твій лист разом.",
+    "Тримайся, ти не сам, про тебе пам'ятають багато людей.",
 };
 
 static char *make_letter(int n, int chars)
@@ -136,7 +136,7 @@ static gpointer worker(gpointer data)
 		    !out.translated) {
 			if (g_atomic_int_add(&b->failed, 1) == 0)
 				fprintf(stderr, "bench_translate: letter %d: %s\n", i,
-					err ? err->message : "not translated");
+				        err ? err->message : "not translated");
 		}
 		translation_clear(&out);
 		g_clear_error(&err);
@@ -169,19 +169,27 @@ int main(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "-c") && v) conf = argv[++i];
-		else if (!strcmp(a, "-d") && v) db = argv[++i];
-		else if (!strcmp(a, "-1") && v) once = argv[++i];
-		else if (!strcmp(a, "-n") && v) n = atoi(argv[++i]);
-		else if (!strcmp(a, "-t") && v) threads = atoi(argv[++i]);
-		else if (!strcmp(a, "-s") && v) chars = atoi(argv[++i]);
+		if (!strcmp(a, "-c") && v)
+			conf = argv[++i];
+		else if (!strcmp(a, "-d") && v)
+			db = argv[++i];
+		else if (!strcmp(a, "-1") && v)
+			once = argv[++i];
+		else if (!strcmp(a, "-n") && v)
+			n = atoi(argv[++i]);
+		else if (!strcmp(a, "-t") && v)
+			threads = atoi(argv[++i]);
+		else if (!strcmp(a, "-s") && v)
+			chars = atoi(argv[++i]);
 		else {
-			fprintf(stderr, "usage: bench_translate -c CONF [-d DB] (-1 FILE | [-n N] [-t THREADS] [-s CHARS])\n");
+			fprintf(stderr, "usage: bench_translate -c CONF [-d DB] (-1 FILE | [-n N] "
+			                "[-t THREADS] [-s CHARS])\n");
 			return 2;
 		}
 	}
 	if (conf == NULL || (once == NULL && db == NULL)) {
-		fprintf(stderr, "bench_translate: -c CONF is required (and -d DB for the benchmark)\n");
+		fprintf(stderr,
+		        "bench_translate: -c CONF is required (and -d DB for the benchmark)\n");
 		return 2;
 	}
 	cfg = config_load(conf, &err);
@@ -201,11 +209,14 @@ int main(int argc, char **argv)
 			b.letters[i] = make_letter(i, chars);
 		cold = run_pass(&b, threads);
 		rc = b.failed ? 1 : 0;
-		printf("translate bench: %d Ukrainian letters of ~%d chars, %d threads\n", n, chars, threads);
-		printf("cold (apertium):   %8.1f letters/s  (%.2f s, %d failed)\n", n / cold, cold, b.failed);
+		printf("translate bench: %d Ukrainian letters of ~%d chars, %d threads\n", n, chars,
+		       threads);
+		printf("cold (apertium):   %8.1f letters/s  (%.2f s, %d failed)\n", n / cold, cold,
+		       b.failed);
 		warm = run_pass(&b, threads);
 		rc |= b.failed ? 1 : 0;
-		printf("warm (from cache): %8.1f letters/s  (%.2f s, %d failed)\n", n / warm, warm, b.failed);
+		printf("warm (from cache): %8.1f letters/s  (%.2f s, %d failed)\n", n / warm, warm,
+		       b.failed);
 		g_strfreev(b.letters);
 	}
 	goto out;

@@ -70,7 +70,8 @@ static double now_s(void)
 
 static char *slurp_b64(const char *path)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	FILE *f = fopen(path, "rb");
 	unsigned char *d;
 	long n, o = 0, col = 0;
@@ -110,34 +111,36 @@ static char *slurp_b64(const char *path)
 }
 
 /* Words for the unique part; 24 of each, picked by base-24 digits. */
-static const char *names[] = {"Анна", "Борис", "Вера", "Глеб", "Дарья", "Егор", "Жанна", "Зоя",
-			      "Игорь", "Кира", "Лев", "Мила", "Нина", "Олег", "Полина", "Роман",
-			      "Света", "Тимур", "Ульяна", "Фёдор", "Хельга", "Юлия", "Яна", "Савва"};
-static const char *cities[] = {"Казани", "Твери", "Перми", "Самары", "Уфы", "Омска", "Томска", "Пскова",
-			       "Рязани", "Тулы", "Орла", "Курска", "Вологды", "Костромы", "Ярославля", "Иркутска",
-			       "Читы", "Калуги", "Брянска", "Липецка", "Тамбова", "Пензы", "Сочи", "Ижевска"};
-static const char *things[] = {"сирень", "черёмуха", "яблоня", "рябина", "липа", "ромашка", "акация",
-			       "вишня", "слива", "груша", "сосна", "берёза", "ива", "клён", "дуб",
-			       "жасмин", "пион", "тюльпан", "нарцисс", "ландыш", "астра", "георгин",
-			       "календула", "мальва"};
-static const char *deeds[] = {"пекли пироги", "читали стихи", "гуляли у реки", "пели песни",
-			      "смотрели кино", "ходили в лес", "собирали грибы", "варили варенье",
-			      "красили забор", "чинили лодку", "кормили птиц", "учили детей",
-			      "шили платье", "пилили дрова", "мыли окна", "сажали картошку",
-			      "играли в шахматы", "ездили к бабушке", "катались на лыжах",
-			      "слушали оркестр", "рисовали закат", "строили скворечник",
-			      "ловили рыбу", "пили чай с мёдом"};
+static const char *names[] = {"Анна",   "Борис", "Вера",   "Глеб",  "Дарья", "Егор",
+                              "Жанна",  "Зоя",   "Игорь",  "Кира",  "Лев",   "Мила",
+                              "Нина",   "Олег",  "Полина", "Роман", "Света", "Тимур",
+                              "Ульяна", "Фёдор", "Хельга", "Юлия",  "Яна",   "Савва"};
+static const char *cities[] = {"Казани",  "Твери",    "Перми",     "Самары",   "Уфы",  "Омска",
+                               "Томска",  "Пскова",   "Рязани",    "Тулы",     "Орла", "Курска",
+                               "Вологды", "Костромы", "Ярославля", "Иркутска", "Читы", "Калуги",
+                               "Брянска", "Липецка",  "Тамбова",   "Пензы",    "Сочи", "Ижевска"};
+static const char *things[] = {"сирень",  "черёмуха", "яблоня", "рябина",  "липа",      "ромашка",
+                               "акация",  "вишня",    "слива",  "груша",   "сосна",     "берёза",
+                               "ива",     "клён",     "дуб",    "жасмин",  "пион",      "тюльпан",
+                               "нарцисс", "ландыш",   "астра",  "георгин", "календула", "мальва"};
+static const char *deeds[] = {
+    "пекли пироги",     "читали стихи",       "гуляли у реки",     "пели песни",
+    "смотрели кино",    "ходили в лес",       "собирали грибы",    "варили варенье",
+    "красили забор",    "чинили лодку",       "кормили птиц",      "учили детей",
+    "шили платье",      "пилили дрова",       "мыли окна",         "сажали картошку",
+    "играли в шахматы", "ездили к бабушке",   "катались на лыжах", "слушали оркестр",
+    "рисовали закат",   "строили скворечник", "ловили рыбу",       "пили чай с мёдом"};
 static const char *filler[] = {
-	"Весна в этом году пришла рано, снег сошёл ещё в начале месяца, и во дворе уже зеленеет трава.",
-	"Мы часто вспоминаем вас за ужином и надеемся, что вы здоровы и у вас хватает тёплых вещей.",
-	"На работе всё спокойно, коллеги передают вам большой привет и просят держаться.",
-	"Дети выросли, старший пошёл в школу и очень гордится своим новым рюкзаком.",
-	"Вечерами я читаю книги, которые вы советовали, и думаю о том, как много вы знаете.",
-	"Наша собака научилась открывать калитку лапой и теперь гуляет сама, когда захочет.",
-	"Соседи начали ремонт, и теперь по утрам у нас стучат молотки, но мы привыкли.",
-	"Бабушка передаёт, что молится за вас и печёт ваши любимые пироги с капустой.",
-	"Недавно были в театре на спектакле по Чехову, зал был полный, все долго хлопали.",
-	"Летом собираемся на дачу, там уже починили крыльцо и посадили новые яблони.",
+    "Весна в этом году пришла рано, снег сошёл ещё в начале месяца, и во дворе уже зеленеет трава.",
+    "Мы часто вспоминаем вас за ужином и надеемся, что вы здоровы и у вас хватает тёплых вещей.",
+    "На работе всё спокойно, коллеги передают вам большой привет и просят держаться.",
+    "Дети выросли, старший пошёл в школу и очень гордится своим новым рюкзаком.",
+    "Вечерами я читаю книги, которые вы советовали, и думаю о том, как много вы знаете.",
+    "Наша собака научилась открывать калитку лапой и теперь гуляет сама, когда захочет.",
+    "Соседи начали ремонт, и теперь по утрам у нас стучат молотки, но мы привыкли.",
+    "Бабушка передаёт, что молится за вас и печёт ваши любимые пироги с капустой.",
+    "Недавно были в театре на спектакле по Чехову, зал был полный, все долго хлопали.",
+    "Летом собираемся на дачу, там уже починили крыльцо и посадили новые яблони.",
 };
 
 static void letter_text(long i, char *buf, size_t cap)
@@ -145,16 +148,16 @@ static void letter_text(long i, char *buf, size_t cap)
 	size_t o = 0;
 	unsigned long v = (unsigned long)i;
 	const char *a = names[v % 24], *b = cities[v / 24 % 24], *c = things[v / 576 % 24],
-		   *d = deeds[v / 13824 % 24], *e = names[v / 331776 % 24];
+	           *d = deeds[v / 13824 % 24], *e = names[v / 331776 % 24];
 	o += snprintf(buf + o, cap - o,
-		      "Здравствуйте! Это %s, пишу вам из %s.\r\n\r\n"
-		      "У нас под окном расцвела %s, а вчера мы с друзьями %s и вспоминали вас. "
-		      "%s тоже шлёт привет из %s.\r\n\r\n",
-		      a, b, c, d, e, cities[v / 331776 % 24]);
+	              "Здравствуйте! Это %s, пишу вам из %s.\r\n\r\n"
+	              "У нас под окном расцвела %s, а вчера мы с друзьями %s и вспоминали вас. "
+	              "%s тоже шлёт привет из %s.\r\n\r\n",
+	              a, b, c, d, e, cities[v / 331776 % 24]);
 	/* grow to about 2 KB with a rotation of the filler */
 	for (int k = 0; k < 10 && o + 200 < cap; k++)
 		o += snprintf(buf + o, cap - o, "%s%s", filler[(v + k) % 10],
-			      k % 3 == 2 ? "\r\n\r\n" : " ");
+		              k % 3 == 2 ? "\r\n\r\n" : " ");
 	o += snprintf(buf + o, cap - o, "\r\n\r\nОбнимаем, ждём ответа.\r\n%s и %s\r\n", a, e);
 }
 
@@ -330,36 +333,38 @@ static int one_message(conn *c, long i, char *msg, size_t cap)
 	}
 	letter_text(i, text, sizeof(text));
 	o += snprintf(msg + o, cap - o,
-		      "From: Writer %ld <w%s.%ld@writers.example.net>\r\n"
-		      "To: <%s%05ld@%s>\r\n"
-		      "Subject: =?UTF-8?B?0J/QuNGB0YzQvNC+?=\r\n"
-		      "Message-Id: <lg.%s.%ld@loadgen.test>\r\n"
-		      "Date: Mon, 01 Jan 2024 12:00:00 +0000\r\n"
-		      "MIME-Version: 1.0\r\n",
-		      i, runid, i, prefix, i % nprisoners, domain, runid, i);
+	              "From: Writer %ld <w%s.%ld@writers.example.net>\r\n"
+	              "To: <%s%05ld@%s>\r\n"
+	              "Subject: =?UTF-8?B?0J/QuNGB0YzQvNC+?=\r\n"
+	              "Message-Id: <lg.%s.%ld@loadgen.test>\r\n"
+	              "Date: Mon, 01 Jan 2024 12:00:00 +0000\r\n"
+	              "MIME-Version: 1.0\r\n",
+	              i, runid, i, prefix, i % nprisoners, domain, runid, i);
 	if (kind == 'a') {
 		o += snprintf(msg + o, cap - o,
-			      "Content-Type: text/plain; charset=utf-8\r\n"
-			      "Content-Transfer-Encoding: 8bit\r\n\r\n%s",
-			      text);
+		              "Content-Type: text/plain; charset=utf-8\r\n"
+		              "Content-Transfer-Encoding: 8bit\r\n\r\n%s",
+		              text);
 	} else {
 		o += snprintf(msg + o, cap - o,
-			      "Content-Type: multipart/mixed; boundary=\"=-lgb-%ld\"\r\n\r\n"
-			      "--=-lgb-%ld\r\nContent-Type: text/plain; charset=utf-8\r\n"
-			      "Content-Transfer-Encoding: 8bit\r\n\r\n%s\r\n",
-			      i, i, text);
+		              "Content-Type: multipart/mixed; boundary=\"=-lgb-%ld\"\r\n\r\n"
+		              "--=-lgb-%ld\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		              "Content-Transfer-Encoding: 8bit\r\n\r\n%s\r\n",
+		              i, i, text);
 		if (jpeg_b64)
-			o += snprintf(msg + o, cap - o,
-				      "--=-lgb-%ld\r\nContent-Type: image/jpeg; name=\"photo.jpg\"\r\n"
-				      "Content-Disposition: attachment; filename=\"photo.jpg\"\r\n"
-				      "Content-Transfer-Encoding: base64\r\n\r\n%s",
-				      i, jpeg_b64);
+			o += snprintf(
+			    msg + o, cap - o,
+			    "--=-lgb-%ld\r\nContent-Type: image/jpeg; name=\"photo.jpg\"\r\n"
+			    "Content-Disposition: attachment; filename=\"photo.jpg\"\r\n"
+			    "Content-Transfer-Encoding: base64\r\n\r\n%s",
+			    i, jpeg_b64);
 		if (pdf_b64)
-			o += snprintf(msg + o, cap - o,
-				      "--=-lgb-%ld\r\nContent-Type: application/pdf; name=\"doc.pdf\"\r\n"
-				      "Content-Disposition: attachment; filename=\"doc.pdf\"\r\n"
-				      "Content-Transfer-Encoding: base64\r\n\r\n%s",
-				      i, pdf_b64);
+			o += snprintf(
+			    msg + o, cap - o,
+			    "--=-lgb-%ld\r\nContent-Type: application/pdf; name=\"doc.pdf\"\r\n"
+			    "Content-Disposition: attachment; filename=\"doc.pdf\"\r\n"
+			    "Content-Transfer-Encoding: base64\r\n\r\n%s",
+			    i, pdf_b64);
 		o += snprintf(msg + o, cap - o, "--=-lgb-%ld--\r\n", i);
 	}
 	if (send_all(c, msg, o) < 0) {
@@ -375,14 +380,16 @@ static int one_message(conn *c, long i, char *msg, size_t cap)
 
 static void *worker(void *arg)
 {
-	size_t cap = 64 * 1024 + (jpeg_b64 ? strlen(jpeg_b64) : 0) + (pdf_b64 ? strlen(pdf_b64) : 0);
+	size_t cap =
+	    64 * 1024 + (jpeg_b64 ? strlen(jpeg_b64) : 0) + (pdf_b64 ? strlen(pdf_b64) : 0);
 	char *msg = malloc(cap);
 	long i = take();
 	(void)arg;
 	while (i >= 0) {
 		conn c = {.fd = dial()};
 		long k = 0;
-		if (c.fd < 0 || reply(&c, NULL, 0) != 220 || cmd(&c, "EHLO loadgen.test\r\n", NULL, 0) != 250) {
+		if (c.fd < 0 || reply(&c, NULL, 0) != 220 ||
+		    cmd(&c, "EHLO loadgen.test\r\n", NULL, 0) != 250) {
 			record(i, 0, -1, "");
 			if (c.fd >= 0)
 				close(c.fd);
@@ -430,19 +437,45 @@ int main(int argc, char **argv)
 			port = atoi(colon + 1);
 			break;
 		}
-		case 'm': count = atol(optarg); break;
-		case 'c': conc = atoi(optarg); break;
-		case 'p': nprisoners = atol(optarg); break;
-		case 'P': prefix = optarg; break;
-		case 'd': domain = optarg; break;
-		case 'r': runid = optarg; break;
-		case 'k': kind = optarg[0]; break;
-		case 'j': jpeg = optarg; break;
-		case 'f': pdf = optarg; break;
-		case 'M': per_conn = atol(optarg); break;
-		case 'T': duration = atof(optarg); break;
-		case 'R': rate_limit = atof(optarg); break;
-		case 'o': out = optarg; break;
+		case 'm':
+			count = atol(optarg);
+			break;
+		case 'c':
+			conc = atoi(optarg);
+			break;
+		case 'p':
+			nprisoners = atol(optarg);
+			break;
+		case 'P':
+			prefix = optarg;
+			break;
+		case 'd':
+			domain = optarg;
+			break;
+		case 'r':
+			runid = optarg;
+			break;
+		case 'k':
+			kind = optarg[0];
+			break;
+		case 'j':
+			jpeg = optarg;
+			break;
+		case 'f':
+			pdf = optarg;
+			break;
+		case 'M':
+			per_conn = atol(optarg);
+			break;
+		case 'T':
+			duration = atof(optarg);
+			break;
+		case 'R':
+			rate_limit = atof(optarg);
+			break;
+		case 'o':
+			out = optarg;
+			break;
 		case 'I': {
 			FILE *f = fopen(optarg, "r");
 			long idx, cap = 1024;
@@ -459,9 +492,12 @@ int main(int argc, char **argv)
 			fclose(f);
 			break;
 		}
-		case 'q': quiet = 1; break;
+		case 'q':
+			quiet = 1;
+			break;
 		default:
-			fprintf(stderr, "usage: see the comment at the top of tests/tools/loadgen.c\n");
+			fprintf(stderr,
+			        "usage: see the comment at the top of tests/tools/loadgen.c\n");
 			return 2;
 		}
 	}
@@ -499,9 +535,10 @@ int main(int argc, char **argv)
 			v[n++] = lat[i];
 	qsort(v, (size_t)n, sizeof(double), cmpd);
 	printf("sent=%ld\nok=%ld\ntempfail=%ld\nreject=%ld\nerror=%ld\nelapsed=%.3f\nrate=%.1f\n",
-	       atomic_load(&n_ok) + atomic_load(&n_temp) + atomic_load(&n_rej) + atomic_load(&n_err),
-	       atomic_load(&n_ok), atomic_load(&n_temp), atomic_load(&n_rej), atomic_load(&n_err), el,
-	       el > 0 ? atomic_load(&n_ok) / el : 0);
+	       atomic_load(&n_ok) + atomic_load(&n_temp) + atomic_load(&n_rej) +
+	           atomic_load(&n_err),
+	       atomic_load(&n_ok), atomic_load(&n_temp), atomic_load(&n_rej), atomic_load(&n_err),
+	       el, el > 0 ? atomic_load(&n_ok) / el : 0);
 	printf("p50_ms=%.2f\np99_ms=%.2f\nmax_ms=%.2f\n", n ? v[n / 2] : 0,
 	       n ? v[(long)(n * 0.99) < n ? (long)(n * 0.99) : n - 1] : 0, n ? v[n - 1] : 0);
 	for (int k = 0; k < n_replies; k++)

@@ -106,15 +106,15 @@ static sfsistat x_close(SMFICTX *ctx)
 }
 
 static struct smfiDesc desc = {
-	.xxfi_name = "null",
-	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = 0,
-	.xxfi_envfrom = x_envfrom,
-	.xxfi_header = x_header,
-	.xxfi_eoh = x_eoh,
-	.xxfi_body = x_body,
-	.xxfi_eom = x_eom,
-	.xxfi_close = x_close,
+    .xxfi_name = "null",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = 0,
+    .xxfi_envfrom = x_envfrom,
+    .xxfi_header = x_header,
+    .xxfi_eoh = x_eoh,
+    .xxfi_body = x_body,
+    .xxfi_eom = x_eom,
+    .xxfi_close = x_close,
 };
 
 int main(int argc, char **argv)

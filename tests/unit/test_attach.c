@@ -1256,11 +1256,11 @@ static void test_mutations(void **state)
 	assert_int_equal(vips_webpsave_buffer(im, &buf, &len, NULL), 0);
 	g_ptr_array_add(seeds, take_buf(buf, len));
 	assert_int_equal(vips_tiffsave_buffer(im, &buf, &len, "compression",
-					      VIPS_FOREIGN_TIFF_COMPRESSION_DEFLATE, NULL),
-			 0);
+	                                      VIPS_FOREIGN_TIFF_COMPRESSION_DEFLATE, NULL),
+	                 0);
 	g_ptr_array_add(seeds, take_buf(buf, len));
 	if (vips_heifsave_buffer(im, &buf, &len, "compression", VIPS_FOREIGN_HEIF_COMPRESSION_HEVC,
-				 NULL) == 0)
+	                         NULL) == 0)
 		g_ptr_array_add(seeds, take_buf(buf, len));
 	vips_error_clear();
 	g_object_unref(im);

@@ -89,9 +89,9 @@ static void test_read_secret_bad_files(void **state)
 static void test_check_runtime(void **state)
 {
 	const char *keys[][2] = {{"delivery", "http_secret_file"},
-				 {"gateway", "reply_secret_file"},
-				 {"translate", "deepl_key_file"},
-				 {"translate", "libretranslate_key_file"}};
+	                         {"gateway", "reply_secret_file"},
+	                         {"translate", "deepl_key_file"},
+	                         {"translate", "libretranslate_key_file"}};
 	(void)state;
 	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
 		char *secret = write_file("secret", "k3y", 0644);

@@ -103,11 +103,9 @@ static void test_degenerate_settings(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exponential_capped),
-		cmocka_unit_test(test_jitter_bounds),
-		cmocka_unit_test(test_retry_after),
-		cmocka_unit_test(test_max_age),
-		cmocka_unit_test(test_degenerate_settings),
+	    cmocka_unit_test(test_exponential_capped),  cmocka_unit_test(test_jitter_bounds),
+	    cmocka_unit_test(test_retry_after),         cmocka_unit_test(test_max_age),
+	    cmocka_unit_test(test_degenerate_settings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

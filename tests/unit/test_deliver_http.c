@@ -20,7 +20,8 @@ static void test_signature(void **state)
 {
 	/* RFC 4231 test case 2 */
 	char *sig = http_signature("Jefe", "what do ya want for nothing?", 28);
-	assert_string_equal(sig, "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	assert_string_equal(
+	    sig, "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 	g_free(sig);
 }
 
@@ -59,7 +60,8 @@ static void test_retry_after(void **state)
 static void test_url_policy(void **state)
 {
 	GError *err = NULL;
-	partner_http *h = partner_http_new_raw("http://partner.example.org/letters", "s", 1000, &err);
+	partner_http *h =
+	    partner_http_new_raw("http://partner.example.org/letters", "s", 1000, &err);
 	assert_null(h);
 	assert_non_null(err);
 	g_clear_error(&err);
@@ -131,7 +133,7 @@ static int fake_setup(void **state)
 	argv[n++] = "3";
 	argv[n] = NULL;
 	if (!g_spawn_async(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL,
-			   NULL, &f->pid, &err)) {
+	                   NULL, &f->pid, &err)) {
 		g_clear_error(&err);
 		return -1;
 	}
@@ -140,7 +142,7 @@ static int fake_setup(void **state)
 	for (int i = 0; i < 100; i++) {
 		GSocketClient *c = g_socket_client_new();
 		GSocketConnection *conn =
-			g_socket_client_connect_to_host(c, "127.0.0.1", (guint16)f->port, NULL, NULL);
+		    g_socket_client_connect_to_host(c, "127.0.0.1", (guint16)f->port, NULL, NULL);
 		g_object_unref(c);
 		if (conn) {
 			g_object_unref(conn);
@@ -203,31 +205,31 @@ static void test_post_ok_and_reuse(void **state)
 	const char *body2 = "{\"id\":\"00000000000000a2\",\"text\":\"Привет\"}";
 
 	assert_non_null(h);
-	assert_int_equal(partner_http_post(h, "00000000000000a1", body1, strlen(body1), &ref, &ra,
-					   &error),
-			 LG_DELIVER_OK);
+	assert_int_equal(
+	    partner_http_post(h, "00000000000000a1", body1, strlen(body1), &ref, &ra, &error),
+	    LG_DELIVER_OK);
 	assert_string_equal(ref, "P-00000000000000a1");
 	assert_int_equal(ra, 0);
 	assert_null(error);
 	g_free(ref);
 	ref = NULL;
 	/* the same handle again: idempotent repeat answered 200 */
-	assert_int_equal(partner_http_post(h, "00000000000000a1", body1, strlen(body1), &ref, NULL,
-					   NULL),
-			 LG_DELIVER_OK);
+	assert_int_equal(
+	    partner_http_post(h, "00000000000000a1", body1, strlen(body1), &ref, NULL, NULL),
+	    LG_DELIVER_OK);
 	g_free(ref);
-	assert_int_equal(partner_http_post(h, "00000000000000a2", body2, strlen(body2), NULL, NULL,
-					   NULL),
-			 LG_DELIVER_OK);
+	assert_int_equal(
+	    partner_http_post(h, "00000000000000a2", body2, strlen(body2), NULL, NULL, NULL),
+	    LG_DELIVER_OK);
 	assert_int_equal(count_lines_with(f->log, "\"sig_ok\": true"), 3);
 	assert_int_equal(count_lines_with(f->log, "\"count\": 2"), 1);
 	partner_http_free(&h);
 
 	/* a wrong secret is refused by the partner: 401 -> permanent */
 	h = partner_http_new_raw(url, "wrong", 5000, &err);
-	assert_int_equal(partner_http_post(h, "00000000000000a3", body1, strlen(body1), NULL, NULL,
-					   &error),
-			 LG_DELIVER_PERMANENT);
+	assert_int_equal(
+	    partner_http_post(h, "00000000000000a3", body1, strlen(body1), NULL, NULL, &error),
+	    LG_DELIVER_PERMANENT);
 	assert_non_null(strstr(error, "401"));
 	g_free(error);
 	partner_http_free(&h);
@@ -244,43 +246,43 @@ static void test_post_failures(void **state)
 	gint64 ra = 0;
 
 	control(f, "{\"mode\":\"500\"}");
-	assert_int_equal(partner_http_post(h, "00000000000000b1", body, strlen(body), NULL, &ra,
-					   &error),
-			 LG_DELIVER_RETRY);
+	assert_int_equal(
+	    partner_http_post(h, "00000000000000b1", body, strlen(body), NULL, &ra, &error),
+	    LG_DELIVER_RETRY);
 	assert_non_null(strstr(error, "500"));
 	g_clear_pointer(&error, g_free);
 
 	control(f, "{\"mode\":\"429\",\"retry_after\":7}");
-	assert_int_equal(partner_http_post(h, "00000000000000b1", body, strlen(body), NULL, &ra,
-					   &error),
-			 LG_DELIVER_RETRY);
+	assert_int_equal(
+	    partner_http_post(h, "00000000000000b1", body, strlen(body), NULL, &ra, &error),
+	    LG_DELIVER_RETRY);
 	assert_int_equal(ra, 7);
 	g_clear_pointer(&error, g_free);
 
 	control(f, "{\"mode\":\"408\"}");
-	assert_int_equal(partner_http_post(h, "00000000000000b1", body, strlen(body), NULL, &ra,
-					   &error),
-			 LG_DELIVER_RETRY);
+	assert_int_equal(
+	    partner_http_post(h, "00000000000000b1", body, strlen(body), NULL, &ra, &error),
+	    LG_DELIVER_RETRY);
 	assert_int_equal(ra, 0);
 	g_clear_pointer(&error, g_free);
 
 	control(f, "{\"mode\":\"422\"}");
-	assert_int_equal(partner_http_post(h, "00000000000000b1", body, strlen(body), NULL, &ra,
-					   &error),
-			 LG_DELIVER_PERMANENT);
+	assert_int_equal(
+	    partner_http_post(h, "00000000000000b1", body, strlen(body), NULL, &ra, &error),
+	    LG_DELIVER_PERMANENT);
 	g_clear_pointer(&error, g_free);
 
 	control(f, "{\"mode\":\"hang\"}");
-	assert_int_equal(partner_http_post(h, "00000000000000b1", body, strlen(body), NULL, &ra,
-					   &error),
-			 LG_DELIVER_RETRY);
+	assert_int_equal(
+	    partner_http_post(h, "00000000000000b1", body, strlen(body), NULL, &ra, &error),
+	    LG_DELIVER_RETRY);
 	assert_non_null(error);
 	g_clear_pointer(&error, g_free);
 
 	control(f, "{\"mode\":\"ok\"}");
-	assert_int_equal(partner_http_post(h, "00000000000000b1", body, strlen(body), NULL, &ra,
-					   &error),
-			 LG_DELIVER_OK);
+	assert_int_equal(
+	    partner_http_post(h, "00000000000000b1", body, strlen(body), NULL, &ra, &error),
+	    LG_DELIVER_OK);
 	assert_null(error);
 	partner_http_free(&h);
 	g_free(url);
@@ -288,9 +290,9 @@ static void test_post_failures(void **state)
 	/* nobody listening */
 	url = g_strdup_printf("http://127.0.0.1:%d/letters", free_port());
 	h = partner_http_new_raw(url, "s3cret", 1000, NULL);
-	assert_int_equal(partner_http_post(h, "00000000000000b2", body, strlen(body), NULL, &ra,
-					   &error),
-			 LG_DELIVER_RETRY);
+	assert_int_equal(
+	    partner_http_post(h, "00000000000000b2", body, strlen(body), NULL, &ra, &error),
+	    LG_DELIVER_RETRY);
 	assert_non_null(error);
 	g_free(error);
 	partner_http_free(&h);
@@ -300,12 +302,12 @@ static void test_post_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_signature),
-		cmocka_unit_test(test_classify),
-		cmocka_unit_test(test_retry_after),
-		cmocka_unit_test(test_url_policy),
-		cmocka_unit_test_setup_teardown(test_post_ok_and_reuse, fake_setup, fake_teardown),
-		cmocka_unit_test_setup_teardown(test_post_failures, fake_setup, fake_teardown),
+	    cmocka_unit_test(test_signature),
+	    cmocka_unit_test(test_classify),
+	    cmocka_unit_test(test_retry_after),
+	    cmocka_unit_test(test_url_policy),
+	    cmocka_unit_test_setup_teardown(test_post_ok_and_reuse, fake_setup, fake_teardown),
+	    cmocka_unit_test_setup_teardown(test_post_failures, fake_setup, fake_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

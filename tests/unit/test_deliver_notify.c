@@ -69,52 +69,51 @@ static void test_trust_auth_results(void **state)
 {
 	lg_config *c = cfg_with(AS, "");
 
-	assert_true(trusted(c, msg_make("anna@gmail.com", NULL, FALSE,
-					AS "; dmarc=pass (p=none dis=none) header.from=gmail.com",
-					NULL)));
+	assert_true(
+	    trusted(c, msg_make("anna@gmail.com", NULL, FALSE,
+	                        AS "; dmarc=pass (p=none dis=none) header.from=gmail.com", NULL)));
 	assert_true(trusted(c, msg_make("anna@gmail.com", NULL, FALSE, AS "; dmarc=pass", NULL)));
 	/* dmarc for another From domain */
 	assert_false(trusted(c, msg_make("anna@gmail.com", NULL, FALSE,
-					 AS "; dmarc=pass header.from=evil.example", NULL)));
+	                                 AS "; dmarc=pass header.from=evil.example", NULL)));
 	assert_false(trusted(c, msg_make("anna@gmail.com", NULL, FALSE,
-					 AS "; dmarc=fail header.from=gmail.com", NULL)));
+	                                 AS "; dmarc=fail header.from=gmail.com", NULL)));
 	/* dkim for the From domain, with comments and folding */
 	assert_true(trusted(c, msg_make("bob@example.com", NULL, FALSE,
-					AS " (Postfix);\r\n\tdkim=pass (2048-bit key; unprotected)"
-					   " header.d=example.com header.i=@example.com"
-					   " header.s=s1 header.b=\"AbC\";\r\n\tspf=fail",
-					NULL)));
+	                                AS " (Postfix);\r\n\tdkim=pass (2048-bit key; unprotected)"
+	                                   " header.d=example.com header.i=@example.com"
+	                                   " header.s=s1 header.b=\"AbC\";\r\n\tspf=fail",
+	                                NULL)));
 	assert_true(trusted(c, msg_make("bob@example.com", NULL, FALSE,
-					AS "; dkim = pass header.i=bob@Example.COM", NULL)));
+	                                AS "; dkim = pass header.i=bob@Example.COM", NULL)));
 	/* dkim pass, but for somebody else's domain */
 	assert_false(trusted(c, msg_make("bob@example.com", NULL, FALSE,
-					 AS "; dkim=pass header.d=mailgun.example", NULL)));
+	                                 AS "; dkim=pass header.d=mailgun.example", NULL)));
 	assert_false(trusted(c, msg_make("bob@example.com", NULL, FALSE,
-					 AS "; dkim=fail header.d=example.com", NULL)));
+	                                 AS "; dkim=fail header.d=example.com", NULL)));
 	/* spf for the From domain */
 	assert_true(trusted(c, msg_make("bob@example.com", NULL, FALSE,
-					AS "; spf=pass smtp.mailfrom=bounce@example.com", NULL)));
+	                                AS "; spf=pass smtp.mailfrom=bounce@example.com", NULL)));
 	assert_true(trusted(c, msg_make("bob@example.com", NULL, FALSE,
-					AS "; spf=pass smtp.mailfrom=example.com", NULL)));
+	                                AS "; spf=pass smtp.mailfrom=example.com", NULL)));
 	assert_false(trusted(c, msg_make("bob@example.com", NULL, FALSE,
-					 AS "; spf=pass smtp.mailfrom=x@other.example", NULL)));
+	                                 AS "; spf=pass smtp.mailfrom=x@other.example", NULL)));
 	assert_false(trusted(c, msg_make("bob@example.com", NULL, FALSE,
-					 AS "; spf=softfail smtp.mailfrom=example.com", NULL)));
+	                                 AS "; spf=softfail smtp.mailfrom=example.com", NULL)));
 	/* a header from another authserv-id counts for nothing */
 	assert_false(trusted(c, msg_make("anna@gmail.com", NULL, FALSE,
-					 "mx.google.com; dmarc=pass header.from=gmail.com", NULL)));
-	assert_false(trusted(c, msg_make("anna@gmail.com", NULL, FALSE,
-					 AS ".evil.example; dmarc=pass", NULL)));
+	                                 "mx.google.com; dmarc=pass header.from=gmail.com", NULL)));
+	assert_false(trusted(
+	    c, msg_make("anna@gmail.com", NULL, FALSE, AS ".evil.example; dmarc=pass", NULL)));
 	/* a quoted semicolon does not start a new result */
 	assert_false(trusted(c, msg_make("anna@gmail.com", NULL, FALSE,
-					 AS "; dkim=fail reason=\"x; dmarc=pass\"", NULL)));
+	                                 AS "; dkim=fail reason=\"x; dmarc=pass\"", NULL)));
 	/* our topmost header decides; a forged one below it is ignored */
 	assert_false(trusted(c, msg_make("anna@gmail.com", NULL, FALSE,
-					 AS "; dmarc=fail header.from=gmail.com",
-					 AS "; dmarc=pass header.from=gmail.com", NULL)));
-	assert_true(trusted(c, msg_make("anna@gmail.com", NULL, FALSE,
-					"mx.google.com; dmarc=fail",
-					AS "; dmarc=pass header.from=gmail.com", NULL)));
+	                                 AS "; dmarc=fail header.from=gmail.com",
+	                                 AS "; dmarc=pass header.from=gmail.com", NULL)));
+	assert_true(trusted(c, msg_make("anna@gmail.com", NULL, FALSE, "mx.google.com; dmarc=fail",
+	                                AS "; dmarc=pass header.from=gmail.com", NULL)));
 	/* no header at all */
 	assert_false(trusted(c, msg_make("anna@gmail.com", NULL, FALSE, NULL)));
 	config_unref(&c);
@@ -132,8 +131,8 @@ static void test_trust_automatic_and_lists(void **state)
 
 	assert_false(trusted(c, msg_make("anna@gmail.com", "auto-generated", FALSE, ok, NULL)));
 	assert_false(trusted(c, msg_make("anna@gmail.com", "auto-replied", FALSE, ok, NULL)));
-	assert_false(trusted(c, msg_make("anna@gmail.com", "auto-notified; owner-email=x", FALSE,
-					 ok, NULL)));
+	assert_false(trusted(
+	    c, msg_make("anna@gmail.com", "auto-notified; owner-email=x", FALSE, ok, NULL)));
 	assert_true(trusted(c, msg_make("anna@gmail.com", "no", FALSE, ok, NULL)));
 	assert_true(trusted(c, msg_make("anna@gmail.com", "No (comment)", FALSE, ok, NULL)));
 	assert_false(trusted(c, msg_make("anna@gmail.com", NULL, TRUE, ok, NULL)));
@@ -177,11 +176,14 @@ static int fx_setup(void **state)
 	fx *f = g_new0(fx, 1);
 	GError *err = NULL;
 	GPtrArray *recs;
-	lg_prisoner pr = { .alias = "ivan.petrov", .full_name = "Петров Иван Сергеевич",
-			   .birth_year = 1985, .region = "Пермский край",
-			   .facility = "ИК-9", .status = "active" };
+	lg_prisoner pr = {.alias = "ivan.petrov",
+	                  .full_name = "Петров Иван Сергеевич",
+	                  .birth_year = 1985,
+	                  .region = "Пермский край",
+	                  .facility = "ИК-9",
+	                  .status = "active"};
 	gboolean dup = FALSE;
-	const char *ids[] = { "0123456789abcdef", "00000000000000aa" };
+	const char *ids[] = {"0123456789abcdef", "00000000000000aa"};
 
 	f->dir = g_dir_make_tmp("lg-notify-XXXXXX", NULL);
 	f->outdir = g_build_filename(f->dir, "out", NULL);
@@ -199,10 +201,10 @@ static int fx_setup(void **state)
 	f->cfg->notify_from = g_strdup("letters@letters.example.org");
 	f->cfg->notify_enabled = TRUE;
 	g_free(f->cfg->sendmail);
-	f->cfg->sendmail = g_strdup_printf(
-		"/bin/sh -c 'f=$(mktemp -p \"$0\" m.XXXXXX); cat > \"$f\"; "
-		"echo \"$*\" > \"$f.args\"' %s",
-		f->outdir);
+	f->cfg->sendmail =
+	    g_strdup_printf("/bin/sh -c 'f=$(mktemp -p \"$0\" m.XXXXXX); cat > \"$f\"; "
+	                    "echo \"$*\" > \"$f.args\"' %s",
+	                    f->outdir);
 	f->st = store_open(f->db, &err);
 	assert_non_null(f->st);
 	assert_true(store_prisoner_upsert(f->st, &pr, &err));
@@ -221,10 +223,11 @@ static int fx_setup(void **state)
 		r->text_original = g_strdup("Hallo Ivan");
 		r->text_ru = g_strdup("Здравствуйте, Иван! Держитесь.");
 		r->findings_json = g_strdup(
-			"[{\"rule\":\"url\",\"category\":\"links\",\"action\":\"strip\",\"score\":0}]");
-		r->dropped_json = g_strdup(
-			"[{\"name\":\"clip.mp4\",\"type\":\"video/mp4\",\"reason\":\"video cannot be printed\"},"
-			"{\"name\":\"smime.p7s\",\"type\":\"application/pkcs7-signature\",\"reason\":\"sig\",\"quiet\":true}]");
+		    "[{\"rule\":\"url\",\"category\":\"links\",\"action\":\"strip\",\"score\":0}]");
+		r->dropped_json = g_strdup("[{\"name\":\"clip.mp4\",\"type\":\"video/"
+		                           "mp4\",\"reason\":\"video cannot be printed\"},"
+		                           "{\"name\":\"smime.p7s\",\"type\":\"application/"
+		                           "pkcs7-signature\",\"reason\":\"sig\",\"quiet\":true}]");
 		r->notify = i == 0; /* the second writer was not authenticated */
 		r->created = util_now();
 		r->updated = r->created;
@@ -369,20 +372,21 @@ static void test_notify_once_per_state(void **state)
 	/* RFC 3834 headers, threading, addresses, null sender */
 	m = parse(g_ptr_array_index(files, 0));
 	assert_string_equal(g_mime_object_get_header(GMIME_OBJECT(m), "Auto-Submitted"),
-			    "auto-replied");
+	                    "auto-replied");
 	assert_string_equal(g_mime_object_get_header(GMIME_OBJECT(m), "In-Reply-To"),
-			    "<abc123@mail.example.com>");
+	                    "<abc123@mail.example.com>");
 	assert_string_equal(g_mime_object_get_header(GMIME_OBJECT(m), "References"),
-			    "<abc123@mail.example.com>");
+	                    "<abc123@mail.example.com>");
 	assert_string_equal(g_mime_object_get_header(GMIME_OBJECT(m), "X-Lettergate-Letter"),
-			    "0123456789abcdef");
+	                    "0123456789abcdef");
 	to = g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO);
 	assert_int_equal(internet_address_list_length(to), 1);
 	assert_string_equal(internet_address_mailbox_get_addr(
-				    INTERNET_ADDRESS_MAILBOX(internet_address_list_get_address(to, 0))),
-			    "anna@example.com");
+	                        INTERNET_ADDRESS_MAILBOX(internet_address_list_get_address(to, 0))),
+	                    "anna@example.com");
 	{
-		char *from = internet_address_list_to_string(g_mime_message_get_from(m), NULL, FALSE);
+		char *from =
+		    internet_address_list_to_string(g_mime_message_get_from(m), NULL, FALSE);
 		assert_non_null(strstr(from, "letters@letters.example.org"));
 		g_free(from);
 	}
@@ -409,7 +413,8 @@ static void test_notify_once_per_state(void **state)
 
 	/* every state once; the reason reaches the writer */
 	notify_letter_state(f->cfg, f->st, "0123456789abcdef", "held", NULL);
-	notify_letter_state(f->cfg, f->st, "0123456789abcdef", "rejected", "Phone numbers / Телефоны");
+	notify_letter_state(f->cfg, f->st, "0123456789abcdef", "rejected",
+	                    "Phone numbers / Телефоны");
 	notify_letter_state(f->cfg, f->st, "0123456789abcdef", "censored", "упоминание дела");
 	notify_letter_state(f->cfg, f->st, "0123456789abcdef", "delivered", NULL);
 	notify_letter_state(f->cfg, f->st, "0123456789abcdef", "failed", NULL);
@@ -467,26 +472,25 @@ static void test_notify_retry(void **state)
 	g_ptr_array_unref(files);
 }
 
-static const char reply_eml[] =
-	"From: partner@partner.example\r\n"
-	"To: reply+TOKEN@letters.example.org\r\n"
-	"Subject: scan\r\n"
-	"Message-ID: <scan-1@partner.example>\r\n"
-	"MIME-Version: 1.0\r\n"
-	"Content-Type: multipart/mixed; boundary=\"b\"\r\n"
-	"\r\n"
-	"--b\r\n"
-	"Content-Type: text/plain; charset=utf-8\r\n"
-	"Content-Transfer-Encoding: 8bit\r\n"
-	"\r\n"
-	"Ответ на письмо прилагается.\r\n"
-	"--b\r\n"
-	"Content-Type: image/jpeg; name=\"reply-page-1.jpg\"\r\n"
-	"Content-Disposition: attachment; filename=\"reply-page-1.jpg\"\r\n"
-	"Content-Transfer-Encoding: base64\r\n"
-	"\r\n"
-	"/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAEBAQ==\r\n"
-	"--b--\r\n";
+static const char reply_eml[] = "From: partner@partner.example\r\n"
+                                "To: reply+TOKEN@letters.example.org\r\n"
+                                "Subject: scan\r\n"
+                                "Message-ID: <scan-1@partner.example>\r\n"
+                                "MIME-Version: 1.0\r\n"
+                                "Content-Type: multipart/mixed; boundary=\"b\"\r\n"
+                                "\r\n"
+                                "--b\r\n"
+                                "Content-Type: text/plain; charset=utf-8\r\n"
+                                "Content-Transfer-Encoding: 8bit\r\n"
+                                "\r\n"
+                                "Ответ на письмо прилагается.\r\n"
+                                "--b\r\n"
+                                "Content-Type: image/jpeg; name=\"reply-page-1.jpg\"\r\n"
+                                "Content-Disposition: attachment; filename=\"reply-page-1.jpg\"\r\n"
+                                "Content-Transfer-Encoding: base64\r\n"
+                                "\r\n"
+                                "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAEBAQ==\r\n"
+                                "--b--\r\n";
 
 static void test_reply_forward(void **state)
 {
@@ -516,11 +520,11 @@ static void test_reply_forward(void **state)
 	m = parse(g_ptr_array_index(files, 0));
 	to = g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO);
 	assert_string_equal(internet_address_mailbox_get_addr(
-				    INTERNET_ADDRESS_MAILBOX(internet_address_list_get_address(to, 0))),
-			    "anna@example.com");
+	                        INTERNET_ADDRESS_MAILBOX(internet_address_list_get_address(to, 0))),
+	                    "anna@example.com");
 	assert_true(GMIME_IS_MULTIPART(g_mime_message_get_mime_part(m)));
-	assert_int_equal(g_mime_multipart_get_count(GMIME_MULTIPART(g_mime_message_get_mime_part(m))),
-			 3);
+	assert_int_equal(
+	    g_mime_multipart_get_count(GMIME_MULTIPART(g_mime_message_get_mime_part(m))), 3);
 	g_object_unref(m);
 	g_ptr_array_unref(files);
 
@@ -535,7 +539,7 @@ static void test_reply_forward(void **state)
 	{
 		char *good = f->cfg->sendmail;
 		static const char other[] = "From: p@p.example\r\nMessage-ID: <scan-2@p>\r\n"
-					    "Content-Type: text/plain\r\n\r\nsecond reply\r\n";
+		                            "Content-Type: text/plain\r\n\r\nsecond reply\r\n";
 		f->cfg->sendmail = g_strdup("/bin/false");
 		s = g_mime_stream_mem_new_with_buffer(other, sizeof(other) - 1);
 		assert_false(reply_forward(f->cfg, f->st, "0123456789abcdef", s, &err));
@@ -554,13 +558,13 @@ static void test_reply_forward(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_trust_auth_results),
-		cmocka_unit_test(test_trust_automatic_and_lists),
-		cmocka_unit_test(test_trust_rules),
-		cmocka_unit_test_setup_teardown(test_reply_token, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_notify_once_per_state, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_notify_retry, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_reply_forward, fx_setup, fx_teardown),
+	    cmocka_unit_test(test_trust_auth_results),
+	    cmocka_unit_test(test_trust_automatic_and_lists),
+	    cmocka_unit_test(test_trust_rules),
+	    cmocka_unit_test_setup_teardown(test_reply_token, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_notify_once_per_state, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_notify_retry, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_reply_forward, fx_setup, fx_teardown),
 	};
 	message_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,7 +20,7 @@ static GBytes *make_image(const char *suffix, int w, int h, int bands)
 	VipsImage *black = NULL, *img = NULL;
 	void *buf = NULL;
 	size_t len = 0;
-	double a[4] = { 1, 1, 1, 1 }, b[4] = { 40, 120, 200, 128 };
+	double a[4] = {1, 1, 1, 1}, b[4] = {40, 120, 200, 128};
 	assert_int_equal(vips_black(&black, w, h, "bands", bands, NULL), 0);
 	assert_int_equal(vips_linear(black, &img, a, b, bands, "uchar", TRUE, NULL), 0);
 	if (bands == 4)
@@ -71,23 +71,23 @@ static void rec_drop(lg_letter_rec *r)
 }
 
 static lg_prisoner prisoner = {
-	.alias = "ivan.petrov",
-	.full_name = "Петров Иван Сергеевич",
-	.birth_year = 1985,
-	.region = "Пермский край",
-	.facility = "ИК-9 ГУФСИН России по Пермскому краю",
-	.status = "active",
+    .alias = "ivan.petrov",
+    .full_name = "Петров Иван Сергеевич",
+    .birth_year = 1985,
+    .region = "Пермский край",
+    .facility = "ИК-9 ГУФСИН России по Пермскому краю",
+    .status = "active",
 };
 
 static char *run(const char *cmd, const char *path)
 {
-	char *argv[] = { (char *)cmd, (char *)path, (char *)"-", NULL };
+	char *argv[] = {(char *)cmd, (char *)path, (char *)"-", NULL};
 	char *out = NULL;
 	int status = 0;
 	if (strcmp(cmd, "pdfinfo") == 0)
 		argv[2] = NULL;
 	if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-			  NULL, &out, NULL, &status, NULL))
+	                  NULL, &out, NULL, &status, NULL))
 		return NULL;
 	return out;
 }
@@ -116,7 +116,8 @@ static char *tmp_pdf(void)
 
 static void test_short_letter(void **state)
 {
-	lg_letter_rec *r = rec_make("Здравствуйте, Иван!\n\nПишу вам из Берлина. Держитесь.\n\nС уважением.");
+	lg_letter_rec *r =
+	    rec_make("Здравствуйте, Иван!\n\nПишу вам из Берлина. Держитесь.\n\nС уважением.");
 	char *path = tmp_pdf();
 	GError *err = NULL;
 	int pages = 0;
@@ -150,8 +151,10 @@ static void test_long_letter_paginates(void **state)
 
 	/* ~12,000 characters: five or six printed pages */
 	for (int i = 0; i < 120; i++)
-		g_string_append_printf(s, "Абзац %d. Сегодня был тёплый день, мы гуляли в парке и "
-					  "вспоминали тебя. ", i);
+		g_string_append_printf(s,
+		                       "Абзац %d. Сегодня был тёплый день, мы гуляли в парке и "
+		                       "вспоминали тебя. ",
+		                       i);
 	for (int i = 0; i < 40; i++)
 		g_string_append(s, "\nКороткая строка.");
 	g_string_append(s, "\nПоследняя строка письма.");
@@ -180,8 +183,10 @@ static void test_photos_own_pages(void **state)
 	int pages = 0;
 
 	g_ptr_array_add(r->photos, photo("photo-1.jpg", "image/jpeg", g_bytes_ref(jpeg)));
-	g_ptr_array_add(r->photos, photo("photo-2.jpg", "image/jpeg", make_image(".jpg", 400, 900, 3)));
-	g_ptr_array_add(r->photos, photo("photo-3.png", "image/png", make_image(".png", 300, 300, 4)));
+	g_ptr_array_add(r->photos,
+	                photo("photo-2.jpg", "image/jpeg", make_image(".jpg", 400, 900, 3)));
+	g_ptr_array_add(r->photos,
+	                photo("photo-3.png", "image/png", make_image(".png", 300, 300, 4)));
 	g_ptr_array_add(r->photos, photo("bad.jpg", "image/jpeg", g_bytes_new_static("nope", 4)));
 	assert_true(pdf_render(r, &prisoner, path, &pages, NULL));
 	assert_int_equal(pages, 5);
@@ -227,10 +232,10 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_short_letter),
-		cmocka_unit_test(test_long_letter_paginates),
-		cmocka_unit_test(test_photos_own_pages),
-		cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_short_letter),
+	    cmocka_unit_test(test_long_letter_paginates),
+	    cmocka_unit_test(test_photos_own_pages),
+	    cmocka_unit_test(test_errors),
 	};
 	int rc;
 	if (VIPS_INIT("test"))

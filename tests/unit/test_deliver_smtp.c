@@ -16,9 +16,12 @@
 #include "deliver/smtp.h"
 #include "parser/message.h"
 
-static lg_prisoner pr = { .alias = "ivan.petrov", .full_name = "Петров Иван Сергеевич",
-			  .birth_year = 1985, .region = "Пермский край", .facility = "ИК-9",
-			  .status = "active" };
+static lg_prisoner pr = {.alias = "ivan.petrov",
+                         .full_name = "Петров Иван Сергеевич",
+                         .birth_year = 1985,
+                         .region = "Пермский край",
+                         .facility = "ИК-9",
+                         .status = "active"};
 
 static lg_config *cfg_make(const char *url)
 {
@@ -70,9 +73,10 @@ static void test_mime(void **state)
 	/* the writer's address never reaches the partner */
 	assert_null(strstr(mime, "anna.secret"));
 	assert_non_null(strstr(mime, "\r\n")); /* CRLF for SMTP */
-	assert_string_equal(g_mime_message_get_message_id(m), "0123456789abcdef@letters.example.org");
+	assert_string_equal(g_mime_message_get_message_id(m),
+	                    "0123456789abcdef@letters.example.org");
 	assert_string_equal(g_mime_object_get_header(GMIME_OBJECT(m), "X-Lettergate-Letter"),
-			    "0123456789abcdef");
+	                    "0123456789abcdef");
 	assert_true(GMIME_IS_MULTIPART(g_mime_message_get_mime_part(m)));
 	mp = GMIME_MULTIPART(g_mime_message_get_mime_part(m));
 	assert_int_equal(g_mime_multipart_get_count(mp), 3);
@@ -81,9 +85,9 @@ static void test_mime(void **state)
 	assert_non_null(strstr(text, "Петров Иван Сергеевич"));
 	g_free(text);
 	assert_string_equal(g_mime_part_get_filename(GMIME_PART(g_mime_multipart_get_part(mp, 1))),
-			    "letter.json");
+	                    "letter.json");
 	assert_string_equal(g_mime_part_get_filename(GMIME_PART(g_mime_multipart_get_part(mp, 2))),
-			    "photo-1.jpg");
+	                    "photo-1.jpg");
 	g_object_unref(m);
 	g_object_unref(p);
 	g_object_unref(s);
@@ -132,16 +136,19 @@ static int free_port(void)
 static GPid sink(const char *dir, int port, const char *code)
 {
 	char ports[16];
-	char *argv[] = { "python3", "tests/lib/fake_partner.py", "smtp", "--port", ports,
-			 "--dir", (char *)dir, "--code", (char *)code, NULL };
+	char *argv[] = {"python3",    "tests/lib/fake_partner.py",
+	                "smtp",       "--port",
+	                ports,        "--dir",
+	                (char *)dir,  "--code",
+	                (char *)code, NULL};
 	GPid pid;
 	g_snprintf(ports, sizeof(ports), "%d", port);
 	assert_true(g_spawn_async(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
-				  NULL, NULL, &pid, NULL));
+	                          NULL, NULL, &pid, NULL));
 	for (int i = 0; i < 100; i++) {
 		GSocketClient *cl = g_socket_client_new();
 		GSocketConnection *conn =
-			g_socket_client_connect_to_host(cl, "127.0.0.1", (guint16)port, NULL, NULL);
+		    g_socket_client_connect_to_host(cl, "127.0.0.1", (guint16)port, NULL, NULL);
 		g_object_unref(cl);
 		if (conn) {
 			g_object_unref(conn);
@@ -224,9 +231,9 @@ static void test_deliver(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mime),
-		cmocka_unit_test(test_config),
-		cmocka_unit_test(test_deliver),
+	    cmocka_unit_test(test_mime),
+	    cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_deliver),
 	};
 	message_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,15 +23,19 @@ typedef struct {
 	lg_store *st;
 } fx;
 
-static const char *ids[] = { "0123456789abcdef", "00000000000000aa", "00000000000000bb" };
+static const char *ids[] = {"0123456789abcdef", "00000000000000aa", "00000000000000bb"};
 
 static int fx_setup(void **state)
 {
 	fx *f = g_new0(fx, 1);
 	GError *err = NULL;
 	GPtrArray *recs;
-	lg_prisoner pr = { .alias = "ivan.petrov", .full_name = "Петров Иван", .birth_year = 1985,
-			   .region = "", .facility = "ИК-9", .status = "active" };
+	lg_prisoner pr = {.alias = "ivan.petrov",
+	                  .full_name = "Петров Иван",
+	                  .birth_year = 1985,
+	                  .region = "",
+	                  .facility = "ИК-9",
+	                  .status = "active"};
 	gboolean dup = FALSE;
 
 	f->dir = g_dir_make_tmp("lg-status-XXXXXX", NULL);
@@ -49,7 +53,7 @@ static int fx_setup(void **state)
 	f->cfg->notify_enabled = TRUE;
 	g_free(f->cfg->sendmail);
 	f->cfg->sendmail = g_strdup_printf(
-		"/bin/sh -c 'f=$(mktemp -p \"$0\" m.XXXXXX); cat > \"$f\"' %s", f->outdir);
+	    "/bin/sh -c 'f=$(mktemp -p \"$0\" m.XXXXXX); cat > \"$f\"' %s", f->outdir);
 	f->st = store_open(f->db, &err);
 	assert_non_null(f->st);
 	assert_true(store_prisoner_upsert(f->st, &pr, &err));
@@ -147,7 +151,8 @@ static void test_listener(void **state)
 
 	/* censored with the partner's reason */
 	body = g_strdup_printf("{\"id\":\"%s\",\"status\":\"censored\","
-			       "\"reason\":\"упоминание уголовного дела\"}", ids[1]);
+	                       "\"reason\":\"упоминание уголовного дела\"}",
+	                       ids[1]);
 	assert_int_equal(post(url, "s3cret", body), LG_DELIVER_OK);
 	r = store_letter_get(f->st, ids[1], FALSE, NULL);
 	assert_string_equal(r->state, "censored");
@@ -157,18 +162,18 @@ static void test_listener(void **state)
 	g_free(body);
 
 	/* unknown letter, bad status, not JSON, held letter */
-	assert_int_equal(post(url, "s3cret",
-			      "{\"id\":\"ffffffffffffffff\",\"status\":\"delivered\"}"),
-			 LG_DELIVER_PERMANENT);
+	assert_int_equal(
+	    post(url, "s3cret", "{\"id\":\"ffffffffffffffff\",\"status\":\"delivered\"}"),
+	    LG_DELIVER_PERMANENT);
 	assert_int_equal(post(url, "s3cret", "{\"id\":\"0123456789abcdef\",\"status\":\"lost\"}"),
-			 LG_DELIVER_PERMANENT);
+	                 LG_DELIVER_PERMANENT);
 	assert_int_equal(post(url, "s3cret", "not json"), LG_DELIVER_PERMANENT);
 	{
 		const char *held = "{\"id\":\"00000000000000bb\",\"status\":\"delivered\"}";
 		char *sig = http_signature("s3cret", held, strlen(held));
 		char *error = NULL;
-		assert_int_equal(status_apply(f->cfg, f->st, "s3cret", held, strlen(held), sig, &error),
-				 409);
+		assert_int_equal(
+		    status_apply(f->cfg, f->st, "s3cret", held, strlen(held), sig, &error), 409);
 		g_free(error);
 		g_free(sig);
 		assert_int_equal(status_apply(f->cfg, f->st, "s3cret", "{}", 2, NULL, &error), 401);
@@ -240,8 +245,15 @@ static void test_poller(void **state)
 	fx *f = *state;
 	int port = free_port();
 	char ports[16], *url, *st = NULL, *body;
-	char *argv[] = { "python3", "tests/lib/fake_partner.py", "--port", ports, "--secret-file",
-			 f->secret, "--auto-status", "delivered", NULL };
+	char *argv[] = {"python3",
+	                "tests/lib/fake_partner.py",
+	                "--port",
+	                ports,
+	                "--secret-file",
+	                f->secret,
+	                "--auto-status",
+	                "delivered",
+	                NULL};
 	GPid pid;
 	GError *err = NULL;
 	lg_status *s;
@@ -249,7 +261,7 @@ static void test_poller(void **state)
 
 	g_snprintf(ports, sizeof(ports), "%d", port);
 	assert_true(g_spawn_async(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
-				  NULL, NULL, &pid, NULL));
+	                          NULL, NULL, &pid, NULL));
 	/* hand the partner a letter; it queues a "delivered" report */
 	url = g_strdup_printf("http://127.0.0.1:%d/letters", port);
 	body = g_strdup_printf("{\"id\":\"%s\"}", ids[0]);
@@ -300,9 +312,9 @@ static void test_poller(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_listener, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_listen_spec, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_poller, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_listener, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_listen_spec, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_poller, fx_setup, fx_teardown),
 	};
 	message_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -124,16 +124,18 @@ static void test_idempotent_and_diffs(void **state)
 	csv2 = g_strdup(csv1);
 	{
 		GString *g = g_string_new(csv1);
-		g_string_replace(g, "Пермский край,ИК-28,active", "Пермский край,ИК-5,transferred", 1);
+		g_string_replace(g, "Пермский край,ИК-28,active", "Пермский край,ИК-5,transferred",
+		                 1);
 		g_free(csv2);
 		csv2 = g_string_free(g, FALSE);
 	}
 	c = run(f, csv2, FALSE, 0);
 	assert_string_equal(ch(c, 2)->action, "update");
 	assert_int_equal(ch(c, 2)->diffs->len, 2);
-	assert_string_equal(g_ptr_array_index(ch(c, 2)->diffs, 0), "facility: \"ИК-28\" -> \"ИК-5\"");
+	assert_string_equal(g_ptr_array_index(ch(c, 2)->diffs, 0),
+	                    "facility: \"ИК-28\" -> \"ИК-5\"");
 	assert_string_equal(g_ptr_array_index(ch(c, 2)->diffs, 1),
-			    "status: \"active\" -> \"transferred\"");
+	                    "status: \"active\" -> \"transferred\"");
 	assert_string_equal(ch(c, 2)->old_status, "active");
 	assert_string_equal(ch(c, 2)->new_status, "transferred");
 	g_ptr_array_unref(c);
@@ -146,22 +148,22 @@ static void test_extra_alias_conflict(void **state)
 	GPtrArray *c = run(f, csv1, TRUE, 0);
 	g_ptr_array_unref(c);
 	c = run(f,
-		"alias,full_name,birth_year,region,facility,status,aliases\n"
-		"oleg.vasin,Васин Олег,1978,,,active,masha.sokolova\n",
-		FALSE, 1);
+	        "alias,full_name,birth_year,region,facility,status,aliases\n"
+	        "oleg.vasin,Васин Олег,1978,,,active,masha.sokolova\n",
+	        FALSE, 1);
 	g_ptr_array_unref(c);
 	/* a CSV alias that is someone's extra alias */
 	c = run(f,
-		"alias,full_name,birth_year,region,facility,status\n"
-		"masha.sokolova,Васин Олег,1978,,,active\n",
-		FALSE, 1);
+	        "alias,full_name,birth_year,region,facility,status\n"
+	        "masha.sokolova,Васин Олег,1978,,,active\n",
+	        FALSE, 1);
 	g_ptr_array_unref(c);
 	/* explicit alias wins over a generated one in the same file */
 	c = run(f,
-		"alias,full_name,birth_year,region,facility,status\n"
-		",Гусев Олег,1970,,,active\n"
-		"oleg.gusev,Гусев Олег Иванович,1971,,,active\n",
-		TRUE, 0);
+	        "alias,full_name,birth_year,region,facility,status\n"
+	        ",Гусев Олег,1970,,,active\n"
+	        "oleg.gusev,Гусев Олег Иванович,1971,,,active\n",
+	        TRUE, 0);
 	assert_string_equal(ch(c, 0)->alias, "oleg.gusev.1970");
 	assert_string_equal(ch(c, 1)->alias, "oleg.gusev");
 	g_ptr_array_unref(c);
@@ -179,10 +181,10 @@ static void test_parse_errors(void **state)
 {
 	GPtrArray *ps = NULL, *errs = NULL;
 	const char *bad = "alias,full_name,birth_year,region,facility,status,aliases\n"
-			  "Bad Alias,Имя,1980,,,active,\n"
-			  ",,1980,,,active,\n"
-			  ",Имя Фамилия,1980,,,active,bad@alias\n"
-			  ",Имя Фамилия,19x0,,,active,\n";
+	                  "Bad Alias,Имя,1980,,,active,\n"
+	                  ",,1980,,,active,\n"
+	                  ",Имя Фамилия,1980,,,active,bad@alias\n"
+	                  ",Имя Фамилия,19x0,,,active,\n";
 	directory_parse_csv(bad, strlen(bad), &ps, &errs);
 	assert_int_equal(errs->len, 4);
 	assert_non_null(strstr(g_ptr_array_index(errs, 0), "line 2"));
@@ -230,7 +232,7 @@ static void test_status_effects(void **state)
 	assert_int_equal(store_prisoner_pending(f->st, "ivan.petrov", NULL), 2);
 	assert_true(store_prisoner_set_status(f->st, "ivan.petrov", "released", NULL, NULL));
 	assert_true(store_prisoner_status_effect(f->st, "ivan.petrov", "released", "admin", &failed,
-						 &held, NULL));
+	                                         &held, NULL));
 	assert_int_equal(failed->len, 2);
 	assert_int_equal(held->len, 0);
 	assert_string_equal(state_of(f, "a1", &buf), "failed");
@@ -240,7 +242,7 @@ static void test_status_effects(void **state)
 	g_ptr_array_unref(failed);
 	g_ptr_array_unref(held);
 	assert_true(store_prisoner_status_effect(f->st, "maria.sokolova", "transferred", "admin",
-						 &failed, &held, NULL));
+	                                         &failed, &held, NULL));
 	assert_int_equal(failed->len, 0);
 	assert_int_equal(held->len, 1);
 	assert_string_equal(state_of(f, "b1", &buf), "held");

@@ -29,19 +29,19 @@ static const struct {
 	int udhr;
 	gboolean target;
 } corpus[] = {
-	{"ru", 241, TRUE},  {"uk", 243, TRUE},  {"be", 241, TRUE},  {"en", 242, TRUE},
-	{"de", 241, TRUE},  {"fr", 242, TRUE},  {"es", 242, TRUE},  {"pl", 241, TRUE},
-	{"it", 241, FALSE}, {"pt", 241, FALSE}, {"nl", 243, FALSE}, {"cs", 242, FALSE},
-	{"bg", 243, FALSE}, {"sr", 242, FALSE}, {"kk", 243, FALSE}, {"he", 243, FALSE},
-	{"ka", 243, FALSE}, {"hy", 231, FALSE}, {"lv", 241, FALSE}, {"lt", 242, FALSE},
-	{"et", 241, FALSE}, {"fi", 239, FALSE}, {"sv", 239, FALSE}, {"tr", 241, FALSE},
+    {"ru", 241, TRUE},  {"uk", 243, TRUE},  {"be", 241, TRUE},  {"en", 242, TRUE},
+    {"de", 241, TRUE},  {"fr", 242, TRUE},  {"es", 242, TRUE},  {"pl", 241, TRUE},
+    {"it", 241, FALSE}, {"pt", 241, FALSE}, {"nl", 243, FALSE}, {"cs", 242, FALSE},
+    {"bg", 243, FALSE}, {"sr", 242, FALSE}, {"kk", 243, FALSE}, {"he", 243, FALSE},
+    {"ka", 243, FALSE}, {"hy", 231, FALSE}, {"lv", 241, FALSE}, {"lt", 242, FALSE},
+    {"et", 241, FALSE}, {"fi", 239, FALSE}, {"sv", 239, FALSE}, {"tr", 241, FALSE},
 };
 
 static char *corpus_dir(void)
 {
 	const char *shared = g_getenv("LG_SHARED");
 	return shared ? g_build_filename(shared, "corpus", "langid", NULL)
-		      : g_strdup("../shared/corpus/langid");
+	              : g_strdup("../shared/corpus/langid");
 }
 
 static double pct(int a, int n)
@@ -105,18 +105,20 @@ static void test_corpus(void **state)
 				failures++;
 			}
 			if (corpus[c].target && pct(sh->wrong, sh->n) > 2.0) {
-				printf("not ok - %s %s short lines: %d wrong guesses\n", corpus[c].code,
-				       part ? "udhr" : "news", sh->wrong);
+				printf("not ok - %s %s short lines: %d wrong guesses\n",
+				       corpus[c].code, part ? "udhr" : "news", sh->wrong);
 				failures++;
 			}
 			if (!configured && lo->as_ru + sh->as_ru > 0) {
-				printf("not ok - %s %s: %d lines taken as Russian\n", corpus[c].code,
-				       part ? "udhr" : "news", lo->as_ru + sh->as_ru);
+				printf("not ok - %s %s: %d lines taken as Russian\n",
+				       corpus[c].code, part ? "udhr" : "news",
+				       lo->as_ru + sh->as_ru);
 				failures++;
 			}
 			if (!configured && pct(lo->wrong + sh->wrong, lo->n + sh->n) > 1.0) {
 				printf("not ok - %s %s: %d lines given a configured language\n",
-				       corpus[c].code, part ? "udhr" : "news", lo->wrong + sh->wrong);
+				       corpus[c].code, part ? "udhr" : "news",
+				       lo->wrong + sh->wrong);
 				failures++;
 			}
 		}
@@ -135,20 +137,30 @@ static void test_letters(void **state)
 	lg_langid *l = langid_new(LANGS, NULL, 20, &err);
 	(void)state;
 	assert_non_null(l);
-	assert_string_equal(langid_detect(l, "Привіт, як справи? Ми всі чекаємо на тебе вдома.", -1, NULL), "uk");
-	assert_string_equal(langid_detect(l, "Прывітанне! Мы ўсе думаем пра цябе кожны дзень.", -1, NULL), "be");
-	assert_string_equal(langid_detect(l, "Привет, как дела? Мы все ждём тебя дома.", -1, NULL), "ru");
+	assert_string_equal(
+	    langid_detect(l, "Привіт, як справи? Ми всі чекаємо на тебе вдома.", -1, NULL), "uk");
+	assert_string_equal(
+	    langid_detect(l, "Прывітанне! Мы ўсе думаем пра цябе кожны дзень.", -1, NULL), "be");
+	assert_string_equal(langid_detect(l, "Привет, как дела? Мы все ждём тебя дома.", -1, NULL),
+	                    "ru");
 	/* Latin "i" in place of Cyrillic "і" (homoglyph) */
-	assert_string_equal(langid_detect(l, "Привiт, як справи? Ми вci чекаємо на тебе вдома.", -1, NULL), "uk");
+	assert_string_equal(
+	    langid_detect(l, "Привiт, як справи? Ми вci чекаємо на тебе вдома.", -1, NULL), "uk");
 	/* too short */
 	assert_string_equal(langid_detect(l, "Привет", -1, NULL), "unknown");
 	assert_string_equal(langid_detect(l, "", -1, NULL), "unknown");
 	/* Bulgarian is not Russian */
-	assert_string_equal(langid_detect(l, "Тази седмица в европейския парламент се случи нещо много важно за всички нас.", -1, NULL), "unknown");
+	assert_string_equal(
+	    langid_detect(
+	        l, "Тази седмица в европейския парламент се случи нещо много важно за всички нас.",
+	        -1, NULL),
+	    "unknown");
 	langid_free(&l);
 	/* a configuration without Ukrainian: Ukrainian is "unknown" */
 	l = langid_new("ru,en", NULL, 20, &err);
-	assert_string_equal(langid_detect(l, "Привіт, як справи? Ми всі чекаємо на тебе вдома.", -1, NULL), "unknown");
+	assert_string_equal(
+	    langid_detect(l, "Привіт, як справи? Ми всі чекаємо на тебе вдома.", -1, NULL),
+	    "unknown");
 	langid_free(&l);
 	assert_null(langid_new("ru,zz", NULL, 20, &err));
 	assert_non_null(err);
@@ -158,8 +170,8 @@ static void test_letters(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_letters),
-		cmocka_unit_test(test_corpus),
+	    cmocka_unit_test(test_letters),
+	    cmocka_unit_test(test_corpus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,14 +13,16 @@
 
 #include "parser/message.h"
 
-static const lg_limits LIM = {
-	.header_bytes = 262144, .mime_depth = 20, .mime_parts = 200, .text_chars = 20000,
-	.parse_seconds = 10};
+static const lg_limits LIM = {.header_bytes = 262144,
+                              .mime_depth = 20,
+                              .mime_parts = 200,
+                              .text_chars = 20000,
+                              .parse_seconds = 10};
 
 static const char *HEAD = "From: Anna <anna@example.net>\r\n"
-			  "To: ivan.petrov@letters.example.org\r\n"
-			  "Subject: test\r\n"
-			  "MIME-Version: 1.0\r\n";
+                          "To: ivan.petrov@letters.example.org\r\n"
+                          "Subject: test\r\n"
+                          "MIME-Version: 1.0\r\n";
 
 static lg_message *parse_mem(const char *data, gsize len, const lg_limits *lim, GError **err)
 {
@@ -65,8 +67,8 @@ static char *repeat(const char *s, int n)
 static void test_gmime165_original(void **state)
 {
 	char *name = repeat("\xd1\x9c", 36);
-	char *msg = g_strdup_printf("%sContent-Type: multipart/mixed;\r\n %s=\"\xd1\x9c\"\r\n\r\nbody\r\n",
-				    HEAD, name);
+	char *msg = g_strdup_printf(
+	    "%sContent-Type: multipart/mixed;\r\n %s=\"\xd1\x9c\"\r\n\r\nbody\r\n", HEAD, name);
 	(void)state;
 	expect_error(msg, LG_MSG_ERR_UNREADABLE, "parameter name");
 	g_free(msg);
@@ -83,15 +85,17 @@ static void test_gmime165_variants(void **state)
 	for (int n = 65; n <= 80; n++) {
 		char *name = repeat("x", n);
 		char *longv = repeat("v", 100);
-		char *m1 = g_strdup_printf("%sContent-Type: multipart/mixed; %s=\"\xc3\xa9\"\r\n\r\nx\r\n",
-					   HEAD, name);
-		char *m2 = g_strdup_printf("%sContent-Type: text/plain\r\nContent-Disposition: inline;\r\n"
-					   "\t%s=%s\r\n\r\nx\r\n",
-					   HEAD, name, longv);
-		char *m3 = g_strdup_printf("%sContent-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\n"
-					   "Content-Type: multipart/alternative; (comment) %s*0*=utf-8''%%D1%%9C\r\n"
-					   "\r\nx\r\n--zz--\r\n",
-					   HEAD, name);
+		char *m1 = g_strdup_printf(
+		    "%sContent-Type: multipart/mixed; %s=\"\xc3\xa9\"\r\n\r\nx\r\n", HEAD, name);
+		char *m2 =
+		    g_strdup_printf("%sContent-Type: text/plain\r\nContent-Disposition: inline;\r\n"
+		                    "\t%s=%s\r\n\r\nx\r\n",
+		                    HEAD, name, longv);
+		char *m3 = g_strdup_printf(
+		    "%sContent-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\n"
+		    "Content-Type: multipart/alternative; (comment) %s*0*=utf-8''%%D1%%9C\r\n"
+		    "\r\nx\r\n--zz--\r\n",
+		    HEAD, name);
 		expect_error(m1, LG_MSG_ERR_UNREADABLE, "parameter name");
 		expect_error(m2, LG_MSG_ERR_UNREADABLE, "parameter name");
 		expect_error(m3, LG_MSG_ERR_UNREADABLE, "parameter name");
@@ -131,8 +135,8 @@ static void test_param_names_ok(void **state)
 static void test_multipart_without_boundary(void **state)
 {
 	char *msg = g_strdup_printf("%sContent-Type: multipart/mixed; charset=\"\xd1\x9c\"\r\n\r\n"
-				    "text\r\n",
-				    HEAD);
+	                            "text\r\n",
+	                            HEAD);
 	GError *e = NULL;
 	lg_message *m = parse_str(msg, &e);
 	(void)state;
@@ -150,14 +154,15 @@ static void test_boundaries(void **state)
 	(void)state;
 	/* two different boundaries: two readers, two letters */
 	msg = g_strdup_printf("%sContent-Type: multipart/mixed; boundary=\"aaa\";\r\n"
-			      " boundary=\"bbb\"\r\n\r\n--aaa\r\n\r\nx\r\n--aaa--\r\n",
-			      HEAD);
+	                      " boundary=\"bbb\"\r\n\r\n--aaa\r\n\r\nx\r\n--aaa--\r\n",
+	                      HEAD);
 	expect_error(msg, LG_MSG_ERR_UNREADABLE, "conflicting");
 	g_free(msg);
 	/* the same boundary twice is harmless */
-	msg = g_strdup_printf("%sContent-Type: multipart/mixed; boundary=aaa; BOUNDARY=\"aaa\"\r\n\r\n"
-			      "--aaa\r\nContent-Type: text/plain\r\n\r\nhello\r\n--aaa--\r\n",
-			      HEAD);
+	msg = g_strdup_printf(
+	    "%sContent-Type: multipart/mixed; boundary=aaa; BOUNDARY=\"aaa\"\r\n\r\n"
+	    "--aaa\r\nContent-Type: text/plain\r\n\r\nhello\r\n--aaa--\r\n",
+	    HEAD);
 	m = parse_str(msg, &e);
 	assert_null(e);
 	assert_non_null(m);
@@ -165,18 +170,21 @@ static void test_boundaries(void **state)
 	message_free(&m);
 	g_free(msg);
 	/* RFC 2231 boundary pieces */
-	msg = g_strdup_printf("%sContent-Type: multipart/mixed; boundary*0=aa; boundary*1=bb\r\n\r\n"
-			      "--aabb\r\n\r\nx\r\n--aabb--\r\n",
-			      HEAD);
+	msg =
+	    g_strdup_printf("%sContent-Type: multipart/mixed; boundary*0=aa; boundary*1=bb\r\n\r\n"
+	                    "--aabb\r\n\r\nx\r\n--aabb--\r\n",
+	                    HEAD);
 	expect_error(msg, LG_MSG_ERR_UNREADABLE, "boundary");
 	g_free(msg);
 	/* control characters and over-long boundaries */
-	msg = g_strdup_printf("%sContent-Type: multipart/mixed; boundary=\"a\x01b\"\r\n\r\nx\r\n", HEAD);
+	msg = g_strdup_printf("%sContent-Type: multipart/mixed; boundary=\"a\x01b\"\r\n\r\nx\r\n",
+	                      HEAD);
 	expect_error(msg, LG_MSG_ERR_UNREADABLE, "boundary");
 	g_free(msg);
 	{
 		char *b = repeat("b", 201);
-		msg = g_strdup_printf("%sContent-Type: multipart/mixed; boundary=%s\r\n\r\nx\r\n", HEAD, b);
+		msg = g_strdup_printf("%sContent-Type: multipart/mixed; boundary=%s\r\n\r\nx\r\n",
+		                      HEAD, b);
 		expect_error(msg, LG_MSG_ERR_UNREADABLE, "boundary");
 		g_free(msg);
 		g_free(b);
@@ -198,7 +206,8 @@ static void test_long_fields(void **state)
 	g_string_append_printf(g, "X-Pad: %s\r\n", pad);
 	while (g->len < 3 * 65536 + 65500)
 		g_string_append(g, "X-Fill: fill fill fill fill fill fill\r\n");
-	g_string_append_printf(g, "Content-Type: text/plain;\r\n  %s=\"\xc3\xa9\"\r\n\r\nx\r\n", name);
+	g_string_append_printf(g, "Content-Type: text/plain;\r\n  %s=\"\xc3\xa9\"\r\n\r\nx\r\n",
+	                       name);
 	expect_error(g->str, LG_MSG_ERR_UNREADABLE, "parameter name");
 	g_string_free(g, TRUE);
 	g_free(name);
@@ -216,8 +225,9 @@ static void test_nesting_and_parts(void **state)
 	(void)state;
 	g_string_append(g, "Content-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n");
 	for (int i = 1; i < 100000; i++)
-		g_string_append_printf(g, "--b%d\r\nContent-Type: multipart/mixed; boundary=\"b%d\"\r\n\r\n",
-				       i - 1, i);
+		g_string_append_printf(
+		    g, "--b%d\r\nContent-Type: multipart/mixed; boundary=\"b%d\"\r\n\r\n", i - 1,
+		    i);
 	t0 = g_get_monotonic_time();
 	expect_error(g->str, LG_MSG_ERR_MIME_PARTS, "parts");
 	assert_true(g_get_monotonic_time() - t0 < 5 * G_USEC_PER_SEC);
@@ -227,8 +237,9 @@ static void test_nesting_and_parts(void **state)
 	g = g_string_new(HEAD);
 	g_string_append(g, "Content-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n");
 	for (int i = 1; i < 25; i++)
-		g_string_append_printf(g, "--b%d\r\nContent-Type: multipart/mixed; boundary=\"b%d\"\r\n\r\n",
-				       i - 1, i);
+		g_string_append_printf(
+		    g, "--b%d\r\nContent-Type: multipart/mixed; boundary=\"b%d\"\r\n\r\n", i - 1,
+		    i);
 	expect_error(g->str, LG_MSG_ERR_MIME_DEPTH, "nested");
 	g_string_free(g, TRUE);
 
@@ -260,9 +271,9 @@ static void test_header_bytes(void **state)
 static void test_nul_and_utf8(void **state)
 {
 	static const char msg[] = "From: =?utf-8?Q?=FF=FE?= <a@example.net>\r\n"
-				  "Subject: =?utf-8?B?!!!?= \xff =?utf-8?Q?=D0?=\r\n"
-				  "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-				  "Пр\0ивет \xff\xfe\xc0\xaf конец\r\n";
+	                          "Subject: =?utf-8?B?!!!?= \xff =?utf-8?Q?=D0?=\r\n"
+	                          "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+	                          "Пр\0ивет \xff\xfe\xc0\xaf конец\r\n";
 	GError *e = NULL;
 	lg_message *m = parse_mem(msg, sizeof(msg) - 1, NULL, &e);
 	char *path;
@@ -297,7 +308,7 @@ static void test_nul_and_utf8(void **state)
 static void test_stream_offset(void **state)
 {
 	static const char data[] = "JUNKJUNK"
-				   "Subject: s\r\nContent-Type: text/plain\r\n\r\nbody text\r\n";
+	                           "Subject: s\r\nContent-Type: text/plain\r\n\r\nbody text\r\n";
 	GMimeStream *st = g_mime_stream_mem_new_with_buffer(data, sizeof(data) - 1);
 	GError *e = NULL;
 	lg_message *m;

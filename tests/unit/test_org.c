@@ -69,23 +69,23 @@ static void test_identify(void **state)
 	g_free(id);
 
 	m = msg_from("news@lists.amnesty.example",
-		     "mx.letters.example.org; dkim=pass header.d=amnesty.example; dmarc=pass "
-		     "header.from=lists.amnesty.example");
+	             "mx.letters.example.org; dkim=pass header.d=amnesty.example; dmarc=pass "
+	             "header.from=lists.amnesty.example");
 	id = org_identify(cfg, NULL, "198.51.100.1", m);
 	assert_string_equal(id, "domain:amnesty.example");
 	g_free(id);
 	msg_free(m);
 	/* the right domain without our server's pass is not enough */
 	m = msg_from("news@amnesty.example",
-		     "mx.letters.example.org; dkim=fail header.d=amnesty.example; dmarc=fail");
+	             "mx.letters.example.org; dkim=fail header.d=amnesty.example; dmarc=fail");
 	assert_null(org_identify(cfg, NULL, NULL, m));
 	msg_free(m);
 	m = msg_from("news@amnesty.example",
-		     "evil.example; dkim=pass header.d=amnesty.example; dmarc=pass");
+	             "evil.example; dkim=pass header.d=amnesty.example; dmarc=pass");
 	assert_null(org_identify(cfg, NULL, NULL, m));
 	msg_free(m);
 	m = msg_from("x@notamnesty.example",
-		     "mx.letters.example.org; dmarc=pass header.from=notamnesty.example");
+	             "mx.letters.example.org; dmarc=pass header.from=notamnesty.example");
 	assert_null(org_identify(cfg, NULL, NULL, m));
 	msg_free(m);
 	config_unref(&cfg);
@@ -103,11 +103,18 @@ static int setup(void **state)
 	GPtrArray *recs = g_ptr_array_new_with_free_func((GDestroyNotify)letter_rec_free);
 	const char *states[] = {"queued", "held", "rejected"};
 	const char *names[] = {"Anna", "Boris, Jr.", "Карл \"К\""};
-	lg_batch_rec b = {.id = "b0000000000000001", .org = "auth:club",
-			  .submitter = "office@club.example", .message_id = "m@club", .letters = 3};
+	lg_batch_rec b = {.id = "b0000000000000001",
+	                  .org = "auth:club",
+	                  .submitter = "office@club.example",
+	                  .message_id = "m@club",
+	                  .letters = 3};
 	gboolean dup;
-	lg_prisoner p = {.alias = "ivan.petrov", .full_name = "Петров Иван", .birth_year = 1985,
-			 .region = "", .facility = "", .status = "active"};
+	lg_prisoner p = {.alias = "ivan.petrov",
+	                 .full_name = "Петров Иван",
+	                 .birth_year = 1985,
+	                 .region = "",
+	                 .facility = "",
+	                 .status = "active"};
 	f->dir = g_dir_make_tmp("lg-org-XXXXXX", NULL);
 	db = g_build_filename(f->dir, "t.db", NULL);
 	f->st = store_open(db, NULL);
@@ -124,9 +131,11 @@ static int setup(void **state)
 		r->created = 1750000000 + i;
 		if (i == 1)
 			r->findings_json = g_strdup(
-			    "[{\"rule\":\"war\",\"category\":\"war\",\"action\":\"hold\",\"score\":5,"
+			    "[{\"rule\":\"war\",\"category\":\"war\",\"action\":\"hold\",\"score\":"
+			    "5,"
 			    "\"reason\":\"Mentions the war; a moderator reads it first.\"},"
-			    "{\"rule\":\"url\",\"category\":\"links\",\"action\":\"strip\",\"score\":0,"
+			    "{\"rule\":\"url\",\"category\":\"links\",\"action\":\"strip\","
+			    "\"score\":0,"
 			    "\"reason\":\"Links removed.\"}]");
 		if (i == 2)
 			r->reason = g_strdup("The letter contains obscene language.");
@@ -162,9 +171,9 @@ static void test_report_csv(void **state)
 	assert_string_equal(lines[0], "letter_id,prisoner,writer,verdict,state,reasons");
 	assert_string_equal(lines[1], "l000000000000000,ivan.petrov,Anna,accepted,queued,");
 	assert_string_equal(lines[2], "l000000000000001,ivan.petrov,\"Boris, Jr.\",held,held,"
-				      "Mentions the war; a moderator reads it first.");
+	                              "Mentions the war; a moderator reads it first.");
 	assert_string_equal(lines[3], "l000000000000002,ivan.petrov,\"Карл \"\"К\"\"\",rejected,"
-				      "rejected,The letter contains obscene language.");
+	                              "rejected,The letter contains obscene language.");
 	assert_string_equal(lines[4], "");
 	g_strfreev(lines);
 	g_free(csv);

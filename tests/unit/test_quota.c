@@ -26,10 +26,18 @@ static int setup(void **state)
 	fx *f = g_new0(fx, 1);
 	char *db;
 	GError *e = NULL;
-	lg_prisoner p = {.alias = "ivan.petrov", .full_name = "Петров Иван", .birth_year = 1985,
-			 .region = "", .facility = "ИК-11", .status = "active"};
-	lg_prisoner q = {.alias = "oleg.vasin", .full_name = "Васин Олег", .birth_year = 1978,
-			 .region = "", .facility = "СИЗО-1", .status = "active"};
+	lg_prisoner p = {.alias = "ivan.petrov",
+	                 .full_name = "Петров Иван",
+	                 .birth_year = 1985,
+	                 .region = "",
+	                 .facility = "ИК-11",
+	                 .status = "active"};
+	lg_prisoner q = {.alias = "oleg.vasin",
+	                 .full_name = "Васин Олег",
+	                 .birth_year = 1978,
+	                 .region = "",
+	                 .facility = "СИЗО-1",
+	                 .status = "active"};
 	f->dir = g_dir_make_tmp("lg-quota-XXXXXX", NULL);
 	db = g_build_filename(f->dir, "t.db", NULL);
 	f->st = store_open(db, &e);
@@ -63,7 +71,7 @@ static int teardown(void **state)
 }
 
 static void put(fx *f, const char *writer, const char *prisoner, const char *org, const char *hash,
-		const char *state, gint64 created, int photos)
+                const char *state, gint64 created, int photos)
 {
 	GPtrArray *recs = g_ptr_array_new_with_free_func((GDestroyNotify)letter_rec_free);
 	lg_letter_rec *r = letter_rec_new();
@@ -88,8 +96,7 @@ static void put(fx *f, const char *writer, const char *prisoner, const char *org
 	g_ptr_array_unref(recs);
 }
 
-static lg_quota_status check(fx *f, lg_quota_tally *t, const lg_quota_item *it,
-			     lg_quota_result *r)
+static lg_quota_status check(fx *f, lg_quota_tally *t, const lg_quota_item *it, lg_quota_result *r)
 {
 	GError *e = NULL;
 	quota_result_clear(r);
@@ -195,8 +202,8 @@ static void test_photos(void **state)
 static void test_duplicate(void **state)
 {
 	fx *f = *state;
-	lg_quota_item it = {.writer = "anna@example.net", .prisoner = "ivan.petrov",
-			    .text_hash = "same"};
+	lg_quota_item it = {
+	    .writer = "anna@example.net", .prisoner = "ivan.petrov", .text_hash = "same"};
 	lg_quota_result r = {0};
 	put(f, "anna@example.net", "ivan.petrov", NULL, "same", "delivered", NOW - 6 * 86400, 0);
 	assert_int_equal(check(f, NULL, &it, &r), LG_QUOTA_DUPLICATE);
@@ -220,8 +227,11 @@ static void test_org(void **state)
 {
 	fx *f = *state;
 	lg_quota_tally *t = quota_tally_new();
-	lg_quota_item it = {.writer = "fan@mail.example", .writer_name = "Anna",
-			    .prisoner = "ivan.petrov", .org = "auth:club", .text_hash = "t1"};
+	lg_quota_item it = {.writer = "fan@mail.example",
+	                    .writer_name = "Anna",
+	                    .prisoner = "ivan.petrov",
+	                    .org = "auth:club",
+	                    .text_hash = "t1"};
 	lg_quota_result r = {0};
 	f->cfg->quota_writer_day = 1;
 	f->cfg->org_quota_day = 3;

@@ -53,9 +53,9 @@ static gboolean has_cat(GPtrArray *f, const char *cat)
 
 static void test_load(void **state)
 {
-	static const char *cats[] = {"links", "phone", "obscene", "lgbt", "violence",
-				     "extremism", "escape", "contraband", "coded", "case",
-				     "war", "media", "language", "length"};
+	static const char *cats[] = {"links",     "phone",  "obscene",    "lgbt",  "violence",
+	                             "extremism", "escape", "contraband", "coded", "case",
+	                             "war",       "media",  "language",   "length"};
 	assert_true(screen_count(rules) >= 40);
 	for (size_t i = 0; i < G_N_ELEMENTS(cats); i++) {
 		const char *en = NULL, *ru = NULL;
@@ -91,24 +91,29 @@ static void test_broken_files(void **state)
 		const char *body;
 		const char *want;
 	} cases[] = {
-		{"[rule a]\ncategory = x\naction = hold\nscore = 1\nword = ok\n", ":1: rule a: no reason"},
-		{"[rule a]\ncategory = x\naction = maybe\n", ":3: action must be"},
-		{"[rule a]\ncategory = x\naction = flag\nreason_en = e\nreason_ru = r\nregex = (ab\n",
-		 ":6: bad regex"},
-		{"\n\n[rule a]\ncategory = x\naction = flag\nscore = lots\n", ":6: score must"},
-		{"[rule a]\ncategory = x\naction = flag\nreason_en = e\nreason_ru = r\nword = ok\n"
-		 "[rule a]\n",
-		 ":7: rule a already defined at"},
-		{"[rule a]\ncategory = x\naction = flag\nreason_en = e\nreason_ru = r\nphrase = ... x\n",
-		 ":6: a phrase must begin"},
-		{"[rule a]\ncategory = x\naction = flag\nreason_en = e\nreason_ru = r\nword = two words\n"
-		 "stem = !!!\n",
-		 ":7: \"!!!\" is not one word"},
-		{"[rule a]\ncategory = x\naction = flag\nreason_en = e\nreason_ru = r\n", ":1: rule a: matches nothing"},
-		{"key = value\n", ":1: \"key\" outside"},
-		{"[rule a]\nfrobnicate = 1\n", ":2: unknown key"},
-		{"[rule a]\ncategory = x\naction = flag\nreason_en = e\nreason_ru = r\nheuristic = vibes 1\n",
-		 ":6: unknown heuristic"},
+	    {"[rule a]\ncategory = x\naction = hold\nscore = 1\nword = ok\n",
+	     ":1: rule a: no reason"},
+	    {"[rule a]\ncategory = x\naction = maybe\n", ":3: action must be"},
+	    {"[rule a]\ncategory = x\naction = flag\nreason_en = e\nreason_ru = r\nregex = (ab\n",
+	     ":6: bad regex"},
+	    {"\n\n[rule a]\ncategory = x\naction = flag\nscore = lots\n", ":6: score must"},
+	    {"[rule a]\ncategory = x\naction = flag\nreason_en = e\nreason_ru = r\nword = ok\n"
+	     "[rule a]\n",
+	     ":7: rule a already defined at"},
+	    {"[rule a]\ncategory = x\naction = flag\nreason_en = e\nreason_ru = r\nphrase = ... "
+	     "x\n",
+	     ":6: a phrase must begin"},
+	    {"[rule a]\ncategory = x\naction = flag\nreason_en = e\nreason_ru = r\nword = two "
+	     "words\n"
+	     "stem = !!!\n",
+	     ":7: \"!!!\" is not one word"},
+	    {"[rule a]\ncategory = x\naction = flag\nreason_en = e\nreason_ru = r\n",
+	     ":1: rule a: matches nothing"},
+	    {"key = value\n", ":1: \"key\" outside"},
+	    {"[rule a]\nfrobnicate = 1\n", ":2: unknown key"},
+	    {"[rule a]\ncategory = x\naction = flag\nreason_en = e\nreason_ru = r\nheuristic = "
+	     "vibes 1\n",
+	     ":6: unknown heuristic"},
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		char *dir = write_rules(cases[i].body);
@@ -163,12 +168,24 @@ static void test_strip_spans(void **state)
 static void test_disguises(void **state)
 {
 	static const char *mat[] = {
-		"с.у.к.а",     "х у й",   "х-у-й",   "пи3дец",   "xyйня", /* Latin x, y */
-		"ПИЗДЕЦ",      "п\xc2\xad" "издец", /* soft hyphen */
-		"п\xe2\x80\x8bиздец",               /* zero-width space */
-		"ёбаный",      "3аебал",  "бл*дь",   "х*й",     "ＸＹЙ",
-		"охуеть",      "нахуй",   "пи́здец", /* combining acute */
-		"с у к а",
+	    "с.у.к.а",
+	    "х у й",
+	    "х-у-й",
+	    "пи3дец",
+	    "xyйня", /* Latin x, y */
+	    "ПИЗДЕЦ",
+	    "п\xc2\xad"
+	    "издец",              /* soft hyphen */
+	    "п\xe2\x80\x8bиздец", /* zero-width space */
+	    "ёбаный",
+	    "3аебал",
+	    "бл*дь",
+	    "х*й",
+	    "ＸＹЙ",
+	    "охуеть",
+	    "нахуй",
+	    "пи́здец", /* combining acute */
+	    "с у к а",
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(mat); i++) {
 		char *text = g_strdup_printf("Вот %s, конечно.", mat[i]);
@@ -188,7 +205,7 @@ static void test_disguises(void **state)
 	g_ptr_array_free(f, TRUE);
 	/* innocent words holding mat letters */
 	f = run("Застрахуем дом, употребление сахара, психую перед экзаменом, мандарины.", "ru",
-		TRUE, NULL);
+	        TRUE, NULL);
 	assert_int_equal(f->len, 0);
 	g_ptr_array_free(f, TRUE);
 }
@@ -311,8 +328,9 @@ static void test_corpus(void **state)
 			if (**c == '\0' || strcmp(*c, "none") == 0)
 				continue;
 			GHashTable *t = has_cat(f, *c) ? tp : fn;
-			g_hash_table_insert(t, g_strdup(*c),
-					    GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(t, *c)) + 1));
+			g_hash_table_insert(
+			    t, g_strdup(*c),
+			    GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(t, *c)) + 1));
 			if (t == tp) {
 				tp_all++;
 			} else {
@@ -326,10 +344,10 @@ static void test_corpus(void **state)
 				continue;
 			bad = TRUE;
 			printf("  unexpected %-10s #%u (rule %s)\n", x->category, i + 1, x->rule);
-			g_hash_table_insert(fp, g_strdup(x->category),
-					    GUINT_TO_POINTER(GPOINTER_TO_UINT(
-								     g_hash_table_lookup(fp, x->category)) +
-							     1));
+			g_hash_table_insert(
+			    fp, g_strdup(x->category),
+			    GUINT_TO_POINTER(
+			        GPOINTER_TO_UINT(g_hash_table_lookup(fp, x->category)) + 1));
 		}
 		if (expects(fr, "none")) {
 			innocent++;
@@ -338,10 +356,11 @@ static void test_corpus(void **state)
 		fp_frag += bad;
 		g_ptr_array_free(f, TRUE);
 	}
-	static const char *cats[] = {"links", "phone", "obscene", "lgbt", "violence",
-				     "extremism", "escape", "contraband", "coded", "case",
-				     "war", "media", "language"};
-	printf("  %-11s %4s %4s %4s %9s %7s\n", "category", "tp", "fn", "fp", "precision", "recall");
+	static const char *cats[] = {"links",     "phone",  "obscene",    "lgbt",  "violence",
+	                             "extremism", "escape", "contraband", "coded", "case",
+	                             "war",       "media",  "language"};
+	printf("  %-11s %4s %4s %4s %9s %7s\n", "category", "tp", "fn", "fp", "precision",
+	       "recall");
 	for (size_t i = 0; i < G_N_ELEMENTS(cats); i++) {
 		guint t = GPOINTER_TO_UINT(g_hash_table_lookup(tp, cats[i]));
 		guint n = GPOINTER_TO_UINT(g_hash_table_lookup(fn, cats[i]));
@@ -378,7 +397,7 @@ static gpointer worker(gpointer data)
 	for (int i = 0; i < 200; i++) {
 		GPtrArray *f = g_ptr_array_new_with_free_func((GDestroyNotify)finding_free);
 		char *out = screen_text(rules, "Следователь — с.у.к.а, звони +7 912 345 67 89",
-					"ru", "ru", FALSE, f);
+		                        "ru", "ru", FALSE, f);
 		bad += f->len != 3 || !g_str_has_suffix(out, "звони");
 		g_free(out);
 		g_ptr_array_free(f, TRUE);
@@ -398,14 +417,14 @@ static void test_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_load),
-		cmocka_unit_test(test_broken_files),
-		cmocka_unit_test(test_strip_spans),
-		cmocka_unit_test(test_disguises),
-		cmocka_unit_test(test_original_filter),
-		cmocka_unit_test(test_decide),
-		cmocka_unit_test(test_corpus),
-		cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_load),
+	    cmocka_unit_test(test_broken_files),
+	    cmocka_unit_test(test_strip_spans),
+	    cmocka_unit_test(test_disguises),
+	    cmocka_unit_test(test_original_filter),
+	    cmocka_unit_test(test_decide),
+	    cmocka_unit_test(test_corpus),
+	    cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -23,7 +23,7 @@ typedef struct {
 } fx;
 
 static void put(fx *f, const char *id, const char *prisoner, const char *state, gint64 created,
-		const char *cats, int photos)
+                const char *cats, int photos)
 {
 	GPtrArray *recs = g_ptr_array_new_with_free_func((GDestroyNotify)letter_rec_free);
 	lg_letter_rec *r = letter_rec_new();
@@ -79,9 +79,21 @@ static int setup(void **state)
 	fx *f = g_new0(fx, 1);
 	char *db;
 	lg_prisoner ps[] = {
-	    {.alias = "ivan.petrov", .full_name = "И", .region = "", .facility = "", .status = "active"},
-	    {.alias = "oleg.vasin", .full_name = "О", .region = "", .facility = "", .status = "active"},
-	    {.alias = "pavel.gromov", .full_name = "П", .region = "", .facility = "", .status = "released"},
+	    {.alias = "ivan.petrov",
+	     .full_name = "И",
+	     .region = "",
+	     .facility = "",
+	     .status = "active"},
+	    {.alias = "oleg.vasin",
+	     .full_name = "О",
+	     .region = "",
+	     .facility = "",
+	     .status = "active"},
+	    {.alias = "pavel.gromov",
+	     .full_name = "П",
+	     .region = "",
+	     .facility = "",
+	     .status = "released"},
 	};
 	f->dir = g_dir_make_tmp("lg-stats-XXXXXX", NULL);
 	db = g_build_filename(f->dir, "t.db", NULL);
@@ -102,9 +114,14 @@ static int setup(void **state)
 	sql(f, "rej", "UPDATE letters SET updated = ?2 WHERE id = ?1", NOW - 119 * DAY);
 	sql(f, "new", "UPDATE letters SET updated = ?2 WHERE id = ?1", NOW - DAY);
 	/* history for latency: queued at created, sent 60 s later, delivered a day later */
-	sql(f, "new", "UPDATE history SET at = ?2 WHERE letter_id = ?1 AND state IN ('received', 'approved', 'queued')", NOW - 2 * DAY);
-	sql(f, "new", "UPDATE history SET at = ?2 WHERE letter_id = ?1 AND state = 'sent'", NOW - 2 * DAY + 60);
-	sql(f, "new", "UPDATE history SET at = ?2 WHERE letter_id = ?1 AND state = 'delivered'", NOW - DAY + 60);
+	sql(f, "new",
+	    "UPDATE history SET at = ?2 WHERE letter_id = ?1 AND state IN ('received', 'approved', "
+	    "'queued')",
+	    NOW - 2 * DAY);
+	sql(f, "new", "UPDATE history SET at = ?2 WHERE letter_id = ?1 AND state = 'sent'",
+	    NOW - 2 * DAY + 60);
+	sql(f, "new", "UPDATE history SET at = ?2 WHERE letter_id = ?1 AND state = 'delivered'",
+	    NOW - DAY + 60);
 	sql(f, "held", "UPDATE history SET at = ?2 WHERE letter_id = ?1", NOW - DAY);
 	sql(f, "old", "UPDATE history SET at = ?2 WHERE letter_id = ?1", NOW - 95 * DAY);
 	sql(f, "rej", "UPDATE history SET at = ?2 WHERE letter_id = ?1", NOW - 119 * DAY);
@@ -142,9 +159,9 @@ static void test_purge(void **state)
 	assert_null(r->text_ru);
 	assert_null(r->subject);
 	assert_int_equal(r->purged, NOW);
-	assert_string_equal(r->state, "sent");        /* metadata kept */
+	assert_string_equal(r->state, "sent"); /* metadata kept */
 	assert_string_equal(r->prisoner, "ivan.petrov");
-	assert_int_equal(r->photos->len, 2);          /* rows kept, bytes gone */
+	assert_int_equal(r->photos->len, 2); /* rows kept, bytes gone */
 	assert_int_equal(g_bytes_get_size(((lg_photo *)g_ptr_array_index(r->photos, 0))->data), 0);
 	letter_rec_free(r);
 	r = store_letter_get(f->st, "new", FALSE, NULL);
@@ -180,14 +197,17 @@ static void test_stats(void **state)
 	a = json_object_get_array_member(o, "per_prisoner");
 	assert_int_equal(json_array_get_length(a), 3);
 	/* the least remembered first */
-	assert_string_equal(json_object_get_string_member(json_array_get_object_element(a, 0), "id"),
-			    "pavel.gromov");
+	assert_string_equal(
+	    json_object_get_string_member(json_array_get_object_element(a, 0), "id"),
+	    "pavel.gromov");
 	/* ivan.petrov and oleg.vasin have one letter each this month: by alias */
-	assert_string_equal(json_object_get_string_member(json_array_get_object_element(a, 1), "id"),
-			    "ivan.petrov");
-	assert_int_equal(json_object_get_int_member(json_array_get_object_element(a, 1), "delivered"),
-			 1);
-	assert_int_equal(json_object_get_int_member(json_array_get_object_element(a, 2), "held"), 1);
+	assert_string_equal(
+	    json_object_get_string_member(json_array_get_object_element(a, 1), "id"),
+	    "ivan.petrov");
+	assert_int_equal(
+	    json_object_get_int_member(json_array_get_object_element(a, 1), "delivered"), 1);
+	assert_int_equal(json_object_get_int_member(json_array_get_object_element(a, 2), "held"),
+	                 1);
 	m = json_object_get_object_member(o, "holds_by_category");
 	assert_int_equal(json_object_get_int_member(m, "war"), 1);
 	assert_int_equal(json_object_get_int_member(m, "links"), 1);

@@ -58,7 +58,7 @@ static lg_prisoner *pris(const char *alias, const char *status)
 }
 
 static lg_letter_rec *rec(const char *id, const char *state, const char *prisoner,
-			  const char *writer, const char *dedup)
+                          const char *writer, const char *dedup)
 {
 	lg_letter_rec *r = letter_rec_new();
 	r->id = g_strdup(id);
@@ -137,13 +137,13 @@ static void test_import_all_or_nothing(void **state)
 	fixture *f = *state;
 	GPtrArray *ps = NULL, *errs = NULL, *all;
 	const char *csv = "alias,full_name,birth_year,region,facility,status\n"
-			  "a.one,\"Один, Первый\",1970,R,\"ИК-1 \"\"Север\"\"\",active\n"
-			  "b.two,Второй,1971,R,F,released\n";
+	                  "a.one,\"Один, Первый\",1970,R,\"ИК-1 \"\"Север\"\"\",active\n"
+	                  "b.two,Второй,1971,R,F,released\n";
 	const char *bad = "alias,full_name,birth_year,region,facility,status\n"
-			  "c.three,Третий,1972,R,F,active\n"
-			  "BAD ALIAS,X,1972,R,F,active\n"
-			  "d.four,Четвёртый,year,R,F,active\n"
-			  "e.five,Пятый,1975,R,F,asleep\n";
+	                  "c.three,Третий,1972,R,F,active\n"
+	                  "BAD ALIAS,X,1972,R,F,active\n"
+	                  "d.four,Четвёртый,year,R,F,active\n"
+	                  "e.five,Пятый,1975,R,F,asleep\n";
 	directory_parse_csv(csv, strlen(csv), &ps, &errs);
 	assert_int_equal(errs->len, 0);
 	assert_int_equal(ps->len, 2);
@@ -275,12 +275,12 @@ static void test_busy_is_reported(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prisoners, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_import_all_or_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_letters_dedup_outbox, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_busy_is_reported, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prisoners, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_import_all_or_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_letters_dedup_outbox, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_busy_is_reported, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

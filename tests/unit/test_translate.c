@@ -28,8 +28,8 @@ static void test_routes(void **state)
 {
 	GError *err = NULL;
 	lg_routes *r = routes_parse(" uk : apertium ; be:apertium;*:deepl, libretranslate;"
-				    "unknown:deepl;de:none",
-				    &err);
+	                            "unknown:deepl;de:none",
+	                            &err);
 	const GArray *a;
 	(void)state;
 	assert_non_null(r);
@@ -52,8 +52,13 @@ static void test_routes(void **state)
 	assert_null(routes_for(r, "unknown"));
 	routes_free(&r);
 
-	const char *bad[] = {"uk", "uk:google", "ru:apertium", "uk:apertium;uk:deepl",
-			     "uk:apertium,apertium", "UK:apertium", ":deepl"};
+	const char *bad[] = {"uk",
+	                     "uk:google",
+	                     "ru:apertium",
+	                     "uk:apertium;uk:deepl",
+	                     "uk:apertium,apertium",
+	                     "UK:apertium",
+	                     ":deepl"};
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
 		r = routes_parse(bad[i], &err);
 		assert_null(r);
@@ -77,8 +82,8 @@ static char *join_pieces(GPtrArray *a)
 static void test_pieces(void **state)
 {
 	const char *text = "Dear Ivan,\n\nWe think of you every day and we hope that this\n"
-			   "letter finds you well.\n\nThings we did:\n- walked the dog\n"
-			   "  * read your book\n1. wrote to you\n\n  -- \nAnna\n+7 900 123 45 67\n";
+	                   "letter finds you well.\n\nThings we did:\n- walked the dog\n"
+	                   "  * read your book\n1. wrote to you\n\n  -- \nAnna\n+7 900 123 45 67\n";
 	int n = 0;
 	GPtrArray *a = text_pieces(text, &n);
 	char *back = join_pieces(a);
@@ -105,7 +110,7 @@ static void test_pieces(void **state)
 		lg_piece *p = a->pdata[i];
 		if (p->translate && g_str_has_prefix(p->text, "We think"))
 			assert_string_equal(p->text, "We think of you every day and we hope that "
-						     "this\nletter finds you well.");
+			                             "this\nletter finds you well.");
 	}
 	g_free(back);
 	g_ptr_array_unref(a);
@@ -127,8 +132,8 @@ static void test_mask(void **state)
 {
 	GPtrArray *saved = g_ptr_array_new_with_free_func(g_free);
 	const char *text = "Write to anna.k+1@mail.example.org or see https://example.com/a?b=1. "
-			   "Call +7 (900) 123-45-67 or 8 800 555 35 35, index 123456, "
-			   "site free.example.ru. In 2023 we were 12.";
+	                   "Call +7 (900) 123-45-67 or 8 800 555 35 35, index 123456, "
+	                   "site free.example.ru. In 2023 we were 12.";
 	char *m = text_mask(text, saved), *back, *lost;
 	(void)state;
 	assert_null(strstr(m, "@"));
@@ -139,7 +144,8 @@ static void test_mask(void **state)
 	assert_null(strstr(m, "example.ru"));
 	assert_non_null(strstr(m, "2023")); /* years and small numbers stay */
 	assert_non_null(strstr(m, "12."));
-	assert_non_null(strstr(m, "\xe2\x9f\xa6" "1\xe2\x9f\xa7"));
+	assert_non_null(strstr(m, "\xe2\x9f\xa6"
+	                          "1\xe2\x9f\xa7"));
 	assert_int_equal(saved->len, 6);
 	back = text_unmask(m, saved);
 	assert_string_equal(back, text);
@@ -204,11 +210,11 @@ static lg_config *test_config(const char *dir)
 }
 
 static const char *RU_LETTER =
-	"Здравствуй, Иван!\n\n"
-	"Мы очень часто думаем о тебе и ждём, когда ты вернёшься домой. У нас всё хорошо, "
-	"дети растут, весной мы посадили яблоню в саду, как ты когда-то хотел.\n\n";
+    "Здравствуй, Иван!\n\n"
+    "Мы очень часто думаем о тебе и ждём, когда ты вернёшься домой. У нас всё хорошо, "
+    "дети растут, весной мы посадили яблоню в саду, как ты когда-то хотел.\n\n";
 static const char *EN_QUOTE = "Hope is being able to see that there is light despite all of "
-			      "the darkness, and we keep that light for you every single day.";
+                              "the darkness, and we keep that light for you every single day.";
 
 static void test_letters(void **state)
 {
@@ -247,7 +253,7 @@ static void test_letters(void **state)
 	translation_clear(&out);
 	sha = util_sha256_hex(EN_QUOTE, strlen(EN_QUOTE));
 	assert_true(store_cache_put(st, "deepl", "en", "ru", sha,
-				    "Надежда — это видеть свет вопреки тьме.", &err));
+	                            "Надежда — это видеть свет вопреки тьме.", &err));
 	rc = translate_letter(t, letter, &out, &err);
 	assert_int_equal(rc, LG_TR_OK);
 	assert_string_equal(out.lang, "ru");
@@ -262,9 +268,10 @@ static void test_letters(void **state)
 	g_free(letter);
 
 	/* Ukrainian with apertium down: temporary failure */
-	rc = translate_letter(t, "Привіт, Іване! Ми всі думаємо про тебе щодня і чекаємо "
-				 "на твоє повернення додому. Тримайся, будь ласка.",
-			      &out, &err);
+	rc = translate_letter(t,
+	                      "Привіт, Іване! Ми всі думаємо про тебе щодня і чекаємо "
+	                      "на твоє повернення додому. Тримайся, будь ласка.",
+	                      &out, &err);
 	assert_int_equal(rc, LG_TR_UNAVAILABLE);
 	assert_string_equal(out.lang, "uk");
 	g_clear_error(&err);
@@ -274,9 +281,10 @@ static void test_letters(void **state)
 	translate_free(&t);
 	set_str(&cfg->routes, "uk:apertium;pl:none");
 	t = translate_new(cfg, st, &err);
-	rc = translate_letter(t, "Drogi Iwanie, myślimy o Tobie każdego dnia i czekamy na Twój "
-				 "powrót do domu. Trzymaj się, jesteśmy z Tobą.",
-			      &out, &err);
+	rc = translate_letter(t,
+	                      "Drogi Iwanie, myślimy o Tobie każdego dnia i czekamy na Twój "
+	                      "powrót do domu. Trzymaj się, jesteśmy z Tobą.",
+	                      &out, &err);
 	assert_int_equal(rc, LG_TR_NO_BACKEND);
 	assert_string_equal(out.lang, "pl");
 	g_clear_error(&err);
@@ -337,25 +345,30 @@ static void test_cache_roundtrip(void **state)
 	lg_store *st = store_open(db, &err);
 	lg_translator *t = translate_new(cfg, st, &err);
 	lg_translation out;
-	const char *unit = "Пиши мені на \xe2\x9f\xa6" "1\xe2\x9f\xa7, я завжди відповім тобі.";
+	const char *unit = "Пиши мені на \xe2\x9f\xa6"
+	                   "1\xe2\x9f\xa7, я завжди відповім тобі.";
 	char *sha = util_sha256_hex(unit, strlen(unit));
 	(void)state;
 	assert_true(store_cache_put(st, "apertium", "uk", "ru", sha,
-				    "Пиши мне на \xe2\x9f\xa6" "1\xe2\x9f\xa7, я всегда отвечу тебе.",
-				    &err));
-	assert_int_equal(translate_letter(t, "  Пиши мені на olena@example.org, я завжди відповім тобі.\n",
-					  &out, &err),
-			 LG_TR_OK);
+	                            "Пиши мне на \xe2\x9f\xa6"
+	                            "1\xe2\x9f\xa7, я всегда отвечу тебе.",
+	                            &err));
+	assert_int_equal(
+	    translate_letter(t, "  Пиши мені на olena@example.org, я завжди відповім тобі.\n", &out,
+	                     &err),
+	    LG_TR_OK);
 	assert_string_equal(out.lang, "uk");
 	assert_string_equal(out.backend, "cache:apertium");
-	assert_string_equal(out.text_ru, "  Пиши мне на olena@example.org, я всегда отвечу тебе.\n");
+	assert_string_equal(out.text_ru,
+	                    "  Пиши мне на olena@example.org, я всегда отвечу тебе.\n");
 	translation_clear(&out);
 	translate_free(&t);
 	/* Without a store: no cache, backend down */
 	t = translate_new(cfg, NULL, &err);
-	assert_int_equal(translate_letter(t, "Пиши мені на olena@example.org, я завжди відповім тобі.",
-					  &out, &err),
-			 LG_TR_UNAVAILABLE);
+	assert_int_equal(translate_letter(t,
+	                                  "Пиши мені на olena@example.org, я завжди відповім тобі.",
+	                                  &out, &err),
+	                 LG_TR_UNAVAILABLE);
 	g_clear_error(&err);
 	translation_clear(&out);
 	translate_free(&t);
@@ -392,10 +405,10 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_routes),  cmocka_unit_test(test_pieces),
-		cmocka_unit_test(test_mask),    cmocka_unit_test(test_split),
-		cmocka_unit_test(test_letters), cmocka_unit_test(test_cache_roundtrip),
-		cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_routes),  cmocka_unit_test(test_pieces),
+	    cmocka_unit_test(test_mask),    cmocka_unit_test(test_split),
+	    cmocka_unit_test(test_letters), cmocka_unit_test(test_cache_roundtrip),
+	    cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

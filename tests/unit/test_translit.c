@@ -27,7 +27,7 @@ static void test_primary(void **state)
 	expect_alias("Хабибуллин Цезарь", TRANSLIT_PRIMARY, FALSE, "tsezar.khabibullin");
 	expect_alias("Объедков Фёдор", TRANSLIT_PRIMARY, FALSE, "fedor.obedkov");
 	expect_alias("Римский-Корсаков Николай", TRANSLIT_PRIMARY, FALSE,
-		     "nikolay.rimskiy-korsakov");
+	             "nikolay.rimskiy-korsakov");
 	expect_alias("  Жуков   Илья  ", TRANSLIT_PRIMARY, FALSE, "ilya.zhukov");
 	expect_alias("Navalny Alexei", TRANSLIT_PRIMARY, FALSE, "alexei.navalny");
 	expect_alias("Мамедов", TRANSLIT_PRIMARY, FALSE, "mamedov");
@@ -91,8 +91,8 @@ static void test_extra_valid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_primary),  cmocka_unit_test(test_other_schemes),
-	    cmocka_unit_test(test_variants), cmocka_unit_test(test_key),
+	    cmocka_unit_test(test_primary),     cmocka_unit_test(test_other_schemes),
+	    cmocka_unit_test(test_variants),    cmocka_unit_test(test_key),
 	    cmocka_unit_test(test_extra_valid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

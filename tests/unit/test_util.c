@@ -71,8 +71,8 @@ static void test_str_equal_ct_timing(void **state)
 	t_first = best_time(a, first);
 	t_last = best_time(a, last);
 	if (t_first * 3 < t_last)
-		fail_msg("early mismatch %.0f us, late mismatch %.0f us: not constant time", t_first,
-			 t_last);
+		fail_msg("early mismatch %.0f us, late mismatch %.0f us: not constant time",
+		         t_first, t_last);
 	g_free(a);
 	g_free(first);
 	g_free(last);
@@ -84,13 +84,16 @@ static void test_hmac(void **state)
 	char *h = util_hmac_sha256_hex("Jefe", 4, "what do ya want for nothing?", 28);
 	(void)state;
 	assert_string_equal(h, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-	assert_true(util_str_equal_ct(h, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
+	assert_true(util_str_equal_ct(
+	    h, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
 	g_free(h);
 }
 
 static void test_sanitize_and_repair(void **state)
 {
-	char *s = util_sanitize("a\nb\x01\xd0\x96" "cdefghij", 8);
+	char *s = util_sanitize("a\nb\x01\xd0\x96"
+	                        "cdefghij",
+	                        8);
 	char *r;
 	(void)state;
 	for (const char *p = s; *p; p++)
