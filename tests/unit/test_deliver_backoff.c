@@ -74,8 +74,9 @@ static void test_max_age(void **state)
 	lg_config *c = cfg_make(30, 3600, 1);
 	gint64 now = 1700000000;
 	gboolean give_up = FALSE;
-	/* created 59 minutes ago: next attempt past the hour -> give up */
-	assert_int_equal(backoff_next(c, 3, now - 3540, now, 0, &give_up), now);
+	/* created 59 min 1 s ago: even the soonest next attempt (60 s) is past
+	 * the hour -> give up */
+	assert_int_equal(backoff_next(c, 3, now - 3541, now, 0, &give_up), now);
 	assert_true(give_up);
 	/* created just now: keep trying */
 	backoff_next(c, 3, now, now, 0, &give_up);
