@@ -178,6 +178,20 @@ static gboolean step_done(lg_store *s, sqlite3_stmt *st, const char *what, GErro
 	return TRUE;
 }
 
+/* step_done() for an UPDATE of one letter: LG_STORE_ERR_NOTFOUND when no
+ * letter has that id. */
+static gboolean step_letter(lg_store *s, sqlite3_stmt *st, const char *id, const char *what,
+                            GError **err)
+{
+	if (!step_done(s, st, what, err))
+		return FALSE;
+	if (sqlite3_changes(s->db) == 0) {
+		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_NOTFOUND, "no letter %s", id);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static void bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v)
@@ -1201,24 +1215,13 @@ static gboolean update_state_locked(lg_store *s, const char *id, const char *sta
 	                        "UPDATE letters SET state = ?2, reason = coalesce(?3, reason),"
 	                        " updated = ?4 WHERE id = ?1",
 	                        err);
-	int rc;
 	if (st == NULL)
 		return FALSE;
 	bind_text(st, 1, id);
 	bind_text(st, 2, state);
 	bind_text(st, 3, reason);
 	sqlite3_bind_int64(st, 4, util_now());
-	rc = sqlite3_step(st);
-	unprep(st);
-	if (rc != SQLITE_DONE) {
-		set_db_error(err, s->db, rc, "letter state");
-		return FALSE;
-	}
-	if (sqlite3_changes(s->db) == 0) {
-		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_NOTFOUND, "no letter %s", id);
-		return FALSE;
-	}
-	return TRUE;
+	return step_letter(s, st, id, "letter state", err);
 }
 
 gboolean store_letter_set_state(lg_store *s, const char *id, const char *state, const char *actor,
@@ -1266,7 +1269,6 @@ gboolean store_letter_set_text_ru(lg_store *s, const char *id, const char *text_
 {
 	sqlite3_stmt *st;
 	gboolean ok = FALSE;
-	int rc;
 	g_mutex_lock(&s->lock);
 	if (!exec(s->db, "BEGIN IMMEDIATE", err))
 		goto out;
@@ -1280,16 +1282,8 @@ gboolean store_letter_set_text_ru(lg_store *s, const char *id, const char *text_
 	bind_text(st, 2, text_ru);
 	bind_text(st, 3, actor);
 	sqlite3_bind_int64(st, 4, util_now());
-	rc = sqlite3_step(st);
-	unprep(st);
-	if (rc != SQLITE_DONE) {
-		set_db_error(err, s->db, rc, "letter edit");
+	if (!step_letter(s, st, id, "letter edit", err))
 		goto rollback;
-	}
-	if (sqlite3_changes(s->db) == 0) {
-		g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_NOTFOUND, "no letter %s", id);
-		goto rollback;
-	}
 	if (!history_locked(s, id, "edited", actor, NULL, err))
 		goto rollback;
 	if (!exec(s->db, "COMMIT", err))
