@@ -13,6 +13,7 @@
 
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <openssl/evp.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -380,15 +381,23 @@ static void shared_clear(shared_work *w)
 	g_free(w->body_hash);
 }
 
-/* SHA-256 of the body (after the header block) and rewind the stream. */
+/* SHA-256 of the body (after the header block) and rewind the stream
+ * (OpenSSL: it uses the CPU's SHA instructions; a 350 KB letter is hashed in
+ * a fraction of the time GChecksum takes). */
 static char *stream_body_hash(GMimeStream *s)
 {
-	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-	char buf[16384];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char buf[65536];
 	ssize_t n;
 	int state = 0; /* counts consecutive newlines to find the blank line */
 	gboolean in_body = FALSE;
-	char *out;
+	GString *hex;
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return g_strdup("");
+	}
 	g_mime_stream_reset(s);
 	while ((n = g_mime_stream_read(s, buf, sizeof(buf))) > 0) {
 		ssize_t i = 0;
@@ -406,12 +415,15 @@ static char *stream_body_hash(GMimeStream *s)
 			}
 		}
 		if (in_body && i < n)
-			g_checksum_update(ck, (const guchar *)buf + i, n - i);
+			EVP_DigestUpdate(ctx, buf + i, (size_t)(n - i));
 	}
 	g_mime_stream_reset(s);
-	out = g_strdup(g_checksum_get_string(ck));
-	g_checksum_free(ck);
-	return out;
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	hex = g_string_sized_new(2 * mdlen + 1);
+	for (unsigned int i = 0; i < mdlen; i++)
+		g_string_append_printf(hex, "%02x", md[i]);
+	return g_string_free(hex, FALSE);
 }
 
 static char *normalized_hash(const char *text)

@@ -151,9 +151,13 @@ static gboolean count_db(sqlite3 *db, gpointer data, GError **err)
 	count_q *q = data;
 	sqlite3_stmt *st = NULL;
 	const char *sql = count_sql(q);
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		goto fail;
+	int rc = SQLITE_ERROR;
+	GError *e = NULL;
+	st = store_stmt(db, sql, &e);
+	if (st == NULL) {
+		g_propagate_error(err, e);
+		return FALSE;
+	}
 	sqlite3_bind_int64(st, 1, q->since);
 	if (q->writer)
 		sqlite3_bind_text(st, 2, q->writer, -1, SQLITE_TRANSIENT);
@@ -171,21 +175,21 @@ static gboolean count_db(sqlite3 *db, gpointer data, GError **err)
 	q->count = sqlite3_column_int(st, 0);
 	q->photos = sqlite3_column_int(st, 1);
 	q->oldest = sqlite3_column_int64(st, 2);
-	sqlite3_finalize(st);
+	store_stmt_done(st);
 	return TRUE;
 fail:
 	g_set_error(err, LG_STORE_ERROR,
 	            (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? LG_STORE_ERR_BUSY
 	                                                                       : LG_STORE_ERR_OTHER,
 	            "database: quota count: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+	store_stmt_done(st);
 	return FALSE;
 }
 
 /* Database count plus the tally's rows that match the same filter. */
 static gboolean count_all(lg_store *st, const lg_quota_tally *t, count_q *q, GError **err)
 {
-	if (!store_with_db(st, count_db, q, err))
+	if (!store_with_rdb(st, count_db, q, err))
 		return FALSE;
 	for (guint i = 0; t && i < t->rows->len; i++) {
 		const tally_row *r = g_ptr_array_index(t->rows, i);

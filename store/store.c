@@ -1,8 +1,14 @@
 /*
  * store/store.c - see store.h.
  *
- * One connection behind a mutex: SQLite serialises writers anyway, and a
- * letter commit is one short transaction. WAL lets lettergatectl read while
+ * One writer connection behind a mutex: SQLite serialises writers anyway.
+ * Writes from concurrent threads (the letters of SMTP sessions, delivery
+ * results) are group-committed: whoever finds no commit in progress becomes
+ * the leader, takes every write queued so far and runs them in one
+ * transaction, each inside its own savepoint, so a write that fails rolls
+ * back alone and the others share one WAL sync instead of paying one each.
+ * Lookups on the session path use a second connection: under WAL a reader
+ * never waits for the writer's fsync. WAL also lets lettergatectl read while
  * the daemon writes.
  */
 #include "store/store.h"
@@ -20,9 +26,17 @@
 G_DEFINE_QUARK(lg - store - error - quark, lg_store_error)
 
 struct lg_store {
-	sqlite3 *db;
+	sqlite3 *db; /* the writer connection, under lock */
 	GMutex lock;
+	sqlite3 *rdb; /* a second connection for the session's lookups, under rlock;
+	                 NULL (an in-memory database): lookups use db */
+	GMutex rlock;
 	char *path;
+	/* group commit: writes queued by concurrent threads, one leader at a time */
+	GMutex q_lock;
+	GCond q_cond;
+	GQueue queue;
+	gboolean leader;
 };
 
 static const char *const migrations[] = {
@@ -192,6 +206,145 @@ static gboolean step_letter(lg_store *s, sqlite3_stmt *st, const char *id, const
 	return TRUE;
 }
 
+/* ---- reads on the second connection ---- */
+
+/* The connection for a lookup: the read connection when there is one, so a
+ * lookup never waits behind the writer's WAL sync. */
+static sqlite3 *rd_lock(lg_store *s)
+{
+	if (s->rdb) {
+		g_mutex_lock(&s->rlock);
+		return s->rdb;
+	}
+	g_mutex_lock(&s->lock);
+	return s->db;
+}
+
+static void rd_unlock(lg_store *s)
+{
+	g_mutex_unlock(s->rdb ? &s->rlock : &s->lock);
+}
+
+/* ---- group commit ---- */
+
+typedef gboolean (*write_fn)(lg_store *s, gpointer data, GError **err);
+
+typedef struct write_req {
+	write_fn fn;
+	gpointer data;
+	GError *err;
+	gboolean ok;
+	gboolean done;
+} write_req;
+
+/* writes in one transaction at most; the rest wait for the next one */
+#define GROUP_MAX 64
+
+/* A cached statement that returns no rows (BEGIN, COMMIT, SAVEPOINT...). */
+static gboolean run_sql(lg_store *s, const char *sql, GError **err)
+{
+	sqlite3_stmt *st = prep(s->db, sql, err);
+	return st != NULL && step_done(s, st, sql, err);
+}
+
+static void req_fail(write_req *r, const GError *e)
+{
+	r->ok = FALSE;
+	if (r->err == NULL)
+		r->err = e ? g_error_copy(e)
+		           : g_error_new(LG_STORE_ERROR, LG_STORE_ERR_OTHER,
+		                         "database: the transaction was rolled back");
+}
+
+/* Runs one group of writes in one transaction, under the writer lock. */
+static void group_run(lg_store *s, write_req **reqs, guint n)
+{
+	GError *e = NULL;
+	gboolean multi = n > 1;
+	g_mutex_lock(&s->lock);
+	if (!run_sql(s, "BEGIN IMMEDIATE", &e)) {
+		for (guint i = 0; i < n; i++)
+			req_fail(reqs[i], e);
+		goto out;
+	}
+	for (guint i = 0; i < n; i++) {
+		write_req *r = reqs[i];
+		if (multi && !run_sql(s, "SAVEPOINT w", &r->err)) {
+			r->ok = FALSE;
+			continue;
+		}
+		r->ok = r->fn(s, r->data, &r->err);
+		if (sqlite3_get_autocommit(s->db)) {
+			/* SQLite ended the transaction itself (a full disk, an I/O
+			 * error): nothing of this group is stored */
+			GError *why = r->err ? g_error_copy(r->err) : NULL;
+			for (guint j = 0; j < n; j++)
+				req_fail(reqs[j], why);
+			if (why)
+				g_error_free(why);
+			goto out;
+		}
+		if (!multi) {
+			if (!r->ok) {
+				run_sql(s, "ROLLBACK", NULL);
+				goto out;
+			}
+			continue;
+		}
+		if (!r->ok)
+			run_sql(s, "ROLLBACK TO w", NULL);
+		run_sql(s, "RELEASE w", NULL);
+	}
+	if (!run_sql(s, "COMMIT", &e)) {
+		run_sql(s, "ROLLBACK", NULL);
+		for (guint i = 0; i < n; i++)
+			if (reqs[i]->ok)
+				req_fail(reqs[i], e);
+	}
+out:
+	g_clear_error(&e);
+	g_mutex_unlock(&s->lock);
+}
+
+/*
+ * Runs fn(s, data, err) as one atomic write: inside a transaction shared with
+ * the writes other threads queued meanwhile. Returns when that transaction
+ * has been committed (TRUE) or fn's part rolled back (FALSE, *err set).
+ */
+static gboolean group_write(lg_store *s, write_fn fn, gpointer data, GError **err)
+{
+	write_req r = {fn, data, NULL, FALSE, FALSE};
+	g_mutex_lock(&s->q_lock);
+	g_queue_push_tail(&s->queue, &r);
+	while (!r.done) {
+		write_req *group[GROUP_MAX];
+		guint n = 0;
+		if (s->leader) {
+			g_cond_wait(&s->q_cond, &s->q_lock);
+			continue;
+		}
+		s->leader = TRUE;
+		while (n < GROUP_MAX && !g_queue_is_empty(&s->queue))
+			group[n++] = g_queue_pop_head(&s->queue);
+		g_mutex_unlock(&s->q_lock);
+		group_run(s, group, n);
+		g_mutex_lock(&s->q_lock);
+		for (guint i = 0; i < n; i++)
+			group[i]->done = TRUE;
+		s->leader = FALSE;
+		g_cond_broadcast(&s->q_cond);
+	}
+	g_mutex_unlock(&s->q_lock);
+	if (!r.ok) {
+		if (r.err)
+			g_propagate_error(err, r.err);
+		else
+			g_set_error(err, LG_STORE_ERROR, LG_STORE_ERR_OTHER,
+			            "database: write failed");
+	}
+	return r.ok;
+}
+
 static void bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v)
@@ -238,6 +391,10 @@ lg_store *store_open(const char *path, GError **err)
 	lg_store *s = g_new0(lg_store, 1);
 	int rc;
 	g_mutex_init(&s->lock);
+	g_mutex_init(&s->rlock);
+	g_mutex_init(&s->q_lock);
+	g_cond_init(&s->q_cond);
+	g_queue_init(&s->queue);
 	s->path = g_strdup(path);
 	rc = sqlite3_open_v2(
 	    path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
@@ -260,6 +417,20 @@ lg_store *store_open(const char *path, GError **err)
 		goto fail;
 	if (!migrate(s->db, err))
 		goto fail;
+	/* the lookups' connection (not for an in-memory database, which a
+	 * second connection would not see) */
+	if (strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0) {
+		rc = sqlite3_open_v2(path, &s->rdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+		                     NULL);
+		if (rc != SQLITE_OK) {
+			set_db_error(err, s->rdb, rc, path);
+			goto fail;
+		}
+		sqlite3_busy_timeout(s->rdb, 5000);
+		sqlite3_extended_result_codes(s->rdb, 1);
+		if (!exec(s->rdb, "PRAGMA query_only=1; PRAGMA foreign_keys=ON;", err))
+			goto fail;
+	}
 	return s;
 fail:
 	store_close(&s);
@@ -272,11 +443,18 @@ void store_close(lg_store **ps)
 	*ps = NULL;
 	if (s == NULL)
 		return;
+	if (s->rdb) {
+		stmt_cache_drop(s->rdb);
+		sqlite3_close_v2(s->rdb);
+	}
 	if (s->db) {
 		stmt_cache_drop(s->db);
 		sqlite3_close_v2(s->db);
 	}
 	g_mutex_clear(&s->lock);
+	g_mutex_clear(&s->rlock);
+	g_mutex_clear(&s->q_lock);
+	g_cond_clear(&s->q_cond);
 	g_free(s->path);
 	g_free(s);
 }
@@ -294,6 +472,26 @@ gboolean store_with_db(lg_store *st, gboolean (*fn)(sqlite3 *db, gpointer data, 
 	ok = fn(st->db, data, err);
 	g_mutex_unlock(&st->lock);
 	return ok;
+}
+
+gboolean store_with_rdb(lg_store *st, gboolean (*fn)(sqlite3 *db, gpointer data, GError **err),
+                        gpointer data, GError **err)
+{
+	gboolean ok;
+	sqlite3 *db = rd_lock(st);
+	ok = fn(db, data, err);
+	rd_unlock(st);
+	return ok;
+}
+
+sqlite3_stmt *store_stmt(sqlite3 *db, const char *sql, GError **err)
+{
+	return prep(db, sql, err);
+}
+
+void store_stmt_done(sqlite3_stmt *st)
+{
+	unprep(st);
 }
 
 /* ---- prisoners ---- */
@@ -333,12 +531,13 @@ static lg_prisoner *prisoner_from_row(sqlite3_stmt *st)
 
 lg_prisoner *store_prisoner_get(lg_store *s, const char *alias, GError **err)
 {
+	sqlite3 *db;
 	sqlite3_stmt *st;
 	lg_prisoner *p = NULL;
 	char *key = translit_alias_key(alias);
 	int rc;
-	g_mutex_lock(&s->lock);
-	st = prep(s->db,
+	db = rd_lock(s);
+	st = prep(db,
 	          "SELECT " PRISONER_COLS " FROM prisoners p WHERE p.alias = ?1 "
 	          "UNION ALL SELECT " PRISONER_COLS " FROM aliases a JOIN prisoners p "
 	          "ON p.alias = a.prisoner WHERE a.alias = ?1 LIMIT 1",
@@ -350,10 +549,10 @@ lg_prisoner *store_prisoner_get(lg_store *s, const char *alias, GError **err)
 	if (rc == SQLITE_ROW)
 		p = prisoner_from_row(st);
 	else if (rc != SQLITE_DONE)
-		set_db_error(err, s->db, rc, "prisoner lookup");
+		set_db_error(err, db, rc, "prisoner lookup");
 out:
 	unprep(st);
-	g_mutex_unlock(&s->lock);
+	rd_unlock(s);
 	g_free(key);
 	return p;
 }
@@ -611,11 +810,12 @@ GPtrArray *store_alias_list(lg_store *s, const char *alias, GError **err)
 
 char *store_prisoner_find(lg_store *s, const char *full_name, int birth_year, GError **err)
 {
+	sqlite3 *db;
 	sqlite3_stmt *st;
 	char *alias = NULL;
 	int rc;
-	g_mutex_lock(&s->lock);
-	st = prep(s->db,
+	db = rd_lock(s);
+	st = prep(db,
 	          "SELECT alias FROM prisoners WHERE full_name = ?1 AND birth_year = ?2"
 	          " ORDER BY created LIMIT 1",
 	          err);
@@ -626,32 +826,32 @@ char *store_prisoner_find(lg_store *s, const char *full_name, int birth_year, GE
 		if (rc == SQLITE_ROW)
 			alias = col_text(st, 0);
 		else if (rc != SQLITE_DONE)
-			set_db_error(err, s->db, rc, "prisoner find");
+			set_db_error(err, db, rc, "prisoner find");
 	}
 	unprep(st);
-	g_mutex_unlock(&s->lock);
+	rd_unlock(s);
 	return alias;
 }
 
 int store_prisoner_pending(lg_store *s, const char *alias, GError **err)
 {
+	sqlite3 *db;
 	sqlite3_stmt *st;
 	int n = -1, rc;
-	g_mutex_lock(&s->lock);
-	st =
-	    prep(s->db,
-	         "SELECT count(*) FROM letters WHERE prisoner = ?1 AND state IN ('held', 'queued')",
-	         err);
+	db = rd_lock(s);
+	st = prep(
+	    db, "SELECT count(*) FROM letters WHERE prisoner = ?1 AND state IN ('held', 'queued')",
+	    err);
 	if (st) {
 		bind_text(st, 1, alias);
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW)
 			n = sqlite3_column_int(st, 0);
 		else
-			set_db_error(err, s->db, rc, "pending");
+			set_db_error(err, db, rc, "pending");
 	}
 	unprep(st);
-	g_mutex_unlock(&s->lock);
+	rd_unlock(s);
 	return n;
 }
 
@@ -761,11 +961,12 @@ out:
 
 GHashTable *store_prisoner_letter_counts(lg_store *s, gint64 since, GError **err)
 {
+	sqlite3 *db;
 	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	sqlite3_stmt *st;
 	int rc = SQLITE_ERROR;
-	g_mutex_lock(&s->lock);
-	st = prep(s->db,
+	db = rd_lock(s);
+	st = prep(db,
 	          "SELECT p.alias, (SELECT count(*) FROM letters l WHERE l.prisoner = p.alias AND"
 	          " l.created >= ?1 AND l.state != 'rejected') FROM prisoners p"
 	          " WHERE p.status = 'active' ORDER BY p.alias",
@@ -776,10 +977,10 @@ GHashTable *store_prisoner_letter_counts(lg_store *s, gint64 since, GError **err
 			g_hash_table_insert(h, col_text(st, 0),
 			                    GINT_TO_POINTER(sqlite3_column_int(st, 1)));
 		if (rc != SQLITE_DONE)
-			set_db_error(err, s->db, rc, "letter counts");
+			set_db_error(err, db, rc, "letter counts");
 	}
 	unprep(st);
-	g_mutex_unlock(&s->lock);
+	rd_unlock(s);
 	if (rc != SQLITE_DONE) {
 		g_hash_table_unref(h);
 		return NULL;
@@ -892,9 +1093,9 @@ static gboolean outbox_del_locked(lg_store *s, const char *id, GError **err)
 	return step_done(s, st, "outbox delete", err);
 }
 
-static gboolean dedup_locked(lg_store *s, const char *key, gboolean *found, GError **err)
+static gboolean dedup_locked(sqlite3 *db, const char *key, gboolean *found, GError **err)
 {
-	sqlite3_stmt *st = prep(s->db, "SELECT 1 FROM letters WHERE dedup_key = ?1", err);
+	sqlite3_stmt *st = prep(db, "SELECT 1 FROM letters WHERE dedup_key = ?1", err);
 	int rc;
 	if (st == NULL)
 		return FALSE;
@@ -902,7 +1103,7 @@ static gboolean dedup_locked(lg_store *s, const char *key, gboolean *found, GErr
 	rc = sqlite3_step(st);
 	unprep(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		set_db_error(err, s->db, rc, "dedup");
+		set_db_error(err, db, rc, "dedup");
 		return FALSE;
 	}
 	*found = rc == SQLITE_ROW;
@@ -912,9 +1113,9 @@ static gboolean dedup_locked(lg_store *s, const char *key, gboolean *found, GErr
 gboolean store_dedup_exists(lg_store *s, const char *key, GError **err)
 {
 	gboolean found = FALSE;
-	g_mutex_lock(&s->lock);
-	dedup_locked(s, key, &found, err);
-	g_mutex_unlock(&s->lock);
+	sqlite3 *db = rd_lock(s);
+	dedup_locked(db, key, &found, err);
+	rd_unlock(s);
 	return found;
 }
 
@@ -1020,52 +1221,52 @@ gboolean store_letters_commit(lg_store *s, GPtrArray *recs, gboolean *duplicate_
 	return store_batch_commit(s, NULL, recs, duplicate_r, err);
 }
 
-gboolean store_batch_commit(lg_store *s, const lg_batch_rec *batch, GPtrArray *recs,
-                            gboolean *duplicate_r, GError **err)
+typedef struct {
+	const lg_batch_rec *batch;
+	GPtrArray *recs;
+	gboolean *duplicate_r;
+} commit_args;
+
+static gboolean commit_fn(lg_store *s, gpointer data, GError **err)
 {
-	gboolean ok = FALSE;
-	*duplicate_r = FALSE;
-	g_mutex_lock(&s->lock);
-	if (!exec(s->db, "BEGIN IMMEDIATE", err))
-		goto out;
-	for (guint i = 0; i < recs->len; i++) {
-		const lg_letter_rec *r = g_ptr_array_index(recs, i);
+	commit_args *a = data;
+	for (guint i = 0; i < a->recs->len; i++) {
+		const lg_letter_rec *r = g_ptr_array_index(a->recs, i);
 		gboolean found = FALSE;
-		if (r->dedup_key && !dedup_locked(s, r->dedup_key, &found, err))
-			goto rollback;
+		if (r->dedup_key && !dedup_locked(s->db, r->dedup_key, &found, err))
+			return FALSE;
 		if (found) {
-			*duplicate_r = TRUE;
-			exec(s->db, "ROLLBACK", NULL);
-			ok = TRUE;
-			goto out;
+			/* a retried message: nothing written, nothing to undo */
+			*a->duplicate_r = TRUE;
+			return TRUE;
 		}
 	}
-	if (batch && !batch_insert_locked(s, batch, err))
-		goto rollback;
-	for (guint i = 0; i < recs->len; i++) {
-		const lg_letter_rec *r = g_ptr_array_index(recs, i);
+	if (a->batch && !batch_insert_locked(s, a->batch, err))
+		return FALSE;
+	for (guint i = 0; i < a->recs->len; i++) {
+		const lg_letter_rec *r = g_ptr_array_index(a->recs, i);
 		if (!insert_letter_locked(s, r, err))
-			goto rollback;
+			return FALSE;
 		if (!history_locked(s, r->id, "received", "gateway", NULL, err))
-			goto rollback;
+			return FALSE;
 		if (!strcmp(r->state, "queued")) {
 			if (!history_locked(s, r->id, "approved", "gateway", NULL, err) ||
 			    !history_locked(s, r->id, "queued", "gateway", NULL, err) ||
 			    !outbox_add_locked(s, r->id, err))
-				goto rollback;
+				return FALSE;
 		} else if (!history_locked(s, r->id, r->state, "gateway", r->reason, err)) {
-			goto rollback;
+			return FALSE;
 		}
 	}
-	if (!exec(s->db, "COMMIT", err))
-		goto rollback;
-	ok = TRUE;
-	goto out;
-rollback:
-	exec(s->db, "ROLLBACK", NULL);
-out:
-	g_mutex_unlock(&s->lock);
-	return ok;
+	return TRUE;
+}
+
+gboolean store_batch_commit(lg_store *s, const lg_batch_rec *batch, GPtrArray *recs,
+                            gboolean *duplicate_r, GError **err)
+{
+	commit_args a = {batch, recs, duplicate_r};
+	*duplicate_r = FALSE;
+	return group_write(s, commit_fn, &a, err);
 }
 
 #define LETTER_COLS                                                                                \
@@ -1224,44 +1425,39 @@ static gboolean update_state_locked(lg_store *s, const char *id, const char *sta
 	return step_letter(s, st, id, "letter state", err);
 }
 
+typedef struct {
+	const char *id, *state, *actor, *reason;
+} state_args;
+
+static gboolean state_fn(lg_store *s, gpointer data, GError **err)
+{
+	state_args *a = data;
+	sqlite3_stmt *st;
+	if (!strcmp(a->state, "approved")) {
+		/* approval queues the letter for delivery at once */
+		return update_state_locked(s, a->id, "queued", a->reason, err) &&
+		       history_locked(s, a->id, "approved", a->actor, a->reason, err) &&
+		       history_locked(s, a->id, "queued", a->actor, NULL, err) &&
+		       outbox_add_locked(s, a->id, err);
+	}
+	if (!update_state_locked(s, a->id, a->state, a->reason, err) ||
+	    !history_locked(s, a->id, a->state, a->actor, a->reason, err))
+		return FALSE;
+	if (strcmp(a->state, "rejected") != 0 && strcmp(a->state, "failed") != 0 &&
+	    strcmp(a->state, "delivered") != 0 && strcmp(a->state, "censored") != 0)
+		return TRUE;
+	st = prep(s->db, "DELETE FROM outbox WHERE letter_id = ?1", err);
+	if (st == NULL)
+		return FALSE;
+	bind_text(st, 1, a->id);
+	return step_done(s, st, "outbox delete", err);
+}
+
 gboolean store_letter_set_state(lg_store *s, const char *id, const char *state, const char *actor,
                                 const char *reason, GError **err)
 {
-	gboolean ok = FALSE;
-	g_mutex_lock(&s->lock);
-	if (!exec(s->db, "BEGIN IMMEDIATE", err))
-		goto out;
-	if (!strcmp(state, "approved")) {
-		/* approval queues the letter for delivery at once */
-		if (!update_state_locked(s, id, "queued", reason, err) ||
-		    !history_locked(s, id, "approved", actor, reason, err) ||
-		    !history_locked(s, id, "queued", actor, NULL, err) ||
-		    !outbox_add_locked(s, id, err))
-			goto rollback;
-	} else {
-		if (!update_state_locked(s, id, state, reason, err) ||
-		    !history_locked(s, id, state, actor, reason, err))
-			goto rollback;
-		if (!strcmp(state, "rejected") || !strcmp(state, "failed") ||
-		    !strcmp(state, "delivered") || !strcmp(state, "censored")) {
-			sqlite3_stmt *st =
-			    prep(s->db, "DELETE FROM outbox WHERE letter_id = ?1", err);
-			if (st == NULL)
-				goto rollback;
-			bind_text(st, 1, id);
-			sqlite3_step(st);
-			unprep(st);
-		}
-	}
-	if (!exec(s->db, "COMMIT", err))
-		goto rollback;
-	ok = TRUE;
-	goto out;
-rollback:
-	exec(s->db, "ROLLBACK", NULL);
-out:
-	g_mutex_unlock(&s->lock);
-	return ok;
+	state_args a = {id, state, actor, reason};
+	return group_write(s, state_fn, &a, err);
 }
 
 gboolean store_letter_set_text_ru(lg_store *s, const char *id, const char *text_ru,
@@ -1349,31 +1545,34 @@ out:
 
 /* ---- outbox ---- */
 
-GPtrArray *store_outbox_claim(lg_store *s, int max, int lease_seconds, GError **err)
+typedef struct {
+	int max, lease_seconds;
+	GPtrArray *out;
+} claim_args;
+
+static gboolean claim_fn(lg_store *s, gpointer data, GError **err)
 {
-	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)letter_rec_free);
+	claim_args *a = data;
 	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	gint64 now = util_now();
+	gboolean ok = FALSE;
 	int rc;
-	g_mutex_lock(&s->lock);
-	if (!exec(s->db, "BEGIN IMMEDIATE", err))
-		goto fail_unlocked_tx;
+	g_ptr_array_set_size(a->out, 0);
 	st = prep(s->db,
 	          "SELECT o.letter_id, o.attempts FROM outbox o WHERE o.next_attempt <= ?1 AND"
 	          " o.lease_until <= ?1 ORDER BY o.next_attempt, o.letter_id LIMIT ?2",
 	          err);
 	if (st == NULL)
-		goto rollback;
+		goto out;
 	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int(st, 2, max);
+	sqlite3_bind_int(st, 2, a->max);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		g_ptr_array_add(ids, col_text(st, 0));
 	unprep(st);
-	st = NULL;
 	if (rc != SQLITE_DONE) {
 		set_db_error(err, s->db, rc, "outbox claim");
-		goto rollback;
+		goto out;
 	}
 	for (guint i = 0; i < ids->len; i++) {
 		const char *id = g_ptr_array_index(ids, i);
@@ -1384,106 +1583,102 @@ GPtrArray *store_outbox_claim(lg_store *s, int max, int lease_seconds, GError **
 		    " WHERE letter_id = ?1 RETURNING attempts, created, coalesce(last_error, '')",
 		    err);
 		if (st == NULL)
-			goto rollback;
+			goto out;
 		bind_text(st, 1, id);
-		sqlite3_bind_int64(st, 2, now + lease_seconds);
+		sqlite3_bind_int64(st, 2, now + a->lease_seconds);
 		rc = sqlite3_step(st);
 		if (rc != SQLITE_ROW) {
 			set_db_error(err, s->db, rc, "outbox lease");
-			goto rollback;
+			unprep(st);
+			goto out;
 		}
 		r = letter_get_locked(s, id, TRUE, err);
-		if (r == NULL)
-			goto rollback;
+		if (r == NULL) {
+			unprep(st);
+			goto out;
+		}
 		r->attempts = sqlite3_column_int(st, 0);
 		r->next_attempt = sqlite3_column_int64(st, 1); /* outbox creation time */
 		unprep(st);
-		st = NULL;
-		g_ptr_array_add(out, r);
+		g_ptr_array_add(a->out, r);
 	}
-	if (!exec(s->db, "COMMIT", err))
-		goto rollback;
-	g_mutex_unlock(&s->lock);
+	ok = TRUE;
+out:
 	g_ptr_array_unref(ids);
-	return out;
-rollback:
-	unprep(st);
-	exec(s->db, "ROLLBACK", NULL);
-fail_unlocked_tx:
-	g_mutex_unlock(&s->lock);
-	g_ptr_array_unref(ids);
-	g_ptr_array_unref(out);
-	return NULL;
+	return ok;
+}
+
+GPtrArray *store_outbox_claim(lg_store *s, int max, int lease_seconds, GError **err)
+{
+	claim_args a = {max, lease_seconds,
+	                g_ptr_array_new_with_free_func((GDestroyNotify)letter_rec_free)};
+	if (!group_write(s, claim_fn, &a, err)) {
+		g_ptr_array_unref(a.out);
+		return NULL;
+	}
+	return a.out;
+}
+
+typedef struct {
+	const char *id, *state, *partner_ref, *error;
+} done_args;
+
+static gboolean done_fn(lg_store *s, gpointer data, GError **err)
+{
+	done_args *a = data;
+	sqlite3_stmt *st;
+	if (!update_state_locked(s, a->id, a->state, a->error, err) ||
+	    !history_locked(s, a->id, a->state, "delivery", a->error, err))
+		return FALSE;
+	st = prep(s->db, "UPDATE letters SET partner_ref = coalesce(?2, partner_ref) WHERE id = ?1",
+	          err);
+	if (st == NULL)
+		return FALSE;
+	bind_text(st, 1, a->id);
+	bind_text(st, 2, a->partner_ref);
+	if (!step_done(s, st, "partner reference", err))
+		return FALSE;
+	st = prep(s->db, "DELETE FROM outbox WHERE letter_id = ?1", err);
+	if (st == NULL)
+		return FALSE;
+	bind_text(st, 1, a->id);
+	return step_done(s, st, "outbox done", err);
 }
 
 gboolean store_outbox_done(lg_store *s, const char *id, const char *state, const char *partner_ref,
                            const char *error, GError **err)
 {
-	sqlite3_stmt *st = NULL;
-	gboolean ok = FALSE;
-	int rc;
-	g_mutex_lock(&s->lock);
-	if (!exec(s->db, "BEGIN IMMEDIATE", err))
-		goto out;
-	if (!update_state_locked(s, id, state, error, err) ||
-	    !history_locked(s, id, state, "delivery", error, err))
-		goto rollback;
-	st = prep(s->db, "UPDATE letters SET partner_ref = coalesce(?2, partner_ref) WHERE id = ?1",
-	          err);
+	done_args a = {id, state, partner_ref, error};
+	return group_write(s, done_fn, &a, err);
+}
+
+typedef struct {
+	const char *id;
+	gint64 next_attempt;
+	const char *error;
+} retry_args;
+
+static gboolean retry_fn(lg_store *s, gpointer data, GError **err)
+{
+	retry_args *a = data;
+	sqlite3_stmt *st =
+	    prep(s->db,
+	         "UPDATE outbox SET next_attempt = ?2, lease_until = 0, last_error = ?3"
+	         " WHERE letter_id = ?1",
+	         err);
 	if (st == NULL)
-		goto rollback;
-	bind_text(st, 1, id);
-	bind_text(st, 2, partner_ref);
-	rc = sqlite3_step(st);
-	unprep(st);
-	st = prep(s->db, "DELETE FROM outbox WHERE letter_id = ?1", err);
-	if (st == NULL || rc != SQLITE_DONE)
-		goto rollback;
-	bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	unprep(st);
-	st = NULL;
-	if (rc != SQLITE_DONE) {
-		set_db_error(err, s->db, rc, "outbox done");
-		goto rollback;
-	}
-	if (!exec(s->db, "COMMIT", err))
-		goto rollback;
-	ok = TRUE;
-	goto out;
-rollback:
-	unprep(st);
-	exec(s->db, "ROLLBACK", NULL);
-out:
-	g_mutex_unlock(&s->lock);
-	return ok;
+		return FALSE;
+	bind_text(st, 1, a->id);
+	sqlite3_bind_int64(st, 2, a->next_attempt);
+	bind_text(st, 3, a->error);
+	return step_done(s, st, "outbox retry", err);
 }
 
 gboolean store_outbox_retry(lg_store *s, const char *id, gint64 next_attempt, const char *error,
                             GError **err)
 {
-	sqlite3_stmt *st;
-	gboolean ok = FALSE;
-	int rc;
-	g_mutex_lock(&s->lock);
-	st = prep(s->db,
-	          "UPDATE outbox SET next_attempt = ?2, lease_until = 0, last_error = ?3"
-	          " WHERE letter_id = ?1",
-	          err);
-	if (st == NULL)
-		goto out;
-	bind_text(st, 1, id);
-	sqlite3_bind_int64(st, 2, next_attempt);
-	bind_text(st, 3, error);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		set_db_error(err, s->db, rc, "outbox retry");
-	else
-		ok = TRUE;
-out:
-	unprep(st);
-	g_mutex_unlock(&s->lock);
-	return ok;
+	retry_args a = {id, next_attempt, error};
+	return group_write(s, retry_fn, &a, err);
 }
 
 gboolean store_outbox_release_all(lg_store *s, GError **err)
@@ -1498,10 +1693,11 @@ gboolean store_outbox_release_all(lg_store *s, GError **err)
 static int count_query(lg_store *s, const char *sql, const char *a, const char *b, gint64 since,
                        const char *c, GError **err)
 {
+	sqlite3 *db;
 	sqlite3_stmt *st;
 	int n = -1, rc;
-	g_mutex_lock(&s->lock);
-	st = prep(s->db, sql, err);
+	db = rd_lock(s);
+	st = prep(db, sql, err);
 	if (st == NULL)
 		goto out;
 	bind_text(st, 1, a);
@@ -1512,10 +1708,10 @@ static int count_query(lg_store *s, const char *sql, const char *a, const char *
 	if (rc == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
 	else
-		set_db_error(err, s->db, rc, "count");
+		set_db_error(err, db, rc, "count");
 out:
 	unprep(st);
-	g_mutex_unlock(&s->lock);
+	rd_unlock(s);
 	return n;
 }
 
@@ -1560,11 +1756,12 @@ gboolean store_text_sent(lg_store *s, const char *writer, const char *prisoner,
 char *store_cache_get(lg_store *s, const char *backend, const char *src, const char *dst,
                       const char *sha256, GError **err)
 {
+	sqlite3 *db;
 	sqlite3_stmt *st;
 	char *text = NULL;
 	int rc;
-	g_mutex_lock(&s->lock);
-	st = prep(s->db,
+	db = rd_lock(s);
+	st = prep(db,
 	          "SELECT text FROM translation_cache WHERE backend = ?1 AND src = ?2 AND dst = ?3"
 	          " AND sha256 = ?4",
 	          err);
@@ -1578,10 +1775,10 @@ char *store_cache_get(lg_store *s, const char *backend, const char *src, const c
 	if (rc == SQLITE_ROW)
 		text = col_text(st, 0);
 	else if (rc != SQLITE_DONE)
-		set_db_error(err, s->db, rc, "cache get");
+		set_db_error(err, db, rc, "cache get");
 out:
 	unprep(st);
-	g_mutex_unlock(&s->lock);
+	rd_unlock(s);
 	return text;
 }
 

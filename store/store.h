@@ -195,5 +195,16 @@ struct sqlite3;
 gboolean store_with_db(lg_store *st,
                        gboolean (*fn)(struct sqlite3 *db, gpointer data, GError **err),
                        gpointer data, GError **err);
+/* The same on the lookups' connection (which never waits for a commit's
+ * sync): fn must only read. */
+gboolean store_with_rdb(lg_store *st,
+                        gboolean (*fn)(struct sqlite3 *db, gpointer data, GError **err),
+                        gpointer data, GError **err);
+/* Inside fn: the connection's cached statement for a literal `sql`, reset and
+ * unbound (NULL with *err when it does not prepare). store_stmt_done() hands
+ * it back (reset) instead of finalizing it. */
+struct sqlite3_stmt;
+struct sqlite3_stmt *store_stmt(struct sqlite3 *db, const char *sql, GError **err);
+void store_stmt_done(struct sqlite3_stmt *st);
 
 #endif

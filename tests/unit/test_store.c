@@ -253,6 +253,81 @@ static void test_cache(void **state)
 	assert_null(store_cache_get(f->st, "deepl", "uk", "ru", "s1", NULL));
 }
 
+/* Group commit: concurrent sessions share transactions; a letter that fails
+ * (here: an id another thread already stored) fails alone, every other one is
+ * stored once, and a retried message is still recognised. */
+typedef struct {
+	lg_store *st;
+	int k;
+	gint ok, failed_constraint, failed_other, dup;
+} gc_thread;
+
+static gpointer gc_run(gpointer data)
+{
+	gc_thread *t = data;
+	for (int i = 0; i < 25; i++) {
+		GPtrArray *recs = g_ptr_array_new_with_free_func((GDestroyNotify)letter_rec_free);
+		char id[32], key[32];
+		gboolean dup = FALSE;
+		GError *e = NULL;
+		if (i == 10) {
+			/* every thread tries the same id with its own dedup key */
+			g_snprintf(id, sizeof(id), "clash");
+			g_snprintf(key, sizeof(key), "c%d", t->k);
+		} else {
+			g_snprintf(id, sizeof(id), "t%d-%d", t->k, i);
+			g_snprintf(key, sizeof(key), "d%d-%d", t->k, i);
+		}
+		g_ptr_array_add(recs, rec(id, "queued", "ivan.petrov", "vera@example.net", key));
+		if (store_letters_commit(t->st, recs, &dup, &e)) {
+			t->ok++;
+			/* the sender's retry of the same message */
+			if (store_letters_commit(t->st, recs, &dup, NULL) && dup)
+				t->dup++;
+		} else if (e && e->code == LG_STORE_ERR_CONSTRAINT) {
+			t->failed_constraint++;
+		} else {
+			t->failed_other++;
+		}
+		g_clear_error(&e);
+		g_ptr_array_unref(recs);
+	}
+	return NULL;
+}
+
+static void test_group_commit(void **state)
+{
+	fixture *f = *state;
+	enum { N = 12 };
+	gc_thread t[N];
+	GThread *th[N];
+	int ok = 0, constraint = 0, other = 0, dup = 0;
+	GPtrArray *claimed;
+	for (int k = 0; k < N; k++) {
+		memset(&t[k], 0, sizeof(t[k]));
+		t[k].st = f->st;
+		t[k].k = k;
+		th[k] = g_thread_new("gc", gc_run, &t[k]);
+	}
+	for (int k = 0; k < N; k++) {
+		g_thread_join(th[k]);
+		ok += t[k].ok;
+		constraint += t[k].failed_constraint;
+		other += t[k].failed_other;
+		dup += t[k].dup;
+	}
+	assert_int_equal(other, 0);
+	assert_int_equal(constraint, N - 1);
+	assert_int_equal(ok, N * 24 + 1);
+	assert_int_equal(dup, ok);
+	assert_int_equal(store_count_letters(f->st, NULL, "ivan.petrov", 0, NULL), N * 24 + 1);
+	/* every stored letter is in the outbox once, with its history */
+	claimed = store_outbox_claim(f->st, 1000, 60, NULL);
+	assert_non_null(claimed);
+	assert_int_equal(claimed->len, N * 24 + 1);
+	g_ptr_array_unref(claimed);
+}
+
 static void test_busy_is_reported(void **state)
 {
 	fixture *f = *state;
@@ -281,6 +356,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_letters_dedup_outbox, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_busy_is_reported, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
