@@ -429,12 +429,13 @@ static char *stream_body_hash(GMimeStream *s)
 static char *normalized_hash(const char *text)
 {
 	char *fold = g_utf8_casefold(text, -1);
-	GString *g = g_string_new(NULL);
+	GString *g = g_string_sized_new(strlen(fold));
 	char *out;
-	for (const char *c = fold; *c; c = g_utf8_next_char(c)) {
-		gunichar u = g_utf8_get_char(c);
-		if (g_unichar_isalnum(u))
-			g_string_append_unichar(g, u);
+	for (const char *c = fold; *c;) {
+		const char *next = g_utf8_next_char(c);
+		if ((guchar)*c < 0x80 ? g_ascii_isalnum(*c) : g_unichar_isalnum(g_utf8_get_char(c)))
+			g_string_append_len(g, c, next - c); /* the folded text is valid UTF-8 */
+		c = next;
 	}
 	out = util_sha256_hex(g->str, g->len);
 	g_string_free(g, TRUE);
