@@ -28,6 +28,7 @@ typedef struct {
 	gint64 header_bytes;
 	gboolean too_big;
 	gboolean io_error;
+	int header_fail; /* with SMFIP_NR_HDR: a header's failure, answered at eoh */
 } msg_ctx;
 
 typedef struct {
@@ -35,7 +36,12 @@ typedef struct {
 	char *client_addr;
 	msg_ctx *msg;
 	gboolean counted;
+	gboolean nr_hdr; /* the MTA expects no reply to each header */
 } conn_ctx;
+
+/* Set by cb_negotiate, which libmilter runs in the session's own thread
+ * before cb_connect creates the conn_ctx. */
+static __thread gboolean negotiated_nr_hdr;
 
 /* Notifications are sent off the SMTP session: a slow sendmail must not hold
  * the writer's server (the letter is already stored when they are queued). */
@@ -194,6 +200,7 @@ static const char *qid(SMFICTX *ctx, msg_ctx *m)
 static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 {
 	conn_ctx *c = g_new0(conn_ctx, 1);
+	c->nr_hdr = negotiated_nr_hdr;
 	(void)host;
 	g_mutex_lock(&state_lock);
 	c->pipeline = current_pipeline ? pipeline_ref(current_pipeline) : NULL;
@@ -307,46 +314,84 @@ static sfsistat too_big(SMFICTX *ctx, conn_ctx *c)
 	return SMFIS_REJECT;
 }
 
-static sfsistat append(SMFICTX *ctx, conn_ctx *c, const void *data, gsize len)
+enum { TAKE_OK, TAKE_HEADERS_TOO_BIG, TAKE_TOO_BIG, TAKE_IO };
+
+static int append_code(SMFICTX *ctx, conn_ctx *c, const void *data, gsize len)
 {
 	GError *e = NULL;
 	const lg_config *cfg = pipeline_config(c->pipeline);
 	if (body_size(c->msg->body) + (gint64)len > cfg->message_bytes)
-		return too_big(ctx, c);
+		return TAKE_TOO_BIG;
 	if (!body_append(c->msg->body, data, len, &e)) {
 		lg_warn("queue %s: %s", qid(ctx, c->msg), e->message);
 		g_clear_error(&e);
-		msg_done(c);
-		return tempfail(ctx, "The gateway is short of disk space; please try again later.");
+		return TAKE_IO;
 	}
-	return SMFIS_CONTINUE;
+	return TAKE_OK;
 }
 
-static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+/* The SMTP answer to a failed take (message state freed). */
+static sfsistat take_fail(SMFICTX *ctx, conn_ctx *c, int code)
 {
-	conn_ctx *c = smfi_getpriv(ctx);
-	char *line;
-	sfsistat st;
-	if (c == NULL || c->msg == NULL)
-		return tempfail(ctx, "Internal error; please try again later.");
-	if (c->msg->ours->len == 0 && c->msg->replies->len == 0)
-		return SMFIS_CONTINUE; /* nothing for us in this message: don't keep it */
-	line = g_strdup_printf("%s: %s\r\n", name, value);
-	c->msg->header_bytes += (gint64)strlen(line);
-	if (c->msg->header_bytes > pipeline_config(c->pipeline)->header_bytes) {
-		char *msg = g_strdup_printf("The message headers are larger than %" G_GINT64_FORMAT
-		                            " bytes.",
-		                            pipeline_config(c->pipeline)->header_bytes);
+	char *msg;
+	switch (code) {
+	case TAKE_HEADERS_TOO_BIG:
+		msg = g_strdup_printf("The message headers are larger than %" G_GINT64_FORMAT
+		                      " bytes.",
+		                      pipeline_config(c->pipeline)->header_bytes);
 		set_reply1(ctx, "552", "5.3.4", msg);
 		g_free(msg);
-		g_free(line);
 		lg_info("queue %s: over header size limit", qid(ctx, c->msg));
 		msg_done(c);
 		return SMFIS_REJECT;
+	case TAKE_TOO_BIG:
+		return too_big(ctx, c);
+	default:
+		msg_done(c);
+		return tempfail(ctx, "The gateway is short of disk space; please try again later.");
 	}
-	st = append(ctx, c, line, strlen(line));
+}
+
+static sfsistat append(SMFICTX *ctx, conn_ctx *c, const void *data, gsize len)
+{
+	int code = append_code(ctx, c, data, len);
+	return code == TAKE_OK ? SMFIS_CONTINUE : take_fail(ctx, c, code);
+}
+
+static int header_take(SMFICTX *ctx, conn_ctx *c, const char *name, const char *value)
+{
+	char *line = g_strdup_printf("%s: %s\r\n", name, value);
+	gsize len = strlen(line);
+	int code = TAKE_HEADERS_TOO_BIG;
+	c->msg->header_bytes += (gint64)len;
+	if (c->msg->header_bytes <= pipeline_config(c->pipeline)->header_bytes)
+		code = append_code(ctx, c, line, len);
 	g_free(line);
-	return st;
+	return code;
+}
+
+/*
+ * With SMFIP_NR_HDR (Postfix, Sendmail 8.14+) the MTA sends every header
+ * without waiting for an answer, which saves a round trip per header; a
+ * header that fails a limit is then answered at the end of the headers.
+ */
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	conn_ctx *c = smfi_getpriv(ctx);
+	int code;
+	if (c == NULL || c->msg == NULL) /* with nr_hdr, eoh answers this */
+		return c && c->nr_hdr ? SMFIS_NOREPLY
+		                      : tempfail(ctx, "Internal error; please try again later.");
+	if (c->msg->ours->len == 0 && c->msg->replies->len == 0)
+		/* nothing for us in this message: don't keep it */
+		return c->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	if (c->nr_hdr) {
+		if (c->msg->header_fail == TAKE_OK)
+			c->msg->header_fail = header_take(ctx, c, name, value);
+		return SMFIS_NOREPLY;
+	}
+	code = header_take(ctx, c, name, value);
+	return code == TAKE_OK ? SMFIS_CONTINUE : take_fail(ctx, c, code);
 }
 
 static sfsistat cb_eoh(SMFICTX *ctx)
@@ -356,6 +401,8 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 		return tempfail(ctx, "Internal error; please try again later.");
 	if (c->msg->ours->len == 0 && c->msg->replies->len == 0)
 		return SMFIS_ACCEPT; /* no prisoner recipient: pass untouched */
+	if (c->msg->header_fail != TAKE_OK)
+		return take_fail(ctx, c, c->msg->header_fail);
 	return append(ctx, c, "\r\n", 2);
 }
 
@@ -524,7 +571,8 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 	(void)f3;
 	*pf0 = f0 & SMFIF_DELRCPT;
 	/* we need no HELO, no unknown commands, no DATA callback */
-	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_HDR);
+	negotiated_nr_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
