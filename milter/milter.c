@@ -29,6 +29,7 @@ typedef struct {
 	gboolean too_big;
 	gboolean io_error;
 	int header_fail; /* with SMFIP_NR_HDR: a header's failure, answered at eoh */
+	int body_fail;   /* with SMFIP_NR_BODY: a body chunk's failure, answered at eom */
 } msg_ctx;
 
 typedef struct {
@@ -36,12 +37,13 @@ typedef struct {
 	char *client_addr;
 	msg_ctx *msg;
 	gboolean counted;
-	gboolean nr_hdr; /* the MTA expects no reply to each header */
+	gboolean nr_hdr;  /* the MTA expects no reply to each header */
+	gboolean nr_body; /* nor to each body chunk */
 } conn_ctx;
 
 /* Set by cb_negotiate, which libmilter runs in the session's own thread
  * before cb_connect creates the conn_ctx. */
-static __thread gboolean negotiated_nr_hdr;
+static __thread gboolean negotiated_nr_hdr, negotiated_nr_body;
 
 /* Notifications are sent off the SMTP session: a slow sendmail must not hold
  * the writer's server (the letter is already stored when they are queued). */
@@ -201,6 +203,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 {
 	conn_ctx *c = g_new0(conn_ctx, 1);
 	c->nr_hdr = negotiated_nr_hdr;
+	c->nr_body = negotiated_nr_body;
 	(void)host;
 	g_mutex_lock(&state_lock);
 	c->pipeline = current_pipeline ? pipeline_ref(current_pipeline) : NULL;
@@ -409,8 +412,16 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
 {
 	conn_ctx *c = smfi_getpriv(ctx);
-	if (c == NULL || c->msg == NULL)
-		return tempfail(ctx, "Internal error; please try again later.");
+	if (c == NULL || c->msg == NULL) /* with nr_body, eom answers this */
+		return c && c->nr_body ? SMFIS_NOREPLY
+		                       : tempfail(ctx, "Internal error; please try again later.");
+	if (c->nr_body) {
+		/* the MTA sends the whole body without waiting; after a failure the
+		 * rest is not kept, and eom gives the answer */
+		if (c->msg->body_fail == TAKE_OK)
+			c->msg->body_fail = append_code(ctx, c, data, len);
+		return SMFIS_NOREPLY;
+	}
 	return append(ctx, c, data, len);
 }
 
@@ -427,6 +438,8 @@ static sfsistat cb_eom(SMFICTX *ctx)
 
 	if (c == NULL || c->msg == NULL)
 		return tempfail(ctx, "Internal error; please try again later.");
+	if (c->msg->body_fail != TAKE_OK)
+		return take_fail(ctx, c, c->msg->body_fail);
 	m = c->msg;
 	q = smfi_getsymval(ctx, "i");
 	m->queue_id = g_strdup(q ? q : "-");
@@ -571,8 +584,9 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 	(void)f3;
 	*pf0 = f0 & SMFIF_DELRCPT;
 	/* we need no HELO, no unknown commands, no DATA callback */
-	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_HDR);
+	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_HDR | SMFIP_NR_BODY);
 	negotiated_nr_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
+	negotiated_nr_body = (*pf1 & SMFIP_NR_BODY) != 0;
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;

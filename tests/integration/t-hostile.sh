@@ -151,7 +151,7 @@ daemon_rss() { # KB of the daemon's worker (the child when it forks)
 }
 
 for spec in "gmime165 554 5.6.0" "boundary_conflict 554 5.6.0" "nested 554 5.6.0" \
-	"parts 554 5.6.0" "png_bomb 250 2.0.0" "zipbomb 250 2.0.0" "many_headers 552 5.3.4"; do
+	"parts 554 5.6.0" "png_bomb 250 2.0.0" "zipbomb 250 2.0.0" "many_headers 552 5.3.4" "video 552 5.3.4"; do
 	read -r c code dsn <<<"$spec"
 	t0=$(date +%s%N)
 	args=()
