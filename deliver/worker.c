@@ -12,6 +12,8 @@
 #include "deliver/notify.h"
 
 #define BATCH 16
+/* how often a yielding thread looks whether the SMTP sessions are done */
+#define YIELD_POLL_MS 50
 
 struct lg_worker {
 	lg_config *cfg;
@@ -23,6 +25,7 @@ struct lg_worker {
 	GCond cond;
 	gboolean stop;
 	gboolean kicked;
+	gboolean (*busy)(void); /* SMTP messages in progress (NULL: never) */
 };
 
 static void deliver_one(const lg_config *cfg, lg_store *st, lg_partner *partner, lg_letter_rec *r)
@@ -129,6 +132,7 @@ static gpointer worker_thread(gpointer data)
 	thread_arg *a = data;
 	lg_worker *w = a->w;
 	lg_partner *partner = w->partners[a->index];
+	gint64 busy_since = 0; /* start of the busy spell we are yielding to */
 	g_free(a);
 	/* Delivery (PDF rendering, photos, HTTP) can wait; SMTP sessions cannot:
 	 * on a busy machine the writers' sessions get the CPU first. */
@@ -136,10 +140,28 @@ static gpointer worker_thread(gpointer data)
 		lg_debug("delivery thread: setpriority failed");
 	for (;;) {
 		int n;
+		gboolean (*busy)(void);
 		g_mutex_lock(&w->lock);
 		if (w->stop) {
 			g_mutex_unlock(&w->lock);
 			break;
+		}
+		busy = w->busy;
+		if (busy && w->cfg->delivery_yield_seconds > 0 && busy()) {
+			/* SMTP sessions first: wait while they run, but not longer
+			 * than yield_seconds of one busy spell */
+			gint64 now = g_get_monotonic_time();
+			if (busy_since == 0)
+				busy_since = now;
+			if (now - busy_since <
+			    (gint64)w->cfg->delivery_yield_seconds * G_TIME_SPAN_SECOND) {
+				g_cond_wait_until(&w->cond, &w->lock,
+				                  now + YIELD_POLL_MS * G_TIME_SPAN_MILLISECOND);
+				g_mutex_unlock(&w->lock);
+				continue;
+			}
+		} else {
+			busy_since = 0;
 		}
 		g_mutex_unlock(&w->lock);
 		n = worker_run_once(w->cfg, w->st, partner, BATCH);
@@ -186,6 +208,15 @@ lg_worker *worker_start(lg_config *cfg, lg_store *st, GError **err)
 		w->threads[i] = g_thread_new("deliver", worker_thread, a);
 	}
 	return w;
+}
+
+void worker_set_busy(lg_worker *w, gboolean (*busy)(void))
+{
+	if (w == NULL)
+		return;
+	g_mutex_lock(&w->lock);
+	w->busy = busy;
+	g_mutex_unlock(&w->lock);
 }
 
 void worker_kick(lg_worker *w)

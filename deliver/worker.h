@@ -10,6 +10,8 @@
  *  - worker_start() frees the leases a dead process left, then starts
  *    cfg->delivery_workers threads; NULL with *err when the partner cannot
  *    be set up. worker_stop() stops and joins them.
+ *  - While the MTA is handing over messages (worker_set_busy), the threads
+ *    wait: a burst of letters is stored first and delivered right after.
  *  - worker_run_once() delivers what is due now with the given partner and
  *    returns the number of letters handed over, or -1 on a store error.
  *    Used by `lettergatectl deliver` and tests.
@@ -26,6 +28,11 @@ typedef struct lg_worker lg_worker;
 lg_worker *worker_start(lg_config *cfg, lg_store *st, GError **err);
 void worker_stop(lg_worker **w);
 void worker_kick(lg_worker *w); /* wake the threads: new letters are waiting */
+/* busy() says SMTP messages are in progress: delivery then yields the CPU to
+ * them, for at most cfg->delivery_yield_seconds of a busy spell (0: never),
+ * and catches up as soon as they end. Set before letters arrive; NULL: never
+ * busy. */
+void worker_set_busy(lg_worker *w, gboolean (*busy)(void));
 int worker_run_once(const lg_config *cfg, lg_store *st, lg_partner *partner, int max);
 
 #endif

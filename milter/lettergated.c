@@ -392,6 +392,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	milter_set_worker(worker);
+	worker_set_busy(worker, milter_busy);
 	status = status_start(cfg, store, &e);
 	if (status == NULL) {
 		lg_err("partner status: %s", e->message);

@@ -116,6 +116,14 @@ void milter_set_limits(int sessions)
 	sessions_max = sessions;
 }
 
+/* messages between MAIL FROM and their end: delivery yields to them */
+static gint messages_active;
+
+gboolean milter_busy(void)
+{
+	return g_atomic_int_get(&messages_active) > 0;
+}
+
 static void msg_done(conn_ctx *c)
 {
 	msg_ctx *m;
@@ -123,6 +131,7 @@ static void msg_done(conn_ctx *c)
 		return;
 	m = c->msg;
 	c->msg = NULL;
+	g_atomic_int_add(&messages_active, -1);
 	g_ptr_array_unref(m->rcpts);
 	g_ptr_array_unref(m->ours);
 	g_ptr_array_unref(m->replies);
@@ -253,6 +262,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	m->auth_authen = auth ? g_strdup(auth) : NULL;
 	m->body = body_new(cfg->memory_bytes, cfg->tmp_dir);
 	c->msg = m;
+	g_atomic_int_inc(&messages_active);
 	return SMFIS_CONTINUE;
 }
 
@@ -402,8 +412,10 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 	conn_ctx *c = smfi_getpriv(ctx);
 	if (c == NULL || c->msg == NULL)
 		return tempfail(ctx, "Internal error; please try again later.");
-	if (c->msg->ours->len == 0 && c->msg->replies->len == 0)
+	if (c->msg->ours->len == 0 && c->msg->replies->len == 0) {
+		msg_done(c);
 		return SMFIS_ACCEPT; /* no prisoner recipient: pass untouched */
+	}
 	if (c->msg->header_fail != TAKE_OK)
 		return take_fail(ctx, c, c->msg->header_fail);
 	return append(ctx, c, "\r\n", 2);
