@@ -79,6 +79,7 @@ typedef struct run {
 	gsize len;
 	norm_text *n;
 	norm_tokens *ts;
+	rules_text_info ti; /* what n->s holds, for the regex prefilter */
 	gboolean *active;
 	guint *count;      /* hits per rule */
 	guint32 *last_end; /* original end of the last hit per rule */
@@ -126,7 +127,10 @@ static void regex_pass(run *x, gboolean strip_pass, GArray *skip, GArray *found)
 		    (r->action == LG_ACT_STRIP) != strip_pass)
 			continue;
 		for (guint k = 0; k < r->regexes->len; k++) {
-			const pcre2_code *re = g_ptr_array_index(r->regexes, k);
+			const rule_regex *rx = g_ptr_array_index(r->regexes, k);
+			if (!rules_regex_can_match(rx, &x->ti))
+				continue;
+			const pcre2_code *re = rx->re;
 			PCRE2_SIZE off = 0;
 			while (off <= slen && x->count[i] < MAX_HITS_PER_RULE) {
 				int rc =
@@ -404,6 +408,7 @@ char *screen_text(const screen_rules *r, const char *text, const char *lang, con
 	GArray *skip = g_array_new(FALSE, FALSE, sizeof(guint32));
 
 	x.n = norm_new(text, x.len);
+	rules_text_info_init(&x.ti, x.n->s->str, x.n->s->len);
 	regex_pass(&x, TRUE, skip, NULL);
 	/* Words inside any regex match (codes, article numbers) are not
 	 * screened again, nor counted by the heuristics. */
