@@ -893,6 +893,14 @@ static void index_rules(rules_set *rs)
 			}
 			seq_ref ref = {i, j};
 			g_array_append_val(refs, ref);
+			if (h->kind == EL_STEM || h->kind == EL_WORD || h->kind == EL_PREFIX) {
+				if (h->len <= (guint)g_utf8_skip[(guchar)h->s[0]]) {
+					rs->head_short = TRUE;
+				} else {
+					guint k = rules_pair(h->s);
+					rs->head_first[k >> 3] |= 1 << (k & 7);
+				}
+			}
 			if (h->kind == EL_PREFIX)
 				rs->prefix_lens |= G_GUINT64_CONSTANT(1) << h->len;
 			else if (h->kind == EL_ROOT) {

@@ -112,6 +112,8 @@ typedef struct rules_set {
 	guint64 prefix_lens; /* bit k: some prefix has k bytes */
 	guint64 root_lens;
 	guint8 root_first[8192]; /* bit rules_pair(): some root begins so */
+	guint8 head_first[8192]; /* bit rules_pair(): some stem, word or prefix head begins so */
+	gboolean head_short;     /* some stem or word head has one character */
 	GHashTable *cat_en;      /* category -> reason */
 	GHashTable *cat_ru;
 	guint nfiles;

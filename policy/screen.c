@@ -236,6 +236,15 @@ static void try_heads(run *x, guint i, char *key, gsize klen)
 	}
 }
 
+/* FALSE when no stem, word or prefix head can equal s or begin it. */
+static gboolean may_head(const rules_set *rs, const char *s, guint len)
+{
+	if (len == 0 || len <= (guint)g_utf8_skip[(guchar)s[0]])
+		return len > 0 && rs->head_short;
+	guint k = rules_pair(s);
+	return (rs->head_first[k >> 3] >> (k & 7)) & 1;
+}
+
 static void word_pass(run *x)
 {
 	char key[256];
@@ -245,9 +254,15 @@ static void word_pass(run *x)
 		const char *w = NORM_WORD(x->ts, t);
 		if ((gsize)t->wlen + 2 > sizeof key)
 			continue;
-		key[0] = EL_STEM;
-		memcpy(key + 1, NORM_STEM(x->ts, t), t->slen);
-		try_heads(x, i, key, t->slen + 1);
+		const char *stem = NORM_STEM(x->ts, t);
+		if (may_head(rs, stem, t->slen)) {
+			key[0] = EL_STEM;
+			memcpy(key + 1, stem, t->slen);
+			try_heads(x, i, key, t->slen + 1);
+		}
+		/* word and prefix heads share the word's first two characters */
+		if (!may_head(rs, w, t->wlen))
+			goto roots;
 		key[0] = EL_WORD;
 		memcpy(key + 1, w, t->wlen);
 		try_heads(x, i, key, t->wlen + 1);
@@ -260,6 +275,7 @@ static void word_pass(run *x)
 					try_heads(x, i, key, l + 1);
 				}
 		}
+	roots:
 		if (rs->root_lens) {
 			key[0] = EL_ROOT;
 			for (guint s = 0; s < t->wlen; s++) {
