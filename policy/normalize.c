@@ -30,24 +30,41 @@ static gunichar fold_char(gunichar c)
 
 static void emit(norm_text *n, gunichar c, gsize *cap, guint32 os, guint32 oe)
 {
-	char buf[8];
-	int k = g_unichar_to_utf8(c, buf);
 	gsize at = n->s->len;
-	if (at + k > *cap) {
-		*cap = (at + k) * 2;
+	if (at + 4 > *cap) {
+		*cap = (at + 4) * 2;
 		n->ostart = g_renew(guint32, n->ostart, *cap);
 		n->oend = g_renew(guint32, n->oend, *cap);
+		g_string_set_size(n->s, *cap); /* room for *cap bytes and the NUL */
+		n->s->len = at;
 	}
-	g_string_append_len(n->s, buf, k);
+	/* n->s is NUL-terminated by norm_new() once done */
+	guchar *o = (guchar *)n->s->str + at;
+	int k;
+	if (c < 0x80) {
+		o[0] = c;
+		k = 1;
+	} else if (c < 0x800) {
+		o[0] = 0xC0 | (c >> 6);
+		o[1] = 0x80 | (c & 0x3F);
+		k = 2;
+	} else {
+		k = g_unichar_to_utf8(c, (char *)o);
+	}
+	n->s->len = at + k;
 	for (int i = 0; i < k; i++) {
 		n->ostart[at + i] = os;
 		n->oend[at + i] = oe;
 	}
 	if ((c >= 'a' && c <= 'z') || (c >= 0xC0 && c <= 0x24F && g_unichar_isalpha(c)))
 		n->lat_letters++;
-	else if (c >= 0x400 && c <= 0x4FF && g_unichar_isalpha(c))
+	else if ((c >= 0x430 && c <= 0x44F) || (c >= 0x400 && c <= 0x4FF && g_unichar_isalpha(c)))
 		n->cyr_letters++;
 }
+
+/* A byte that cannot begin a combining mark: below U+0300 (0xCC) or
+ * U+0400-U+047F (0xD0, 0xD1; the Cyrillic marks begin at U+0483). */
+#define NO_MARK_LEAD(b) ((b) < 0xCC || (b) == 0xD0 || (b) == 0xD1)
 
 norm_text *norm_new(const char *text, gsize len)
 {
@@ -58,7 +75,22 @@ norm_text *norm_new(const char *text, gsize len)
 	n->oend = g_new(guint32, cap);
 	n->olen = len;
 	gsize p = 0;
+	const guchar *u = (const guchar *)text;
 	while (p < len) {
+		/* Fast path: ASCII and two-byte Cyrillic not followed by a byte
+		 * that may start a combining mark (see NO_MARK_LEAD). */
+		if (u[p] - 1u < 0x7Fu && (p + 1 >= len || NO_MARK_LEAD(u[p + 1]))) {
+			emit(n, fold_char(u[p]), &cap, p, p + 1);
+			p++;
+			continue;
+		}
+		if ((u[p] == 0xD0 || u[p] == 0xD1) && p + 1 < len && (u[p + 1] & 0xC0) == 0x80 &&
+		    (p + 2 >= len || NO_MARK_LEAD(u[p + 2]))) {
+			emit(n, fold_char(((u[p] & 0x1Fu) << 6) | (u[p + 1] & 0x3Fu)), &cap, p,
+			     p + 2);
+			p += 2;
+			continue;
+		}
 		gunichar c = g_utf8_get_char_validated(text + p, len - p);
 		if (c == (gunichar)-1 || c == (gunichar)-2 || c == 0) {
 			if (c != 0)
@@ -93,6 +125,7 @@ norm_text *norm_new(const char *text, gsize len)
 		}
 		p = q;
 	}
+	n->s->str[n->s->len] = '\0';
 	return n;
 }
 
@@ -301,15 +334,35 @@ typedef struct {
 
 typedef struct {
 	guint32 first, last; /* char indexes (inclusive) in the text */
-	GArray *units;       /* guint32 char indexes of letters/leet in the word */
+	guint32 ustart, nu;  /* its units: char indexes of letters/leet in the word */
 	gboolean joined;
 } raw_word;
 
-static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, raw_word *w,
-                     int text_dom, struct sb_stemmer *ru, struct sb_stemmer *en)
+/* Appends c to the pool, which holds room for it most of the time. */
+static inline void pool_put(GString *pool, gunichar c)
 {
-	guint nu = w->units->len;
-	guint32 *u = (guint32 *)w->units->data;
+	if (pool->len + 5 <= pool->allocated_len) {
+		guchar *o = (guchar *)pool->str + pool->len;
+		if (c < 0x80) {
+			o[0] = c;
+			pool->len += 1;
+		} else if (c < 0x800) {
+			o[0] = 0xC0 | (c >> 6);
+			o[1] = 0x80 | (c & 0x3F);
+			pool->len += 2;
+		} else {
+			pool->len += g_unichar_to_utf8(c, (char *)o);
+		}
+		pool->str[pool->len] = '\0';
+	} else {
+		g_string_append_unichar(pool, c);
+	}
+}
+
+static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, const raw_word *w,
+                     const guint32 *u, int text_dom, struct sb_stemmer *ru, struct sb_stemmer *en)
+{
+	guint nu = w->nu;
 	guint cyr = 0, lat = 0, cyr_only = 0, lat_only = 0, leet = 0;
 	gboolean digit_run = FALSE;
 	for (guint i = 0; i < nu; i++) {
@@ -343,21 +396,16 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, raw_w
 		return;
 	if (leet > 0 && (digit_run || letters < 2 || leet > letters)) {
 		/* Not leetspeak: numbers next to letters. Emit the letter runs alone. */
-		raw_word part = {0, 0, g_array_new(FALSE, FALSE, sizeof(guint32)), FALSE};
+		guint from = 0;
 		for (guint i = 0; i <= nu; i++) {
 			if (i == nu || ch->cls[u[i]] == C_LEET) {
-				if (part.units->len > 0) {
-					part.first = g_array_index(part.units, guint32, 0);
-					part.last =
-					    g_array_index(part.units, guint32, part.units->len - 1);
-					tok_emit(ts, n, ch, &part, text_dom, ru, en);
-					g_array_set_size(part.units, 0);
+				if (i > from) {
+					raw_word part = {u[from], u[i - 1], 0, i - from, FALSE};
+					tok_emit(ts, n, ch, &part, u + from, text_dom, ru, en);
 				}
-				continue;
+				from = i + 1;
 			}
-			g_array_append_val(part.units, u[i]);
 		}
-		g_array_free(part.units, TRUE);
 		ts->nonwords++;
 		return;
 	}
@@ -404,7 +452,7 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, raw_w
 			d = cyr_to_lat(c) ? cyr_to_lat(c) : c;
 		if (d != c)
 			t.flags |= NORM_TOK_DISGUISED;
-		g_string_append_unichar(ts->pool, d);
+		pool_put(ts->pool, d);
 		if (is_vowel(d)) {
 			vowels++;
 			run = 0;
@@ -470,20 +518,33 @@ norm_tokens *norm_tokenize(const norm_text *n, const guint32 *skip, guint nskip,
 	ch.cls = g_new(guint8, blen + 1);
 	ch.nc = 0;
 	guint si = 0;
-	for (const char *s = n->s->str; (gsize)(s - n->s->str) < blen; s = g_utf8_next_char(s)) {
-		guint32 off = s - n->s->str;
+	const guchar *ub = (const guchar *)n->s->str;
+	for (guint32 off = 0; off < blen;) {
 		while (si < nskip && skip[2 * si + 1] <= off)
 			si++;
-		gunichar c = g_utf8_get_char(s);
+		gunichar c;
+		guint32 step;
+		if (ub[off] < 0x80) {
+			c = ub[off];
+			step = 1;
+		} else if ((ub[off] & 0xE0) == 0xC0) {
+			c = ((ub[off] & 0x1Fu) << 6) | (ub[off + 1] & 0x3Fu);
+			step = 2;
+		} else {
+			c = g_utf8_get_char((const char *)ub + off);
+			step = g_utf8_skip[ub[off]];
+		}
 		ch.cp[ch.nc] = c;
 		ch.pos[ch.nc] = off;
 		ch.cls[ch.nc] = (si < nskip && skip[2 * si] <= off) ? C_BLOCK : char_class(c);
 		ch.nc++;
+		off += step;
 	}
 	ch.pos[ch.nc] = blen;
 
 	/* Pass 1: raw words with in-word separators. */
-	GArray *words = g_array_new(FALSE, FALSE, sizeof(raw_word));
+	GArray *words = g_array_sized_new(FALSE, FALSE, sizeof(raw_word), blen / 8 + 4);
+	GArray *units = g_array_sized_new(FALSE, FALSE, sizeof(guint32), ch.nc + 1);
 	guint i = 0;
 	while (i < ch.nc) {
 		int k = ch.cls[i];
@@ -491,14 +552,16 @@ norm_tokens *norm_tokenize(const norm_text *n, const guint32 *skip, guint nskip,
 			i++;
 			continue;
 		}
-		raw_word w = {i, i, g_array_new(FALSE, FALSE, sizeof(guint32)), FALSE};
+		raw_word w = {i, i, units->len, 0, FALSE};
 		guint seg = 0;
 		gboolean any_letter = FALSE;
 		while (i < ch.nc) {
 			k = ch.cls[i];
 			if (k == C_LETTER || k == C_LEET) {
 				any_letter |= k == C_LETTER;
-				g_array_append_val(w.units, i);
+				/* sized for every character: no growth */
+				((guint32 *)units->data)[units->len++] = i;
+				w.nu++;
 				w.last = i;
 				seg++;
 				i++;
@@ -522,7 +585,7 @@ norm_tokens *norm_tokenize(const norm_text *n, const guint32 *skip, guint nskip,
 			i = j;
 		}
 		if (!any_letter) {
-			g_array_free(w.units, TRUE);
+			g_array_set_size(units, w.ustart);
 			continue;
 		}
 		g_array_append_val(words, w);
@@ -533,7 +596,7 @@ norm_tokens *norm_tokenize(const norm_text *n, const guint32 *skip, guint nskip,
 	raw_word *rw = (raw_word *)words->data;
 	for (guint a = 0; a < nw;) {
 		guint b = a;
-		while (rw[a].units->len == 1 && b + 1 < nw && rw[b + 1].units->len == 1) {
+		while (rw[a].nu == 1 && b + 1 < nw && rw[b + 1].nu == 1) {
 			guint gap = rw[b + 1].first - rw[b].last - 1;
 			gboolean ok = gap >= 1 && gap <= 3;
 			for (guint m = rw[b].last + 1; ok && m < rw[b + 1].first; m++)
@@ -543,20 +606,20 @@ norm_tokens *norm_tokenize(const norm_text *n, const guint32 *skip, guint nskip,
 			b++;
 		}
 		if (b - a + 1 >= 3) {
-			raw_word w = {rw[a].first, rw[b].last,
-			              g_array_new(FALSE, FALSE, sizeof(guint32)), TRUE};
+			guint32 *ju = g_new(guint32, b - a + 1);
 			for (guint m = a; m <= b; m++)
-				g_array_append_val(w.units, g_array_index(rw[m].units, guint32, 0));
-			tok_emit(ts, n, &ch, &w, dom, stem_ru, stem_en);
-			g_array_free(w.units, TRUE);
+				ju[m - a] = g_array_index(units, guint32, rw[m].ustart);
+			raw_word w = {rw[a].first, rw[b].last, 0, b - a + 1, TRUE};
+			tok_emit(ts, n, &ch, &w, ju, dom, stem_ru, stem_en);
+			g_free(ju);
 			a = b + 1;
 		} else {
-			tok_emit(ts, n, &ch, &rw[a], dom, stem_ru, stem_en);
+			tok_emit(ts, n, &ch, &rw[a], (const guint32 *)units->data + rw[a].ustart,
+			         dom, stem_ru, stem_en);
 			a++;
 		}
 	}
-	for (guint m = 0; m < nw; m++)
-		g_array_free(rw[m].units, TRUE);
+	g_array_free(units, TRUE);
 	g_array_free(words, TRUE);
 	g_free(ch.cp);
 	g_free(ch.pos);

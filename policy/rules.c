@@ -56,9 +56,11 @@ static void rule_free(gpointer p)
 	g_free(r);
 }
 
-static void code_free(gpointer p)
+static void regex_free(gpointer p)
 {
-	pcre2_code_free(p);
+	rule_regex *x = p;
+	pcre2_code_free(x->re);
+	g_free(x);
 }
 
 static gboolean valid_id(const char *s)
@@ -182,6 +184,424 @@ static void add_words(parse_ctx *c, const char *value, int kind)
 	g_strfreev(toks);
 }
 
+/* ---- regex prefilter -----------------------------------------------------
+ * Most regexes cannot match most letters: a phone number needs digits, an
+ * address needs "@". Before running a regex on a text, screen.c checks two
+ * things any match needs: a first byte from PCRE2's own start bitmap, and
+ * one character of each "required set" found here by a conservative walk
+ * over the pattern. The walk knows a subset of the syntax; anything else
+ * (inline options, verbs, back references, \Q, \x, ...) gives up, and an
+ * atom it cannot pin down (letters, which match other cases; \w; \p{..};
+ * non-ASCII characters) requires nothing. Only ASCII non-letters and \d
+ * (which with UCP also matches non-ASCII digits) make required sets. */
+
+enum { AT_ANY, AT_SET, AT_ZERO };
+
+typedef struct req_list {
+	guint n;
+	rule_req r[RULES_REQ_MAX];
+} req_list;
+
+typedef struct req_walk {
+	const char *p, *end;
+	gboolean bail;
+	int depth;
+} req_walk;
+
+static void req_set_ascii(rule_req *r, guint c)
+{
+	r->ascii[c >> 6] |= G_GUINT64_CONSTANT(1) << (c & 63);
+}
+
+static void req_add(req_list *l, const rule_req *r)
+{
+	if (l->n < RULES_REQ_MAX)
+		l->r[l->n++] = *r;
+}
+
+static void req_union(rule_req *a, const rule_req *b)
+{
+	a->ascii[0] |= b->ascii[0];
+	a->ascii[1] |= b->ascii[1];
+	a->udigit |= b->udigit;
+}
+
+/* One literal character: a set unless it is a letter (caseless matching:
+ * "k" also matches U+212A) or not ASCII. */
+static int req_literal(guint c, rule_req *r, int *ch_r)
+{
+	*ch_r = (int)c;
+	if (c >= 0x80 || g_ascii_isalpha(c))
+		return AT_ANY;
+	memset(r, 0, sizeof *r);
+	req_set_ascii(r, c);
+	return AT_SET;
+}
+
+static void req_skip_utf8(req_walk *w)
+{
+	while (w->p < w->end && ((guchar)*w->p & 0xC0) == 0x80)
+		w->p++;
+}
+
+/* After a backslash. *ch_r: the character for a literal, else -1. */
+static int req_escape(req_walk *w, rule_req *r, gboolean in_class, int *ch_r)
+{
+	*ch_r = -1;
+	if (w->p >= w->end) {
+		w->bail = TRUE;
+		return AT_ANY;
+	}
+	guchar c = (guchar)*w->p++;
+	switch (c) {
+	case 'd':
+		memset(r, 0, sizeof *r);
+		for (guint k = '0'; k <= '9'; k++)
+			req_set_ascii(r, k);
+		r->udigit = TRUE;
+		return AT_SET;
+	case 'D':
+	case 'w':
+	case 'W':
+	case 's':
+	case 'S':
+	case 'h':
+	case 'H':
+	case 'v':
+	case 'V':
+	case 'N':
+	case 'R':
+	case 'X':
+		return AT_ANY;
+	case 'p':
+	case 'P':
+		if (w->p < w->end && *w->p == '{') {
+			const char *q = memchr(w->p, '}', w->end - w->p);
+			if (q == NULL) {
+				w->bail = TRUE;
+				return AT_ANY;
+			}
+			w->p = q + 1;
+		} else if (w->p < w->end) {
+			w->p++;
+		}
+		return AT_ANY;
+	case 'b':
+	case 'B':
+	case 'A':
+	case 'z':
+	case 'Z':
+	case 'G':
+	case 'K':
+		return in_class ? AT_ANY : AT_ZERO;
+	case 'n':
+		return req_literal('\n', r, ch_r);
+	case 't':
+		return req_literal('\t', r, ch_r);
+	case 'r':
+		return req_literal('\r', r, ch_r);
+	case 'f':
+		return req_literal('\f', r, ch_r);
+	case 'e':
+		return req_literal(0x1B, r, ch_r);
+	case 'a':
+		return req_literal(0x07, r, ch_r);
+	default:
+		if (c >= 0x80) {
+			req_skip_utf8(w);
+			return AT_ANY;
+		}
+		if (!g_ascii_isalnum(c))
+			return req_literal(c, r, ch_r);
+		w->bail = TRUE; /* back references, \x, \o, \c, \g, \k, \Q, ... */
+		return AT_ANY;
+	}
+}
+
+/* After '['. */
+static int req_class(req_walk *w, rule_req *r)
+{
+	gboolean neg = FALSE, any = FALSE, first = TRUE;
+	memset(r, 0, sizeof *r);
+	if (w->p < w->end && *w->p == '^') {
+		neg = TRUE;
+		w->p++;
+	}
+	while (w->p < w->end && !w->bail) {
+		guchar c = (guchar)*w->p;
+		if (c == ']' && !first) {
+			w->p++;
+			return neg || any ? AT_ANY : AT_SET;
+		}
+		first = FALSE;
+		if (c == '[' && w->p + 1 < w->end &&
+		    (w->p[1] == ':' || w->p[1] == '.' || w->p[1] == '=')) {
+			const char *q = g_strstr_len(w->p + 2, w->end - w->p - 2, "]");
+			if (q == NULL)
+				break;
+			w->p = q + 1;
+			any = TRUE;
+			continue;
+		}
+		rule_req e;
+		int ch = -1, k;
+		w->p++;
+		if (c == '\\') {
+			k = req_escape(w, &e, TRUE, &ch);
+		} else if (c >= 0x80) {
+			req_skip_utf8(w);
+			k = AT_ANY;
+		} else {
+			k = req_literal(c, &e, &ch);
+		}
+		if (w->bail)
+			break;
+		/* a range "a-b" (a '-' before ']' is literal) */
+		if (ch >= 0 && w->p + 1 < w->end && *w->p == '-' && w->p[1] != ']') {
+			w->p++;
+			guchar d = (guchar)*w->p++;
+			int hi = -1;
+			rule_req e2;
+			if (d == '\\')
+				(void)req_escape(w, &e2, TRUE, &hi);
+			else if (d < 0x80)
+				hi = d;
+			else
+				req_skip_utf8(w);
+			if (w->bail)
+				break;
+			if (hi < 0 || hi < ch || hi >= 0x80 || (ch <= 'z' && hi >= 'A')) {
+				any = TRUE; /* letters, non-ASCII or unknown ends */
+				continue;
+			}
+			for (int x = ch; x <= hi; x++)
+				req_set_ascii(r, x);
+			continue;
+		}
+		if (k == AT_SET)
+			req_union(r, &e);
+		else
+			any = TRUE;
+	}
+	w->bail = TRUE;
+	return AT_ANY;
+}
+
+static void req_alts(req_walk *w, req_list *out);
+
+/* A quantifier after an atom: its minimum count (1 when there is none). */
+static guint req_quant(req_walk *w)
+{
+	guint min = 1;
+	if (w->p >= w->end)
+		return 1;
+	guchar c = (guchar)*w->p;
+	if (c == '?' || c == '*') {
+		min = 0;
+		w->p++;
+	} else if (c == '+') {
+		w->p++;
+	} else if (c == '{' && w->p + 1 < w->end &&
+	           (g_ascii_isdigit(w->p[1]) || w->p[1] == ',' || w->p[1] == ' ')) {
+		const char *q = w->p + 1;
+		while (q < w->end && *q == ' ')
+			q++;
+		min = 0;
+		while (q < w->end && g_ascii_isdigit(*q) && min < 100000)
+			min = min * 10 + (*q++ - '0');
+		const char *close = memchr(w->p, '}', MIN(w->end - w->p, 32));
+		if (close == NULL)
+			return 1; /* a literal '{' follows */
+		w->p = close + 1;
+	} else {
+		return 1;
+	}
+	if (w->p < w->end && (*w->p == '+' || *w->p == '?'))
+		w->p++;
+	return min;
+}
+
+static void req_seq(req_walk *w, req_list *out)
+{
+	out->n = 0;
+	while (w->p < w->end && !w->bail) {
+		guchar c = (guchar)*w->p;
+		if (c == '|' || c == ')')
+			return;
+		req_list item = {0};
+		rule_req r;
+		int ch;
+		w->p++;
+		if (c == '(') {
+			gboolean keep = TRUE;
+			const char *q = w->p;
+			if (q < w->end && *q == '*') {
+				w->bail = TRUE;
+				return;
+			}
+			if (q < w->end && *q == '?') {
+				q++;
+				if (q < w->end &&
+				    (*q == ':' || *q == '>' || *q == '|' || *q == '=')) {
+					w->p = q + 1;
+				} else if (q < w->end && *q == '!') {
+					w->p = q + 1;
+					keep = FALSE;
+				} else if (q + 1 < w->end && *q == '<' &&
+				           (q[1] == '=' || q[1] == '!')) {
+					keep = q[1] == '=';
+					w->p = q + 2;
+				} else if (q + 1 < w->end && (*q == '<' || *q == '\'' ||
+				                              (*q == 'P' && q[1] == '<'))) {
+					char close = *q == '\'' ? '\'' : '>';
+					const char *e = memchr(q + 1, close, w->end - q - 1);
+					if (e == NULL) {
+						w->bail = TRUE;
+						return;
+					}
+					w->p = e + 1;
+				} else {
+					w->bail =
+					    TRUE; /* options, conditions, recursion, comments */
+					return;
+				}
+			}
+			if (++w->depth > 64) {
+				w->bail = TRUE;
+				return;
+			}
+			req_alts(w, &item);
+			w->depth--;
+			if (w->bail || w->p >= w->end || *w->p != ')') {
+				w->bail = TRUE;
+				return;
+			}
+			w->p++;
+			if (!keep)
+				item.n = 0;
+		} else if (c == '[') {
+			if (req_class(w, &r) == AT_SET)
+				req_add(&item, &r);
+		} else if (c == '\\') {
+			if (req_escape(w, &r, FALSE, &ch) == AT_SET)
+				req_add(&item, &r);
+		} else if (c >= 0x80) {
+			req_skip_utf8(w);
+		} else if (c != '.' && c != '^' && c != '$') {
+			if (req_literal(c, &r, &ch) == AT_SET)
+				req_add(&item, &r);
+		}
+		if (w->bail)
+			return;
+		if (req_quant(w) >= 1)
+			for (guint k = 0; k < item.n; k++)
+				req_add(out, &item.r[k]);
+	}
+}
+
+/* Alternatives up to ')' or the end: what every one of them requires. */
+static void req_alts(req_walk *w, req_list *out)
+{
+	req_list first = {0}, cur = {0};
+	rule_req any_of = {0};
+	gboolean each = TRUE;
+	guint n = 0;
+	for (;;) {
+		req_seq(w, n == 0 ? &first : &cur);
+		if (w->bail)
+			return;
+		const req_list *l = n == 0 ? &first : &cur;
+		if (l->n == 0)
+			each = FALSE;
+		else
+			req_union(&any_of, &l->r[0]);
+		n++;
+		if (w->p < w->end && *w->p == '|') {
+			w->p++;
+			continue;
+		}
+		break;
+	}
+	out->n = 0;
+	if (n == 1)
+		*out = first;
+	else if (each)
+		req_add(out, &any_of);
+}
+
+static void bit_set(guint64 *bits, guint c)
+{
+	bits[c >> 6] |= G_GUINT64_CONSTANT(1) << (c & 63);
+}
+
+static rule_regex *regex_prepare(pcre2_code *re, const char *pattern)
+{
+	rule_regex *x = g_new0(rule_regex, 1);
+	x->re = re;
+	uint32_t ft = 0;
+	if (pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODETYPE, &ft) == 0) {
+		if (ft == 1) {
+			uint32_t cu = 0;
+			pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODEUNIT, &cu);
+			if (cu < 256 && !(cu < 0x80 && g_ascii_isalpha(cu))) {
+				bit_set(x->first, cu);
+				x->has_first = TRUE;
+			}
+		} else if (ft == 0) {
+			const uint8_t *bm = NULL;
+			if (pcre2_pattern_info(re, PCRE2_INFO_FIRSTBITMAP, &bm) == 0 && bm) {
+				for (guint c = 0; c < 256; c++)
+					if (bm[c >> 3] & (1u << (c & 7)))
+						bit_set(x->first, c);
+				x->has_first = TRUE;
+			}
+		}
+	}
+	req_walk w = {pattern, pattern + strlen(pattern), FALSE, 0};
+	req_list l = {0};
+	req_alts(&w, &l);
+	if (!w.bail && w.p == w.end)
+		for (guint k = 0; k < l.n; k++)
+			x->req[x->nreq++] = l.r[k];
+	uint32_t lt = 0, lcu = 0;
+	if (x->nreq < RULES_REQ_MAX && pcre2_pattern_info(re, PCRE2_INFO_LASTCODETYPE, &lt) == 0 &&
+	    lt == 1 && pcre2_pattern_info(re, PCRE2_INFO_LASTCODEUNIT, &lcu) == 0 && lcu < 0x80 &&
+	    !g_ascii_isalpha(lcu)) {
+		rule_req r = {{0, 0}, FALSE};
+		req_set_ascii(&r, lcu);
+		x->req[x->nreq++] = r;
+	}
+	return x;
+}
+
+void rules_text_info_init(rules_text_info *ti, const char *s, gsize len)
+{
+	guint64 b[4] = {0, 0, 0, 0};
+	const guchar *p = (const guchar *)s, *end = p + len;
+	for (; p < end; p++)
+		b[*p >> 6] |= G_GUINT64_CONSTANT(1) << (*p & 63);
+	memcpy(ti->bytes, b, sizeof b);
+	/* Non-ASCII decimal digits: none below U+0500 (lead bytes up to 0xD3)
+	 * nor in U+2000-U+2FFF (0xE2); any other lead byte might start one. */
+	guint64 lead = b[3] & ~((G_GUINT64_CONSTANT(1) << (0xD4 - 0xC0)) - 1) &
+	               ~(G_GUINT64_CONSTANT(1) << (0xE2 - 0xC0));
+	ti->udigit = lead != 0;
+}
+
+gboolean rules_regex_can_match(const rule_regex *x, const rules_text_info *ti)
+{
+	if (x->has_first && !((x->first[0] & ti->bytes[0]) | (x->first[1] & ti->bytes[1]) |
+	                      (x->first[2] & ti->bytes[2]) | (x->first[3] & ti->bytes[3])))
+		return FALSE;
+	for (guint k = 0; k < x->nreq; k++) {
+		const rule_req *q = &x->req[k];
+		if (!((q->ascii[0] & ti->bytes[0]) | (q->ascii[1] & ti->bytes[1])) &&
+		    !(q->udigit && ti->udigit))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 static void add_regex(parse_ctx *c, const char *value)
 {
 	int ec = 0;
@@ -196,7 +616,7 @@ static void add_regex(parse_ctx *c, const char *value)
 		return;
 	}
 	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* interpreter when JIT is unavailable */
-	g_ptr_array_add(c->cur->regexes, re);
+	g_ptr_array_add(c->cur->regexes, regex_prepare(re, value));
 }
 
 static void add_heuristic(parse_ctx *c, const char *value)
@@ -320,7 +740,7 @@ static void parse_section(parse_ctx *c, char *s)
 	r->line = c->line;
 	r->seqs = g_ptr_array_new_with_free_func(seq_free);
 	r->excepts = g_ptr_array_new_with_free_func(seq_free);
-	r->regexes = g_ptr_array_new_with_free_func(code_free);
+	r->regexes = g_ptr_array_new_with_free_func(regex_free);
 	r->heur = g_array_new(FALSE, TRUE, sizeof(rule_heur));
 	c->cur = r;
 }
@@ -473,6 +893,14 @@ static void index_rules(rules_set *rs)
 			}
 			seq_ref ref = {i, j};
 			g_array_append_val(refs, ref);
+			if (h->kind == EL_STEM || h->kind == EL_WORD || h->kind == EL_PREFIX) {
+				if (h->len <= (guint)g_utf8_skip[(guchar)h->s[0]]) {
+					rs->head_short = TRUE;
+				} else {
+					guint k = rules_pair(h->s);
+					rs->head_first[k >> 3] |= 1 << (k & 7);
+				}
+			}
 			if (h->kind == EL_PREFIX)
 				rs->prefix_lens |= G_GUINT64_CONSTANT(1) << h->len;
 			else if (h->kind == EL_ROOT) {

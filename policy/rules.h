@@ -55,6 +55,35 @@ typedef struct rule_heur {
 	double min; /* words needed before a share means anything */
 } rule_heur;
 
+/* A compiled regex with what any match needs in the text (a prefilter,
+ * computed at load; see rules_regex_can_match()). */
+#define RULES_REQ_MAX 8
+
+typedef struct rule_req {
+	guint64 ascii[2]; /* ASCII characters that satisfy it */
+	gboolean udigit;  /* so does any non-ASCII decimal digit (\d with UCP) */
+} rule_req;
+
+typedef struct rule_regex {
+	pcre2_code *re;
+	gboolean has_first; /* a match starts with a byte of first[] */
+	guint64 first[4];   /* from PCRE2's start bitmap or first code unit */
+	guint nreq;         /* the text holds a character of each req[] */
+	rule_req req[RULES_REQ_MAX];
+} rule_regex;
+
+/* What a text holds, for the prefilter: every byte value present, and
+ * whether some non-ASCII character might be a decimal digit. */
+typedef struct rules_text_info {
+	guint64 bytes[4];
+	gboolean udigit;
+} rules_text_info;
+
+void rules_text_info_init(rules_text_info *ti, const char *s, gsize len);
+
+/* FALSE when `re` cannot match anywhere in a text described by `ti`. */
+gboolean rules_regex_can_match(const rule_regex *re, const rules_text_info *ti);
+
 typedef struct rule {
 	char *id;
 	char *category;
@@ -68,7 +97,7 @@ typedef struct rule {
 	guint index;
 	GPtrArray *seqs;    /* rule_seq*: stems, words, prefixes, roots, phrases */
 	GPtrArray *excepts; /* rule_seq* */
-	GPtrArray *regexes; /* pcre2_code* */
+	GPtrArray *regexes; /* rule_regex* */
 	GArray *heur;       /* rule_heur */
 } rule;
 
@@ -83,6 +112,8 @@ typedef struct rules_set {
 	guint64 prefix_lens; /* bit k: some prefix has k bytes */
 	guint64 root_lens;
 	guint8 root_first[8192]; /* bit rules_pair(): some root begins so */
+	guint8 head_first[8192]; /* bit rules_pair(): some stem, word or prefix head begins so */
+	gboolean head_short;     /* some stem or word head has one character */
 	GHashTable *cat_en;      /* category -> reason */
 	GHashTable *cat_ru;
 	guint nfiles;

@@ -79,6 +79,7 @@ typedef struct run {
 	gsize len;
 	norm_text *n;
 	norm_tokens *ts;
+	rules_text_info ti; /* what n->s holds, for the regex prefilter */
 	gboolean *active;
 	guint *count;      /* hits per rule */
 	guint32 *last_end; /* original end of the last hit per rule */
@@ -126,7 +127,10 @@ static void regex_pass(run *x, gboolean strip_pass, GArray *skip, GArray *found)
 		    (r->action == LG_ACT_STRIP) != strip_pass)
 			continue;
 		for (guint k = 0; k < r->regexes->len; k++) {
-			const pcre2_code *re = g_ptr_array_index(r->regexes, k);
+			const rule_regex *rx = g_ptr_array_index(r->regexes, k);
+			if (!rules_regex_can_match(rx, &x->ti))
+				continue;
+			const pcre2_code *re = rx->re;
 			PCRE2_SIZE off = 0;
 			while (off <= slen && x->count[i] < MAX_HITS_PER_RULE) {
 				int rc =
@@ -232,6 +236,15 @@ static void try_heads(run *x, guint i, char *key, gsize klen)
 	}
 }
 
+/* FALSE when no stem, word or prefix head can equal s or begin it. */
+static gboolean may_head(const rules_set *rs, const char *s, guint len)
+{
+	if (len == 0 || len <= (guint)g_utf8_skip[(guchar)s[0]])
+		return len > 0 && rs->head_short;
+	guint k = rules_pair(s);
+	return (rs->head_first[k >> 3] >> (k & 7)) & 1;
+}
+
 static void word_pass(run *x)
 {
 	char key[256];
@@ -241,9 +254,15 @@ static void word_pass(run *x)
 		const char *w = NORM_WORD(x->ts, t);
 		if ((gsize)t->wlen + 2 > sizeof key)
 			continue;
-		key[0] = EL_STEM;
-		memcpy(key + 1, NORM_STEM(x->ts, t), t->slen);
-		try_heads(x, i, key, t->slen + 1);
+		const char *stem = NORM_STEM(x->ts, t);
+		if (may_head(rs, stem, t->slen)) {
+			key[0] = EL_STEM;
+			memcpy(key + 1, stem, t->slen);
+			try_heads(x, i, key, t->slen + 1);
+		}
+		/* word and prefix heads share the word's first two characters */
+		if (!may_head(rs, w, t->wlen))
+			goto roots;
 		key[0] = EL_WORD;
 		memcpy(key + 1, w, t->wlen);
 		try_heads(x, i, key, t->wlen + 1);
@@ -256,6 +275,7 @@ static void word_pass(run *x)
 					try_heads(x, i, key, l + 1);
 				}
 		}
+	roots:
 		if (rs->root_lens) {
 			key[0] = EL_ROOT;
 			for (guint s = 0; s < t->wlen; s++) {
@@ -404,6 +424,7 @@ char *screen_text(const screen_rules *r, const char *text, const char *lang, con
 	GArray *skip = g_array_new(FALSE, FALSE, sizeof(guint32));
 
 	x.n = norm_new(text, x.len);
+	rules_text_info_init(&x.ti, x.n->s->str, x.n->s->len);
 	regex_pass(&x, TRUE, skip, NULL);
 	/* Words inside any regex match (codes, article numbers) are not
 	 * screened again, nor counted by the heuristics. */

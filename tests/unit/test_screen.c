@@ -143,6 +143,57 @@ static void test_broken_files(void **state)
 	assert_int_equal(screen_cli(NULL, 1, argv_use), 2);
 }
 
+/* The regex prefilter skips a regex only when the text lacks what every
+ * match needs; these patterns and texts sit on its edges. */
+static void test_regex_prefilter(void **state)
+{
+	static const struct {
+		const char *regex, *text;
+		int hits;
+	} cases[] = {
+	    {"\\d{5}", "код \xd9\xa1\xd9\xa2\xd9\xa3\xd9\xa4\xd9\xa5 тут", 1}, /* Arabic-Indic */
+	    {"\\d{5}", "код пять цифр", 0},
+	    {"(?x) 1 2 3", "z123z", 1},          /* extended mode: spaces are not needed */
+	    {"a(?:[*]{0,2}|#)b", "xx ab yy", 1}, /* optional atoms need nothing */
+	    {"a[*]?+b", "ab", 1},
+	    {"[^0-9]@", "x@y", 1},
+	    {"(?<=\\+)7\\d", "звони +71", 1},
+	    {"(?<!\\+)7\\d", "звони 71", 1},
+	    {"(?=\\d)\\w+", "abc", 0},
+	    {"(?!\\d)\\w+", "abc", 1},
+	    {"[\\d.]{3}", "a...b", 1},
+	    {"[0-9-]{3}", "a---b", 1},
+	    {"[]x]#", "a]#", 1},
+	    {"x|#", "x", 1},
+	    {"(?:#|\\d)", "x", 0},
+	    {"(?:#|)x", "x", 1},
+	    {"\\Kx#", "x#", 1},
+	    {"k#", "\xe2\x84\xaa#", 1}, /* KELVIN SIGN matches k caselessly */
+	    {"(a)\\1#", "aa#", 1},
+	    {"\\x{2a}x", "*x", 1},
+	    {"«медуза»", "читаю «Медузу» и «медуза»", 1},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *body = g_strdup_printf(
+		    "[rule t]\ncategory = x\naction = flag\nscore = 1\nreason_en = e\n"
+		    "reason_ru = r\nregex = %s\n",
+		    cases[i].regex);
+		char *dir = write_rules(body);
+		GError *err = NULL;
+		screen_rules *r = screen_load(dir, &err);
+		assert_non_null(r);
+		GPtrArray *f = g_ptr_array_new_with_free_func((GDestroyNotify)finding_free);
+		g_free(screen_text(r, cases[i].text, "ru", "ru", FALSE, f));
+		if ((int)f->len != cases[i].hits)
+			fail_msg("case %zu (%s): %u findings, want %d", i, cases[i].regex, f->len,
+			         cases[i].hits);
+		g_ptr_array_free(f, TRUE);
+		screen_unref(&r);
+		rm_rules(dir);
+		g_free(body);
+	}
+}
+
 static void test_strip_spans(void **state)
 {
 	const char *text = "Пиши на olga.k@example.com или звони +7 912 345-67-89, обнимаю!";
@@ -419,6 +470,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_load),
 	    cmocka_unit_test(test_broken_files),
+	    cmocka_unit_test(test_regex_prefilter),
 	    cmocka_unit_test(test_strip_spans),
 	    cmocka_unit_test(test_disguises),
 	    cmocka_unit_test(test_original_filter),
