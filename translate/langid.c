@@ -111,6 +111,10 @@ struct lg_langid {
 	tc_group script[SC_N];  /* configured + guards, by script */
 	tc_group ukbe, rube;    /* restricted pairs for the Cyrillic rules */
 	GHashTable *configured; /* interned code -> itself */
+	/* A configured language other than ru, uk, be has a fingerprint in
+	 * this script's group: without one, any answer of the group is
+	 * "unknown" and textcat need not run (see langid_detect()). */
+	gboolean conf_in[SC_N];
 	int short_chars;
 };
 
@@ -263,6 +267,9 @@ lg_langid *langid_new(const char *languages, const char *lm_dir, int short_chars
 			int s = lm_script(dir, f);
 			conf_add(conf[s], f, code);
 			n[s]++;
+			if (g_hash_table_contains(l->configured, code) && strcmp(code, "ru") &&
+			    strcmp(code, "uk") && strcmp(code, "be"))
+				l->conf_in[s] = TRUE;
 			if (!strcmp(code, "uk") || !strcmp(code, "be")) {
 				conf_add(ukbe, f, code);
 				n_ukbe++;
@@ -597,6 +604,8 @@ static const char *decide_cyrillic_rules(lg_langid *l, const char *text, gsize l
 
 	if (k->cyr_foreign >= 3 || k->cyr_foreign * 50 >= k->cyr) {
 		/* Serbian, Macedonian, Kazakh...: never one of ours. */
+		if (!l->conf_in[SC_CYR])
+			return "unknown"; /* what any answer would come to */
 		r = group_best(l, &l->script[SC_CYR], text, len, &n);
 		return (r && strcmp(r, "ru") && strcmp(r, "uk") && strcmp(r, "be")) ? r : "unknown";
 	}
@@ -626,6 +635,8 @@ static const char *decide_cyrillic_rules(lg_langid *l, const char *text, gsize l
 	}
 	if (k->bg_hard > ru_marks || k->w_bg + k->bg_suffix / 2 > k->w_ru + ru_marks) {
 		/* Bulgarian (or a text in it): a guard or a configured bg. */
+		if (!l->conf_in[SC_CYR])
+			return "unknown"; /* what any answer would come to */
 		r = group_best(l, &l->script[SC_CYR], text, len, &n);
 		return (r && strcmp(r, "ru") && strcmp(r, "uk") && strcmp(r, "be")) ? r : "unknown";
 	}
@@ -682,13 +693,15 @@ const char *langid_detect(lg_langid *l, const char *text, gssize len, gboolean *
 	}
 	if (k.cyr >= k.lat && k.cyr >= k.oth) {
 		r = decide_cyrillic(l, text, n_bytes, &k, &unsure);
-	} else if (k.lat >= k.oth) {
-		r = group_best(l, &l->script[SC_LAT], text, n_bytes, &n);
-		unsure = n != 1;
+	} else {
 		/* A Cyrillic-script answer for a Latin text is impossible here:
 		 * the Latin group has Latin fingerprints only. */
-	} else {
-		r = group_best(l, &l->script[SC_OTH], text, n_bytes, &n);
+		int sc = k.lat >= k.oth ? SC_LAT : SC_OTH;
+		/* With no configured language in the group the answer is
+		 * "unknown" whatever textcat says; only *unsure_r needs it. */
+		if (!unsure_r && !l->conf_in[sc])
+			return "unknown";
+		r = group_best(l, &l->script[sc], text, n_bytes, &n);
 		unsure = n != 1;
 	}
 	if (r == NULL)
