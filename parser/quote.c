@@ -101,25 +101,106 @@ static gboolean m(GRegex *re, const char *s)
 	return g_regex_match(re, s, 0, NULL);
 }
 
+/*
+ * Cheap tests that a line cannot match a pattern, so that most lines never
+ * reach the regex engine. Each is a necessary condition of its patterns as
+ * PCRE2 reads them (UTF, UCP, caseless): when in doubt they say "maybe".
+ */
+
+/* May s start with [-=_*\s] (fwd_dashed, fwd_end, orig_msg)? \s is ASCII
+ * white space or a Unicode space, whose lead bytes are C2, E1, E2, E3. */
+static gboolean may_sep(const char *s)
+{
+	unsigned char c = (unsigned char)*s;
+	return c == '-' || c == '=' || c == '_' || c == '*' || c == ' ' ||
+	       (c >= 0x09 && c <= 0x0D) || c == 0xC2 || (c >= 0xE1 && c <= 0xE3);
+}
+
+/* May s match ":$" (fwd_intro, attrib_verb, attrib_addr)? "$" also matches
+ * before a final newline, which may be \n, \r, U+0085, U+2028, U+2029... */
+static gboolean may_colon_end(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0)
+		return FALSE;
+	unsigned char c = (unsigned char)s[n - 1];
+	return c == ':' || (c >= 0x0A && c <= 0x0D) || c == 0x85 || c == 0xA8 || c == 0xA9;
+}
+
+/* May s match attrib_start? Its alternatives begin with o a l e i w d m t f
+ * s, a digit, or Cyrillic в у п с ч (either case); any other non-ASCII
+ * first character (other digits, case variants such as U+017F or U+1C80)
+ * is left to the regex. */
+static gboolean may_attrib_start(const char *s)
+{
+	unsigned char c = (unsigned char)*s;
+	if (c == 0)
+		return FALSE;
+	if (c < 0x80)
+		return strchr("oOaAlLeEiIwWdDmMtTfFsS0123456789", c) != NULL;
+	if (c != 0xD0 && c != 0xD1)
+		return TRUE;
+	gunichar u = g_utf8_get_char(s);
+	if (u >= 0x410 && u <= 0x42F)
+		u += 0x20;
+	return u == 0x432 || u == 0x443 || u == 0x43F || u == 0x441 || u == 0x447;
+}
+
+static gboolean m_sep(GRegex *re, const char *s)
+{
+	return may_sep(s) && m(re, s);
+}
+
+static gboolean m_colon(GRegex *re, const char *s)
+{
+	return strchr(s, ':') && m(re, s);
+}
+
+static gboolean m_attrib_start(const rx *r, const char *s)
+{
+	return may_attrib_start(s) && m(r->attrib_start, s);
+}
+
+static gboolean m_attrib_inline(const rx *r, const char *s)
+{
+	return strchr(s, '@') && strchr(s, ':') && m(r->attrib_inline, s);
+}
+
+static gboolean m_attrib_addr(const rx *r, const char *s)
+{
+	return strpbrk(s, "@<") && may_colon_end(s) && m(r->attrib_addr, s);
+}
+
 typedef struct ln {
-	const char *raw; /* points into the split array */
-	char *text;      /* content after quote marks, trimmed */
+	const char *raw; /* points into lines.raw_buf */
+	char *text;      /* content after quote marks, trimmed (in text_buf) */
 	int depth;
 } ln;
 
 typedef struct lines {
-	char **raw;
+	char *raw_buf, *text_buf; /* the text twice, lines NUL-terminated */
 	ln *v;
 	guint n;
 } lines;
 
 static void lines_parse(lines *L, const char *text)
 {
-	L->raw = g_strsplit(text ? text : "", "\n", -1);
-	L->n = g_strv_length(L->raw);
-	L->v = g_new0(ln, L->n + 1);
-	for (guint i = 0; i < L->n; i++) {
-		const char *p = L->raw[i];
+	gsize len = strlen(text ? text : "");
+	guint n = len ? 1 : 0; /* as g_strsplit(): "" has no lines */
+	L->raw_buf = g_strndup(text ? text : "", len);
+	for (const char *p = L->raw_buf; (p = strchr(p, '\n')) != NULL; p++)
+		n++;
+	L->text_buf = g_malloc(len + 1);
+	memcpy(L->text_buf, L->raw_buf, len + 1);
+	L->n = n;
+	L->v = g_new0(ln, n + 1);
+	char *line = L->raw_buf;
+	/* n == 0: the loop does not run */
+	for (guint i = 0; i < n; i++) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		const char *p = line;
 		int d = 0;
 		for (;;) {
 			const char *q = p;
@@ -130,18 +211,21 @@ static void lines_parse(lines *L, const char *text)
 			d++;
 			p = q + 1;
 		}
-		L->v[i].raw = L->raw[i];
+		char *t = L->text_buf + (p - L->raw_buf);
+		if (nl)
+			L->text_buf[nl - L->raw_buf] = '\0';
+		L->v[i].raw = line;
 		L->v[i].depth = d;
-		L->v[i].text = g_strstrip(g_strdup(p));
+		L->v[i].text = g_strstrip(t);
+		line = nl ? nl + 1 : line + strlen(line);
 	}
 }
 
 static void lines_free(lines *L)
 {
-	for (guint i = 0; i < L->n; i++)
-		g_free(L->v[i].text);
 	g_free(L->v);
-	g_strfreev(L->raw);
+	g_free(L->raw_buf);
+	g_free(L->text_buf);
 }
 
 static gboolean blank(const lines *L, guint i)
@@ -164,7 +248,7 @@ static gboolean separator(const char *s)
  * within the next lines of the same depth. *end_r = first line after it. */
 static gboolean outlook_block(const rx *r, const lines *L, guint i, guint *end_r)
 {
-	if (!m(r->hdr_from, L->v[i].text))
+	if (!m_colon(r->hdr_from, L->v[i].text))
 		return FALSE;
 	gboolean sent = FALSE, subj = FALSE;
 	guint j = i + 1, last = i;
@@ -176,11 +260,11 @@ static gboolean outlook_block(const rx *r, const lines *L, guint i, guint *end_r
 				break;
 			continue;
 		}
-		if (m(r->hdr_sent, L->v[j].text))
+		if (m_colon(r->hdr_sent, L->v[j].text))
 			sent = TRUE, last = j;
-		else if (m(r->hdr_subj, L->v[j].text))
+		else if (m_colon(r->hdr_subj, L->v[j].text))
 			subj = TRUE, last = j;
-		else if (m(r->hdr_any, L->v[j].text))
+		else if (m_colon(r->hdr_any, L->v[j].text))
 			last = j;
 		else if (!(sent && subj) && strchr(L->v[j].text, '@'))
 			last = j; /* a wrapped To: or Cc: list */
@@ -197,24 +281,39 @@ static gboolean attribution(const rx *r, const lines *L, guint i, guint *k_r, gb
 {
 	if (L->v[i].depth != 0 || blank(L, i))
 		return FALSE;
-	GString *j = g_string_new(L->v[i].text);
+	const char *t = L->v[i].text;
+	size_t tl = strlen(t);
 	guint k = 1;
-	gboolean lead = m(r->attrib_start, L->v[i].text) || strpbrk(L->v[i].text, "0123456789@<");
-	while (j->len && j->str[j->len - 1] != ':' && k < 3 && lead && i + k < L->n &&
-	       L->v[i + k].depth == 0 && !blank(L, i + k)) {
-		g_string_append_c(j, ' ');
-		g_string_append(j, L->v[i + k].text);
-		k++;
+	*k_r = 1;
+	GString *j = NULL;
+	const char *js = t;
+	size_t jl = tl;
+	if (t[tl - 1] != ':') {
+		/* Not ending in ':': an attribution only when the lines after it
+		 * complete it, which is only tried for a likely first line. */
+		gboolean lead = strpbrk(t, "0123456789@<") || m_attrib_start(r, t);
+		if (!lead)
+			return FALSE;
+		j = g_string_new(t);
+		while (j->len && j->str[j->len - 1] != ':' && k < 3 && i + k < L->n &&
+		       L->v[i + k].depth == 0 && !blank(L, i + k)) {
+			g_string_append_c(j, ' ');
+			g_string_append(j, L->v[i + k].text);
+			k++;
+		}
+		js = j->str;
+		jl = j->len;
 	}
 	gboolean ok = FALSE;
-	if (j->len && j->len <= 400 && j->str[j->len - 1] == ':') {
-		gboolean verb = m(r->attrib_verb, j->str);
-		gboolean addr = m(r->attrib_addr, j->str);
+	if (jl && jl <= 400 && js[jl - 1] == ':') {
+		gboolean verb = m(r->attrib_verb, js);
+		gboolean addr = m_attrib_addr(r, js);
 		ok = verb || addr;
-		*strong_r = verb && strpbrk(j->str, "0123456789") &&
-		            (strchr(j->str, '@') || m(r->attrib_start, j->str));
+		*strong_r =
+		    verb && strpbrk(js, "0123456789") && (strchr(js, '@') || m_attrib_start(r, js));
 	}
-	g_string_free(j, TRUE);
+	if (j)
+		g_string_free(j, TRUE);
 	*k_r = k;
 	return ok;
 }
@@ -228,7 +327,7 @@ static guint next_nonblank(const lines *L, guint i)
 
 gboolean quote_is_forward_subject(const char *subject)
 {
-	return subject && m(rx_get()->fw_subject, subject);
+	return subject && strchr(subject, ':') && m(rx_get()->fw_subject, subject);
 }
 
 char *quote_strip_history(const char *text)
@@ -241,12 +340,12 @@ char *quote_strip_history(const char *text)
 	while (i < L.n) {
 		guint k = 0, end = 0;
 		gboolean strong = FALSE;
-		if (L.v[i].depth > 0 || m(r->fwd_end, L.v[i].text)) {
+		if (L.v[i].depth > 0 || m_sep(r->fwd_end, L.v[i].text)) {
 			i++;
 			continue;
 		}
-		if (m(r->orig_msg, L.v[i].text) || outlook_block(r, &L, i, &end) ||
-		    m(r->attrib_inline, L.v[i].text)) {
+		if (m_sep(r->orig_msg, L.v[i].text) || outlook_block(r, &L, i, &end) ||
+		    m_attrib_inline(r, L.v[i].text)) {
 			break;
 		}
 		if (attribution(r, &L, i, &k, &strong)) {
@@ -305,7 +404,8 @@ static char *forward_body(const rx *r, const lines *L, guint hdr, int d)
 	gboolean in_hdr = FALSE;
 	while (i < L->n) {
 		const char *t = L->v[i].text;
-		if (m(r->hdr_any, t) || (!in_hdr && strlen(t) <= 300 && m(r->attrib_addr, t))) {
+		if (m_colon(r->hdr_any, t) ||
+		    (!in_hdr && strlen(t) <= 300 && m_attrib_addr(r, t))) {
 			in_hdr = TRUE;
 		} else if (in_hdr && *t && (strchr(t, '@') || *t == '<')) {
 			/* continuation of To:/Cc: */
@@ -315,7 +415,7 @@ static char *forward_body(const rx *r, const lines *L, guint hdr, int d)
 		i++;
 	}
 	for (; i < L->n; i++)
-		if (!m(r->fwd_end, L->v[i].text))
+		if (!m_sep(r->fwd_end, L->v[i].text))
 			g_ptr_array_add(body, (gpointer)unquote(L->v[i].raw, d));
 	/* Apple Mail, Yahoo, Proton: the forwarded body is itself quoted. */
 	for (int lvl = 0; lvl < 8; lvl++) {
@@ -362,13 +462,14 @@ char *quote_split_forward(const char *text, const char *subject, char **forwarde
 		prev_depth = d;
 		guint end = 0, k = 0;
 		gboolean strong = FALSE;
-		if ((d == 0 || block_start) && (m(r->fwd_dashed, t) || m(r->fwd_intro, t))) {
+		if ((d == 0 || block_start) &&
+		    (m_sep(r->fwd_dashed, t) || (may_colon_end(t) && m(r->fwd_intro, t)))) {
 			at = i, hdr = i + 1, depth = d;
 			break;
 		}
 		if (d > 0)
 			continue;
-		if (m(r->orig_msg, t)) {
+		if (m_sep(r->orig_msg, t)) {
 			if (fw_subj)
 				at = i, hdr = i + 1, depth = 0;
 			break;
@@ -378,7 +479,7 @@ char *quote_split_forward(const char *text, const char *subject, char **forwarde
 				at = i, hdr = i, depth = 0;
 			break;
 		}
-		if (m(r->attrib_inline, t))
+		if (m_attrib_inline(r, t))
 			break;
 		if (attribution(r, &L, i, &k, &strong)) {
 			guint nx = next_nonblank(&L, i + k);

@@ -83,6 +83,77 @@ static gboolean m(GRegex *re, const char *s)
 	return g_regex_match(re, s, 0, NULL);
 }
 
+/*
+ * Cheap tests that text cannot match a pattern, so that most lines never
+ * reach the regex engine. Each is a necessary condition of its pattern as
+ * PCRE2 reads it (UTF, UCP, caseless); when in doubt they say "maybe".
+ */
+
+/* Words every match of a pattern contains one of (lower case). */
+static const char *const browser_words[] = {"view",    "version",   "browser", "online",
+                                            "navigat", "navegador", "wietl",   "bekijk",
+                                            "браузер", "-версия",   NULL};
+static const char *const unsub_words[] = {
+    "unsubscribe", "opt", "manage", "update your", "receiv", "was sent to", "abmelden",
+    "abbestellen", "sabonner", "sinscri", "darse de baja", "cancelar", "iscrizione", "disiscriviti",
+    "wypis", "descadastr", "afmelden", "uitschrijven", "отписаться", "отказаться", "відписатися",
+    "адпісацца",
+    /* BROWSER */
+    "view", "version", "browser", "online", "navigat", "navegador", "wietl", "bekijk", "браузер",
+    "-версия", NULL};
+static const char *const disc_a_words[] = {
+    "confiden", "privileged",    "disclaimer",     "vertraulich",  "haftungsausschluss", "riservat",
+    "poufn",    "vertrouwelijk", "конфиденциальн", "конфіденційн", "канфідэнцыйн",       NULL};
+
+/* May s (caselessly) contain one of words? Lowers ASCII and U+0400..U+042F
+ * itself; characters whose case folding goes further (U+017F, U+212A,
+ * U+1C80..) leave the answer to the regex. */
+static gboolean may_contain(const char *s, const char *const *words)
+{
+	gsize len = strlen(s);
+	char stack[512];
+	char *low = len < sizeof stack ? stack : g_malloc(len + 1), *o = low;
+	gboolean maybe = FALSE;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		unsigned char c = *p;
+		if (c >= 'A' && c <= 'Z') {
+			*o++ = (char)(c + 32);
+		} else if (c == 0xD0 && p[1] >= 0x80 && p[1] <= 0xAF) {
+			gunichar u = 0x400 + (p[1] - 0x80);
+			u += u < 0x410 ? 0x50 : 0x20;
+			*o++ = (char)(0xC0 | (u >> 6));
+			*o++ = (char)(0x80 | (u & 0x3F));
+			p++;
+		} else {
+			if ((c == 0xC5 && p[1] == 0xBF) || (c == 0xE2 && p[1] == 0x84) ||
+			    (c == 0xE1 && p[1] == 0xB2))
+				maybe = TRUE;
+			*o++ = (char)c;
+		}
+	}
+	*o = '\0';
+	for (size_t i = 0; !maybe && words[i]; i++)
+		maybe = strstr(low, words[i]) != NULL;
+	if (low != stack)
+		g_free(low);
+	return maybe;
+}
+
+/* May a line match "mobile"? Its words begin with s g e i v w l d, or
+ * Cyrillic о н в а д с (either case). */
+static gboolean may_mobile(const char *s)
+{
+	unsigned char c = (unsigned char)*s;
+	if (c < 0x80)
+		return c && strchr("sSgGeEiIvVwWlLdD", c) != NULL;
+	if (c != 0xD0 && c != 0xD1)
+		return TRUE;
+	gunichar u = g_utf8_get_char(s);
+	if (u >= 0x410 && u <= 0x42F)
+		u += 0x20;
+	return u == 0x43E || u == 0x43D || u == 0x432 || u == 0x430 || u == 0x434 || u == 0x441;
+}
+
 static gboolean only_separators(const char *s)
 {
 	for (; *s; s++)
@@ -105,40 +176,79 @@ static void strip_footers(const rx *r, GString *g)
 			start = p + 2;
 		while (*start == '\n')
 			start++;
-		gboolean footer = only_separators(start) || m(r->unsub, start) ||
-		                  (m(r->disc_a, start) && m(r->disc_b, start));
+		gboolean footer = only_separators(start) ||
+		                  (may_contain(start, unsub_words) && m(r->unsub, start)) ||
+		                  (may_contain(start, disc_a_words) && m(r->disc_a, start) &&
+		                   m(r->disc_b, start));
 		if (!footer)
 			return;
 		g_string_truncate(g, start - g->str);
 	}
 }
 
+/* s[0..*len_r) without leading and trailing ASCII white space (as
+ * g_strstrip()). */
+static const char *trimmed(const char *s, size_t *len_r)
+{
+	while (g_ascii_isspace(*s))
+		s++;
+	size_t n = strlen(s);
+	while (n && g_ascii_isspace(s[n - 1]))
+		n--;
+	*len_r = n;
+	return s;
+}
+
 char *sig_strip(const char *text)
 {
 	const rx *r = rx_get();
-	char **v = g_strsplit(text ? text : "", "\n", -1);
-	guint n = g_strv_length(v);
+	gsize len = strlen(text ? text : "");
+	char *buf = g_strndup(text ? text : "", len);
+	/* Lines as g_strsplit() gives them ("" has none), NUL-terminated in
+	 * buf. */
+	guint n = len ? 1 : 0;
+	for (const char *p = buf; (p = strchr(p, '\n')) != NULL; p++)
+		n++;
+	char **v = g_new(char *, n + 1);
+	char *line = buf;
+	for (guint i = 0; i < n; i++) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		v[i] = line;
+		line = nl ? nl + 1 : line + strlen(line);
+	}
 	guint end = n;
 	for (guint i = 0; i < n; i++) {
 		if (strcmp(v[i], "-- ") == 0) {
 			end = i;
 			break;
 		}
-		g_autofree char *t = g_strstrip(g_strdup(v[i]));
-		if (strcmp(t, "--") == 0 && n - i <= 13) {
+		size_t tl;
+		const char *t = trimmed(v[i], &tl);
+		if (tl == 2 && t[0] == '-' && t[1] == '-' && n - i <= 13) {
 			end = i;
 			break;
 		}
 	}
-	GString *g = g_string_new(NULL);
+	GString *g = g_string_sized_new(len + 1);
+	char stack[256];
 	for (guint i = 0; i < end; i++) {
-		g_autofree char *t = g_strstrip(g_strdup(v[i]));
-		if (*t && strlen(t) <= 200 && (m(r->mobile, t) || m(r->browser, t)))
-			continue;
-		g_string_append(g, *t ? v[i] : "");
+		size_t tl;
+		const char *t = trimmed(v[i], &tl);
+		if (tl && tl <= 200) {
+			memcpy(stack, t, tl);
+			stack[tl] = '\0';
+			if ((may_mobile(stack) && m(r->mobile, stack)) ||
+			    (may_contain(stack, browser_words) && m(r->browser, stack)))
+				continue;
+		}
+		if (tl)
+			g_string_append(g, v[i]);
 		g_string_append_c(g, '\n');
 	}
-	g_strfreev(v);
+	g_free(v);
+	g_free(buf);
 	strip_footers(r, g);
 	return g_string_free(g, FALSE);
 }

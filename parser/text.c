@@ -58,6 +58,12 @@ static char *from_source(const char *norm, const lg_message *msg, const char *em
 {
 	char *letter = letter_from(norm, msg->subject, 0);
 	char *em = text_emoji_replace(letter, emoji);
+	/* letter is laid out already and layout is idempotent: only a text
+	 * the emoji step changed needs it again. */
+	if (strcmp(em, letter) == 0) {
+		g_free(em);
+		return letter;
+	}
 	char *out = text_norm_layout(em);
 	g_free(letter);
 	g_free(em);

@@ -193,11 +193,23 @@ char *text_emoji_replace(const char *s, const char *mode)
 	if (!s)
 		return g_strdup("");
 	gboolean remove = mode && strcmp(mode, "remove") == 0;
-	gboolean ru = !remove && mostly_cyrillic(s);
+	int ru = -1; /* mostly_cyrillic(s), computed for the first word */
 	GString *g = g_string_sized_new(strlen(s));
 	const char *last_word = NULL; /* word just written, for "❤️❤️❤️" */
 	const char *p = s;
 	while (*p) {
+		/* Below U+2000 (lead bytes < 0xE2) nothing is an emoji, a
+		 * modifier or an arrow: such runs are copied whole. */
+		const char *run = p;
+		while (*p && (unsigned char)*p < 0xE2) {
+			if (*p != ' ')
+				last_word = NULL;
+			p++;
+		}
+		if (p > run)
+			g_string_append_len(g, run, p - run);
+		if (!*p)
+			break;
 		gunichar c = g_utf8_get_char(p);
 		const char *next = g_utf8_next_char(p);
 		const char *ascii = ascii_for(c);
@@ -236,6 +248,8 @@ char *text_emoji_replace(const char *s, const char *mode)
 		}
 		const emoji_word *w = (!remove && base) ? word_for(base) : NULL;
 		if (w) {
+			if (ru < 0)
+				ru = mostly_cyrillic(s);
 			const char *word = ru ? w->ru : w->en;
 			if (last_word != word) {
 				gunichar prev = g->len ? g_utf8_get_char(g_utf8_find_prev_char(

@@ -7,16 +7,20 @@ char *text_eol_normalize(const char *s)
 {
 	if (!s)
 		return g_strdup("");
-	GString *g = g_string_sized_new(strlen(s));
-	for (const char *p = s; *p; p++) {
-		if (*p == '\r') {
-			g_string_append_c(g, '\n');
-			if (p[1] == '\n')
-				p++;
-		} else {
-			g_string_append_c(g, *p);
-		}
+	const char *cr = strchr(s, '\r');
+	if (!cr)
+		return g_strdup(s);
+	gsize len = strlen(s);
+	GString *g = g_string_sized_new(len);
+	const char *p = s;
+	/* Copy the runs between carriage returns whole. */
+	while (cr) {
+		g_string_append_len(g, p, cr - p);
+		g_string_append_c(g, '\n');
+		p = cr[1] == '\n' ? cr + 2 : cr + 1;
+		cr = strchr(p, '\r');
 	}
+	g_string_append(g, p);
 	return g_string_free(g, FALSE);
 }
 

@@ -3,12 +3,9 @@
 
 #include <string.h>
 
-/* Valid UTF-8 copy with invalid bytes and NULs dropped. */
-static char *utf8_clean(const char *s)
+/* Valid UTF-8 copy of s[0..len) with invalid bytes dropped. */
+static char *utf8_clean(const char *s, gsize len)
 {
-	gsize len = strlen(s);
-	if (g_utf8_validate(s, (gssize)len, NULL))
-		return g_strdup(s);
 	GString *g = g_string_sized_new(len);
 	const char *p = s, *end = s + len;
 	while (p < end) {
@@ -40,92 +37,151 @@ static gboolean nfc_unsure(gunichar c)
 	return TRUE;
 }
 
+/* One character of text_norm_chars() that is not printable ASCII or a
+ * basic Cyrillic letter: appended to *o as the contract says. Returns the
+ * next character. */
+static const char *norm_char(const char *p, char **o, gboolean *maybe_not_nfc)
+{
+	gunichar c = g_utf8_get_char(p);
+	const char *next = g_utf8_next_char(p);
+	if (c == '\r') {
+		if (p[1] != '\n')
+			*(*o)++ = '\n';
+		return next;
+	}
+	if (c == '\n' || c == 0x2028 || c == 0x2029 || c == 0x85) {
+		*(*o)++ = '\n';
+		return next;
+	}
+	if (c == '\t') {
+		*(*o)++ = ' ';
+		return next;
+	}
+	if (c != 0x200D && !(c >= 0xFE00 && c <= 0xFE0F) && !(c >= 0xE0020 && c <= 0xE007F)) {
+		GUnicodeType t = g_unichar_type(c);
+		if (t == G_UNICODE_SPACE_SEPARATOR) {
+			*(*o)++ = ' ';
+			return next;
+		}
+		if (t == G_UNICODE_CONTROL || t == G_UNICODE_FORMAT || t == G_UNICODE_PRIVATE_USE ||
+		    t == G_UNICODE_SURROGATE || t == G_UNICODE_UNASSIGNED || c == 0xFFFD)
+			return next;
+		if (nfc_unsure(c))
+			*maybe_not_nfc = TRUE;
+	} /* else: emoji sequences, kept for text_emoji.h */
+	memcpy(*o, p, next - p);
+	*o += next - p;
+	return next;
+}
+
 char *text_norm_chars(const char *s)
 {
 	if (!s)
 		return g_strdup("");
-	char *clean = utf8_clean(s);
-	GString *g = g_string_sized_new(strlen(clean));
-	gboolean maybe_not_nfc = FALSE;
-	for (const char *p = clean; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (c == '\r') {
-			if (p[1] != '\n')
-				g_string_append_c(g, '\n');
-			continue;
-		}
-		if (c == '\n' || c == 0x2028 || c == 0x2029 || c == 0x85) {
-			g_string_append_c(g, '\n');
-			continue;
-		}
-		if (c == '\t') {
-			g_string_append_c(g, ' ');
-			continue;
-		}
-		if (c == 0x200D || (c >= 0xFE00 && c <= 0xFE0F) || (c >= 0xE0020 && c <= 0xE007F)) {
-			g_string_append_unichar(g, c); /* emoji sequences: text_emoji.h */
-			continue;
-		}
-		GUnicodeType t = g_unichar_type(c);
-		if (t == G_UNICODE_SPACE_SEPARATOR) {
-			g_string_append_c(g, ' ');
-			continue;
-		}
-		if (t == G_UNICODE_CONTROL || t == G_UNICODE_FORMAT || t == G_UNICODE_PRIVATE_USE ||
-		    t == G_UNICODE_SURROGATE || t == G_UNICODE_UNASSIGNED || c == 0xFFFD)
-			continue;
-		if (!maybe_not_nfc && nfc_unsure(c))
-			maybe_not_nfc = TRUE;
-		g_string_append_len(g, p, g_utf8_next_char(p) - p);
+	gsize len = strlen(s);
+	char *clean = NULL;
+	if (!g_utf8_validate(s, (gssize)len, NULL)) {
+		clean = utf8_clean(s, len);
+		s = clean;
+		len = strlen(s);
 	}
+	/* Every rule keeps or shortens a character: len bytes are enough. */
+	char *out = g_malloc(len + 1), *o = out;
+	gboolean maybe_not_nfc = FALSE;
+	const char *p = s, *run = s;
+	while (*p) {
+		unsigned char b = (unsigned char)*p;
+		/* Printable ASCII and U+0400..U+047F (no combining marks) are
+		 * kept as they are: copied in runs. */
+		if (b >= 0x20 && b < 0x7F) {
+			p++;
+			continue;
+		}
+		if (b == 0xD0 || b == 0xD1) {
+			p += 2;
+			continue;
+		}
+		memcpy(o, run, p - run);
+		o += p - run;
+		p = norm_char(p, &o, &maybe_not_nfc);
+		run = p;
+	}
+	memcpy(o, run, p - run);
+	o += p - run;
+	*o = '\0';
 	g_free(clean);
 	if (!maybe_not_nfc)
-		return g_string_free(g, FALSE);
-	char *nfc = g_utf8_normalize(g->str, (gssize)g->len, G_NORMALIZE_NFC);
+		return out;
+	char *nfc = g_utf8_normalize(out, o - out, G_NORMALIZE_NFC);
 	if (!nfc)
-		nfc = g_strdup(g->str);
-	g_string_free(g, TRUE);
+		return out;
+	g_free(out);
 	return nfc;
+}
+
+/* Length of the UTF-8 character at p, 1 for a stray byte (never past a
+ * NUL). */
+static gsize char_len(const char *p)
+{
+	gsize n = g_utf8_skip[(unsigned char)*p];
+	for (gsize i = 1; i < n; i++)
+		if (((unsigned char)p[i] & 0xC0) != 0x80)
+			return 1;
+	return n;
 }
 
 char *text_norm_layout(const char *s)
 {
 	if (!s)
 		return g_strdup("");
-	GString *g = g_string_sized_new(strlen(s));
+	/* Output never exceeds the input: spaces and blank lines only shrink. */
+	char *out = g_malloc(strlen(s) + 1), *o = out;
 	int blank = 0; /* blank lines seen since the last text line */
 	gboolean any = FALSE;
 	const char *p = s;
 	while (*p) {
-		const char *eol = strchr(p, '\n');
-		const char *end = eol ? eol : p + strlen(p);
-		GString *line = g_string_new(NULL);
-		gboolean space = FALSE;
-		for (const char *q = p; q < end; q = g_utf8_next_char(q)) {
-			gunichar c = g_utf8_get_char(q);
-			if (c == 0x200D || (c >= 0xFE00 && c <= 0xFE0F) ||
-			    (c >= 0xE0020 && c <= 0xE007F))
-				continue;
-			if (c == ' ') {
-				space = line->len > 0;
+		gboolean space = FALSE, text = FALSE;
+		while (*p && *p != '\n') {
+			unsigned char b = (unsigned char)*p;
+			gsize n = 1;
+			if (b == ' ') {
+				space = text;
+				p++;
 				continue;
 			}
-			if (space)
-				g_string_append_c(line, ' ');
+			if (b >= 0x80) {
+				n = char_len(p);
+				if (b == 0xE2 || b == 0xEF || b == 0xF3) {
+					gunichar c = g_utf8_get_char(p);
+					if (c == 0x200D || (c >= 0xFE00 && c <= 0xFE0F) ||
+					    (c >= 0xE0020 && c <= 0xE007F)) {
+						p += n;
+						continue;
+					}
+				}
+			}
+			if (!text) {
+				if (any) {
+					*o++ = '\n';
+					if (blank > 0)
+						*o++ = '\n';
+				}
+				any = TRUE;
+				blank = 0;
+				text = TRUE;
+			} else if (space) {
+				*o++ = ' ';
+			}
 			space = FALSE;
-			g_string_append_unichar(line, c);
+			memcpy(o, p, n);
+			o += n;
+			p += n;
 		}
-		if (line->len == 0) {
+		if (!text)
 			blank++;
-		} else {
-			if (any)
-				g_string_append(g, blank > 0 ? "\n\n" : "\n");
-			g_string_append_len(g, line->str, line->len);
-			any = TRUE;
-			blank = 0;
-		}
-		g_string_free(line, TRUE);
-		p = eol ? eol + 1 : end;
+		if (*p)
+			p++;
 	}
-	return g_string_free(g, FALSE);
+	*o = '\0';
+	return out;
 }

@@ -111,6 +111,10 @@ struct lg_langid {
 	tc_group script[SC_N];  /* configured + guards, by script */
 	tc_group ukbe, rube;    /* restricted pairs for the Cyrillic rules */
 	GHashTable *configured; /* interned code -> itself */
+	/* A configured language other than ru, uk, be has a fingerprint in
+	 * this script's group: without one, any answer of the group is
+	 * "unknown" and textcat need not run (see langid_detect()). */
+	gboolean conf_in[SC_N];
 	int short_chars;
 };
 
@@ -263,6 +267,9 @@ lg_langid *langid_new(const char *languages, const char *lm_dir, int short_chars
 			int s = lm_script(dir, f);
 			conf_add(conf[s], f, code);
 			n[s]++;
+			if (g_hash_table_contains(l->configured, code) && strcmp(code, "ru") &&
+			    strcmp(code, "uk") && strcmp(code, "be"))
+				l->conf_in[s] = TRUE;
 			if (!strcmp(code, "uk") || !strcmp(code, "be")) {
 				conf_add(ukbe, f, code);
 				n_ukbe++;
@@ -386,6 +393,10 @@ static const char *const words_bg[] = {
     "всички", "всичко", "всичките", "колкото", "толкова", "така",
 };
 
+/* Longest word in the three lists, in bytes (checked when the table is
+ * built); longer words are never looked up. */
+#define WORD_MAX 32
+
 /* One table for the three lists: word -> bits (1 ru, 2 uk, 4 bg), built
  * once; a letter's words are looked up once each instead of scanned for. */
 static gpointer word_table_init(gpointer unused)
@@ -397,6 +408,7 @@ static gpointer word_table_init(gpointer unused)
 	(void)unused;
 	for (size_t l = 0; l < 3; l++)
 		for (size_t i = 0; i < sizes[l]; i++) {
+			g_assert(strlen(lists[l][i]) <= WORD_MAX);
 			guint bits = GPOINTER_TO_UINT(g_hash_table_lookup(t, lists[l][i]));
 			g_hash_table_insert(t, (gpointer)lists[l][i],
 			                    GUINT_TO_POINTER(bits | (1u << l)));
@@ -411,53 +423,122 @@ static guint word_bits(const char *w)
 	return GPOINTER_TO_UINT(g_hash_table_lookup(once.retval, w));
 }
 
-static void count_words(const char *text, gsize len, letter_counts *k)
+/* The character at p (p < end) and its length, as g_utf8_get_char() and
+ * g_utf8_next_char() give them; ASCII and two-byte characters inline. */
+static inline gunichar next_char(const char *p, const char *end, const char **next_r)
 {
-	char *low = g_utf8_strdown(text, len);
-	GString *w = g_string_new(NULL);
-	for (const char *p = low;; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (c && g_unichar_isalpha(c) && is_cyr(c)) {
-			g_string_append_unichar(w, c);
-			continue;
-		}
-		if (w->len) {
-			guint bits = word_bits(w->str);
-			k->w_ru += (bits & 1) != 0;
-			k->w_uk += (bits & 2) != 0;
-			k->w_bg += (bits & 4) != 0;
-			/* Bulgarian definite articles; Russian has such endings too
-			 * ("зарплата"), so two of them count as one word. */
-			if (w->len >= 10 &&
-			    (g_str_has_suffix(w->str, "ото") || g_str_has_suffix(w->str, "ите") ||
-			     g_str_has_suffix(w->str, "ата") || g_str_has_suffix(w->str, "ият")))
-				k->bg_suffix++;
-			g_string_truncate(w, 0);
-		}
-		if (c == 0)
-			break;
+	unsigned char b = (unsigned char)p[0];
+	if (b < 0x80) {
+		*next_r = p + 1;
+		return b;
 	}
-	g_string_free(w, TRUE);
-	g_free(low);
+	if ((b & 0xE0) == 0xC0 && p + 1 < end && ((unsigned char)p[1] & 0xC0) == 0x80) {
+		*next_r = p + 2;
+		return ((gunichar)(b & 0x1F) << 6) | ((unsigned char)p[1] & 0x3F);
+	}
+	*next_r = g_utf8_next_char(p);
+	return g_utf8_get_char(p);
 }
 
+/* g_unichar_isalpha() and g_unichar_tolower(), inline for ASCII and
+ * U+0400..U+052F (where only U+0482..U+0489 are not letters, and lower
+ * case stays in the block). */
+static inline gboolean is_alpha(gunichar c)
+{
+	if (c < 0x80)
+		return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+	if (is_cyr(c))
+		return c < 0x482 || c > 0x489;
+	return g_unichar_isalpha(c);
+}
+
+static inline gunichar to_lower(gunichar c)
+{
+	if (c < 0x80)
+		return c >= 'A' && c <= 'Z' ? c + 0x20 : c;
+	if (c >= 0x400 && c < 0x410)
+		return c + 0x50;
+	if (c >= 0x410 && c < 0x430)
+		return c + 0x20;
+	if (c >= 0x430 && c < 0x460)
+		return c;
+	return g_unichar_tolower(c);
+}
+
+/* A word of Cyrillic letters, lower case, as it is read. */
+typedef struct word_acc {
+	char buf[WORD_MAX + 1];
+	gsize len;        /* bytes of the whole word (all its letters are 2 bytes) */
+	gunichar last[3]; /* its last three letters, last[2] the last */
+} word_acc;
+
+static void word_add(word_acc *w, gunichar lc)
+{
+	if (w->len + 2 <= WORD_MAX) {
+		w->buf[w->len] = (char)(0xC0 | (lc >> 6));
+		w->buf[w->len + 1] = (char)(0x80 | (lc & 0x3F));
+	}
+	w->len += 2;
+	w->last[0] = w->last[1];
+	w->last[1] = w->last[2];
+	w->last[2] = lc;
+}
+
+static gboolean word_ends(const word_acc *w, gunichar a, gunichar b, gunichar c)
+{
+	return w->last[0] == a && w->last[1] == b && w->last[2] == c;
+}
+
+static void word_end(word_acc *w, letter_counts *k)
+{
+	if (w->len == 0)
+		return;
+	if (w->len <= WORD_MAX) {
+		w->buf[w->len] = '\0';
+		guint bits = word_bits(w->buf);
+		k->w_ru += (bits & 1) != 0;
+		k->w_uk += (bits & 2) != 0;
+		k->w_bg += (bits & 4) != 0;
+	}
+	/* Bulgarian definite articles; Russian has such endings too
+	 * ("зарплата"), so two of them count as one word. */
+	if (w->len >= 10 && (word_ends(w, 0x43E, 0x442, 0x43E) || /* ото */
+	                     word_ends(w, 0x438, 0x442, 0x435) || /* ите */
+	                     word_ends(w, 0x430, 0x442, 0x430) || /* ата */
+	                     word_ends(w, 0x438, 0x44F, 0x442)))  /* ият */
+		k->bg_suffix++;
+	w->len = 0;
+}
+
+/* One pass over text[0..len): letters by script, the telling letters and
+ * the function words (words are read up to the first NUL, as a C string). */
 static void count_letters(const char *text, gsize len, letter_counts *k)
 {
-	const char *end = text + len;
+	const char *end = text + len, *np;
 	gunichar prev = 0;
+	word_acc w = {.len = 0};
+	gboolean words = TRUE;
 	memset(k, 0, sizeof(*k));
-	count_words(text, len, k);
-	for (const char *p = text; p < end; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p), lc, next = 0;
-		const char *np = g_utf8_next_char(p);
-		if (np < end)
-			next = g_utf8_get_char(np);
-		if (!g_unichar_isalpha(c)) {
+	for (const char *p = text; p < end; p = np) {
+		gunichar c = next_char(p, end, &np), lc, next;
+		if (c == 0 && words) {
+			word_end(&w, k);
+			words = FALSE;
+		}
+		if (!is_alpha(c)) {
+			if (words)
+				word_end(&w, k);
 			prev = c;
 			continue;
 		}
-		lc = g_unichar_tolower(c);
-		if ((lc == 'i') && (is_cyr(prev) || is_cyr(next))) {
+		lc = to_lower(c);
+		if (words) {
+			if (is_cyr(c))
+				word_add(&w, lc);
+			else
+				word_end(&w, k);
+		}
+		if ((lc == 'i') && (is_cyr(prev) || (np < end && is_cyr(g_utf8_get_char(np))))) {
 			k->cyr++;
 			k->i++;
 		} else if (is_cyr(c)) {
@@ -486,7 +567,7 @@ static void count_letters(const char *text, gsize len, letter_counts *k)
 			case 0x44a:    /* ъ */
 				k->hard++;
 				/* Russian ъ stands only before е ё ю я. */
-				next = g_unichar_tolower(next);
+				next = np < end ? g_unichar_tolower(g_utf8_get_char(np)) : 0;
 				if (next != 0x435 && next != 0x451 && next != 0x44e &&
 				    next != 0x44f)
 					k->bg_hard++;
@@ -508,6 +589,8 @@ static void count_letters(const char *text, gsize len, letter_counts *k)
 		}
 		prev = c;
 	}
+	if (words)
+		word_end(&w, k);
 }
 
 /* ru, uk or be (or a guard) for a mostly Cyrillic text, by the rules. */
@@ -521,6 +604,8 @@ static const char *decide_cyrillic_rules(lg_langid *l, const char *text, gsize l
 
 	if (k->cyr_foreign >= 3 || k->cyr_foreign * 50 >= k->cyr) {
 		/* Serbian, Macedonian, Kazakh...: never one of ours. */
+		if (!l->conf_in[SC_CYR])
+			return "unknown"; /* what any answer would come to */
 		r = group_best(l, &l->script[SC_CYR], text, len, &n);
 		return (r && strcmp(r, "ru") && strcmp(r, "uk") && strcmp(r, "be")) ? r : "unknown";
 	}
@@ -550,6 +635,8 @@ static const char *decide_cyrillic_rules(lg_langid *l, const char *text, gsize l
 	}
 	if (k->bg_hard > ru_marks || k->w_bg + k->bg_suffix / 2 > k->w_ru + ru_marks) {
 		/* Bulgarian (or a text in it): a guard or a configured bg. */
+		if (!l->conf_in[SC_CYR])
+			return "unknown"; /* what any answer would come to */
 		r = group_best(l, &l->script[SC_CYR], text, len, &n);
 		return (r && strcmp(r, "ru") && strcmp(r, "uk") && strcmp(r, "be")) ? r : "unknown";
 	}
@@ -606,13 +693,15 @@ const char *langid_detect(lg_langid *l, const char *text, gssize len, gboolean *
 	}
 	if (k.cyr >= k.lat && k.cyr >= k.oth) {
 		r = decide_cyrillic(l, text, n_bytes, &k, &unsure);
-	} else if (k.lat >= k.oth) {
-		r = group_best(l, &l->script[SC_LAT], text, n_bytes, &n);
-		unsure = n != 1;
+	} else {
 		/* A Cyrillic-script answer for a Latin text is impossible here:
 		 * the Latin group has Latin fingerprints only. */
-	} else {
-		r = group_best(l, &l->script[SC_OTH], text, n_bytes, &n);
+		int sc = k.lat >= k.oth ? SC_LAT : SC_OTH;
+		/* With no configured language in the group the answer is
+		 * "unknown" whatever textcat says; only *unsure_r needs it. */
+		if (!unsure_r && !l->conf_in[sc])
+			return "unknown";
+		r = group_best(l, &l->script[sc], text, n_bytes, &n);
 		unsure = n != 1;
 	}
 	if (r == NULL)

@@ -167,10 +167,48 @@ static void test_letters(void **state)
 	g_clear_error(&err);
 }
 
+/* The shortcuts (no textcat when the group has no configured language,
+ * one pass over the letters) give what the full path gives: the same
+ * answer with and without *unsure_r, embedded NULs end the words only. */
+static void test_shortcuts(void **state)
+{
+	static const char *const texts[] = {
+	    "Η γλώσσα αυτή δεν είναι ρυθμισμένη, οπότε η απάντηση είναι άγνωστη πάντα.",
+	    "שלום לכולם, זה מכתב בעברית שאינה מוגדרת בתצורה שלנו בכלל.",
+	    "Ова је писмо на српском језику, које није међу подешеним језицима.",
+	    "Тази седмица в европейския парламент се случи нещо много важно за всички нас.",
+	    "Hello, this is a letter in English that should come out English.",
+	    "ВСЕ ПРОПИСНЫЕ БУКВЫ: ЭТО ТОЖЕ РУССКИЙ ТЕКСТ, КОТОРЫЙ МЫ ПИШЕМ ТЕБЕ.",
+	};
+	const char *configs[] = {LANGS, "ru,uk,be,en,bg,sr,el,he", "ru,uk"};
+	GError *err = NULL;
+	(void)state;
+	for (size_t c = 0; c < G_N_ELEMENTS(configs); c++) {
+		lg_langid *l = langid_new(configs[c], NULL, 20, &err);
+		assert_non_null(l);
+		for (size_t i = 0; i < G_N_ELEMENTS(texts); i++) {
+			gboolean unsure = FALSE;
+			const char *a = langid_detect(l, texts[i], -1, &unsure);
+			const char *b = langid_detect(l, texts[i], -1, NULL);
+			assert_string_equal(a, b);
+		}
+		langid_free(&l);
+	}
+	lg_langid *l = langid_new(LANGS, NULL, 20, &err);
+	assert_string_equal(
+	    langid_detect(l, "ВСЕ ПРОПИСНЫЕ БУКВЫ: ЭТО ТОЖЕ РУССКИЙ ТЕКСТ.", -1, NULL), "ru");
+	assert_string_equal(langid_detect(l, texts[0], -1, NULL), "unknown");
+	/* a NUL inside len: letters after it count, words do not */
+	const char nul[] = "Привет, как дела? Мы\0 все ждём тебя дома сегодня вечером.";
+	assert_string_equal(langid_detect(l, nul, sizeof nul - 1, NULL), "ru");
+	langid_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_letters),
+	    cmocka_unit_test(test_shortcuts),
 	    cmocka_unit_test(test_corpus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -527,6 +527,39 @@ static void test_threads(void **state)
 		g_thread_join(th[i]);
 }
 
+/* The cheap tests in front of the regexes never hide a match: markers and
+ * attributions that begin with a Unicode space, a capital Cyrillic letter,
+ * or span lines; footers and device lines in upper case. */
+static void test_prefilters(void **state)
+{
+	(void)state;
+	char *fwd = NULL;
+	/* U+2003 (em space) is not stripped by g_strstrip() but is \s */
+	char *w = quote_split_forward("Смотри ниже.\n\xe2\x80\x83---------- Forwarded message "
+	                              "---------\nFrom: A <a@b.c>\n\nТекст.\n",
+	                              NULL, &fwd);
+	assert_non_null(fwd);
+	assert_string_equal(w, "Смотри ниже.\n");
+	assert_string_equal(fwd, "\nТекст.\n\n");
+	g_free(w);
+	g_free(fwd);
+	char *h = quote_strip_history("Привет!\n\nВ пн, 3 июня 2024 г. в 10:00, Иван\n"
+	                              "<ivan@example.ru> написал:\n> старое\n");
+	assert_string_equal(h, "Привет!");
+	g_free(h);
+	char *sg = sig_strip("Текст письма.\nОТПРАВЛЕНО С МОЕГО IPHONE\n\nTo UNSUBSCRIBE click "
+	                     "here\n");
+	assert_string_equal(sg, "Текст письма.");
+	g_free(sg);
+	sg = sig_strip("Текст.\nОТКРЫТЬ В БРАУЗЕРЕ\nЕщё текст.\n");
+	assert_string_equal(sg, "Текст.\nЕщё текст.");
+	g_free(sg);
+	/* layout: spaces, zero-width joiners and blank lines */
+	char *l = text_norm_layout("  a \xe2\x80\x8d b  \n\n\n\xe2\x80\x8d\n c\n");
+	assert_string_equal(l, "a b\n\nc");
+	g_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -545,6 +578,7 @@ int main(void)
 	    cmocka_unit_test(test_html_clients),
 	    cmocka_unit_test(test_emoji),
 	    cmocka_unit_test(test_norm),
+	    cmocka_unit_test(test_prefilters),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_eml_table),
 	};
