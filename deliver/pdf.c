@@ -12,6 +12,7 @@
 #include <cairo.h>
 #include <pango/pangocairo.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <vips/vips.h>
 
 #include "common/util.h"
@@ -190,24 +191,57 @@ static gboolean jpeg_size(const guint8 *d, gsize len, int *w_r, int *h_r)
 	return FALSE;
 }
 
+typedef struct {
+	void *addr;
+	size_t len;
+} pixel_map;
+
+static const cairo_user_data_key_t pixel_map_key;
+
+static void pixel_map_free(void *p)
+{
+	pixel_map *m = p;
+	munmap(m->addr, m->len);
+	g_free(m);
+}
+
 /* A JPEG is not decoded: the PDF backend writes the mime data as the
- * image (DCTDecode) and never reads the surface's pixels, which stay
- * untouched (calloc'd, so not even paged in). */
+ * image (DCTDecode) and never reads the surface's pixels. They live in
+ * an anonymous mapping that nobody touches, so no page of it is ever
+ * faulted in (a malloc'd buffer would be cleared and paged in and out of
+ * the heap for every photo). */
 static cairo_surface_t *jpeg_surface(const lg_photo *ph)
 {
 	cairo_surface_t *surf;
+	pixel_map *m;
 	gsize len = 0;
 	const guint8 *data;
-	int w = 0, h = 0;
+	int w = 0, h = 0, stride;
 
 	if (ph->type == NULL || strcmp(ph->type, "image/jpeg") != 0)
 		return NULL;
 	data = g_bytes_get_data(ph->data, &len);
 	if (!jpeg_size(data, len, &w, &h) || (gint64)w * h > PHOTO_PIXELS_MAX)
 		return NULL;
-	surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
-	if (cairo_surface_status(surf) == CAIRO_STATUS_SUCCESS &&
-	    cairo_surface_set_mime_data(surf, CAIRO_MIME_TYPE_JPEG, data, len,
+	stride = cairo_format_stride_for_width(CAIRO_FORMAT_RGB24, w);
+	if (stride <= 0)
+		return NULL;
+	m = g_new0(pixel_map, 1);
+	m->len = (size_t)stride * (size_t)h;
+	m->addr = mmap(NULL, m->len, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m->addr == MAP_FAILED) {
+		g_free(m);
+		return NULL;
+	}
+	surf = cairo_image_surface_create_for_data(m->addr, CAIRO_FORMAT_RGB24, w, h, stride);
+	if (cairo_surface_set_user_data(surf, &pixel_map_key, m, pixel_map_free) !=
+	    CAIRO_STATUS_SUCCESS) {
+		pixel_map_free(m);
+		cairo_surface_destroy(surf);
+		return NULL;
+	}
+	if (cairo_surface_set_mime_data(surf, CAIRO_MIME_TYPE_JPEG, data, len,
 	                                (cairo_destroy_func_t)g_bytes_unref,
 	                                g_bytes_ref(ph->data)) == CAIRO_STATUS_SUCCESS)
 		return surf;
