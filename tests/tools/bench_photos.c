@@ -2,7 +2,9 @@
  * tests/tools/bench_photos.c - photo conversion benchmark (not a test).
  *
  *   bench_photos gen DIR            write DIR/photo.jpg and DIR/photo.png,
- *                                   12-megapixel (4000 x 3000) pictures
+ *                                   12-megapixel (4000 x 3000) pictures, and
+ *                                   DIR/photo-fit.jpg (1600 x 1200, quality
+ *                                   80: copied by the JPEG fast path)
  *   bench_photos rate FILE [N]      convert FILE N times (default 10) on one
  *                                   thread with the default settings; prints
  *                                   photos per second
@@ -97,13 +99,21 @@ static int cmd_gen(const char *dir)
 	char *jpg = g_build_filename(dir, "photo.jpg", NULL);
 	char *png = g_build_filename(dir, "photo.png", NULL);
 
+	char *fit = g_build_filename(dir, "photo-fit.jpg", NULL);
+	VipsImage *small = NULL;
+
+	/* already within the output spec: the fast path (policy/photo.h) */
+	if (vips_resize(im, &small, 0.4, NULL) || vips_jpegsave(small, fit, "Q", 80, NULL))
+		vips_error_exit("gen");
+	g_object_unref(small);
 	vips_image_set_int(im, VIPS_META_ORIENTATION, 6);
 	if (vips_jpegsave(im, jpg, "Q", 92, NULL) || vips_pngsave(im, png, "compression", 6, NULL))
 		vips_error_exit("gen");
 	g_object_unref(im);
-	printf("gen jpg=%s png=%s\n", jpg, png);
+	printf("gen jpg=%s png=%s fit=%s\n", jpg, png, fit);
 	g_free(jpg);
 	g_free(png);
+	g_free(fit);
 	return 0;
 }
 
