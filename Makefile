@@ -20,7 +20,7 @@ SANFLAGS =
 OPT = -O2
 endif
 
-PKGS = milter gmime-3.0 glib-2.0 gio-2.0 libcurl openssl sqlite3 json-glib-1.0 vips \
+PKGS = milter gmime-3.0 glib-2.0 gio-2.0 libcurl openssl sqlite3 json-glib-1.0 vips libjpeg \
 	libexttextcat libpcre2-8 gumbo cairo pangocairo libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))

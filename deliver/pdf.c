@@ -12,6 +12,7 @@
 #include <cairo.h>
 #include <pango/pangocairo.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <vips/vips.h>
 
 #include "common/util.h"
@@ -138,6 +139,116 @@ static void draw_text(pdf_ctx *c, const char *text, double y)
 	g_object_unref(l);
 }
 
+/* Width and height from the frame header of a JPEG that cairo's PDF
+ * backend embeds as it is (DCTDecode): Huffman-coded baseline, extended or
+ * progressive, 8-bit, greyscale or YCbCr, as policy/photo.c writes them.
+ * FALSE for anything else, which is then decoded. */
+static gboolean jpeg_size(const guint8 *d, gsize len, int *w_r, int *h_r)
+{
+	gsize i = 2;
+
+	if (len < 4 || d[0] != 0xFF || d[1] != 0xD8)
+		return FALSE;
+	while (i + 4 <= len) {
+		const guint8 *p = d + i + 4;
+		guint8 m = d[i + 1];
+		gsize seg;
+
+		if (d[i] != 0xFF)
+			return FALSE;
+		if (m == 0xFF) { /* fill byte */
+			i++;
+			continue;
+		}
+		seg = (gsize)d[i + 2] << 8 | d[i + 3];
+		if (seg < 2 || seg > len - i - 2)
+			return FALSE;
+		switch (m) {
+		case 0xC0:
+		case 0xC1:
+		case 0xC2:
+			if (seg < 8 || seg != 8 + 3 * (gsize)p[5] || p[0] != 8 ||
+			    (p[5] != 1 && p[5] != 3))
+				return FALSE;
+			*h_r = p[1] << 8 | p[2];
+			*w_r = p[3] << 8 | p[4];
+			return *w_r > 0 && *h_r > 0;
+		case 0xEE: /* Adobe: colour transform other than YCbCr */
+			if (seg >= 14 && memcmp(p, "Adobe", 5) == 0 && p[11] != 1)
+				return FALSE;
+			break;
+		case 0xC4:
+		case 0xDB:
+		case 0xDD:
+		case 0xFE:
+			break;
+		default:
+			if (m < 0xE0 || m > 0xEF)
+				return FALSE; /* another frame type, or data before the frame */
+		}
+		i += 2 + seg;
+	}
+	return FALSE;
+}
+
+typedef struct {
+	void *addr;
+	size_t len;
+} pixel_map;
+
+static const cairo_user_data_key_t pixel_map_key;
+
+static void pixel_map_free(void *p)
+{
+	pixel_map *m = p;
+	munmap(m->addr, m->len);
+	g_free(m);
+}
+
+/* A JPEG is not decoded: the PDF backend writes the mime data as the
+ * image (DCTDecode) and never reads the surface's pixels. They live in
+ * an anonymous mapping that nobody touches, so no page of it is ever
+ * faulted in (a malloc'd buffer would be cleared and paged in and out of
+ * the heap for every photo). */
+static cairo_surface_t *jpeg_surface(const lg_photo *ph)
+{
+	cairo_surface_t *surf;
+	pixel_map *m;
+	gsize len = 0;
+	const guint8 *data;
+	int w = 0, h = 0, stride;
+
+	if (ph->type == NULL || strcmp(ph->type, "image/jpeg") != 0)
+		return NULL;
+	data = g_bytes_get_data(ph->data, &len);
+	if (!jpeg_size(data, len, &w, &h) || (gint64)w * h > PHOTO_PIXELS_MAX)
+		return NULL;
+	stride = cairo_format_stride_for_width(CAIRO_FORMAT_RGB24, w);
+	if (stride <= 0)
+		return NULL;
+	m = g_new0(pixel_map, 1);
+	m->len = (size_t)stride * (size_t)h;
+	m->addr = mmap(NULL, m->len, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m->addr == MAP_FAILED) {
+		g_free(m);
+		return NULL;
+	}
+	surf = cairo_image_surface_create_for_data(m->addr, CAIRO_FORMAT_RGB24, w, h, stride);
+	if (cairo_surface_set_user_data(surf, &pixel_map_key, m, pixel_map_free) !=
+	    CAIRO_STATUS_SUCCESS) {
+		pixel_map_free(m);
+		cairo_surface_destroy(surf);
+		return NULL;
+	}
+	if (cairo_surface_set_mime_data(surf, CAIRO_MIME_TYPE_JPEG, data, len,
+	                                (cairo_destroy_func_t)g_bytes_unref,
+	                                g_bytes_ref(ph->data)) == CAIRO_STATUS_SUCCESS)
+		return surf;
+	cairo_surface_destroy(surf);
+	return NULL;
+}
+
 /* Decodes a photo into a cairo surface; JPEGs keep their bytes as mime
  * data so the PDF embeds them as they are. NULL when undecodable. */
 static cairo_surface_t *photo_surface(const lg_photo *ph)
@@ -153,6 +264,9 @@ static cairo_surface_t *photo_surface(const lg_photo *ph)
 
 	if (ph == NULL || ph->data == NULL)
 		return NULL;
+	surf = jpeg_surface(ph);
+	if (surf != NULL)
+		return surf;
 	data = g_bytes_get_data(ph->data, &len);
 	in = vips_image_new_from_buffer(data, len, "", "access", VIPS_ACCESS_SEQUENTIAL, NULL);
 	if (in == NULL)

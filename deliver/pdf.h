@@ -8,8 +8,11 @@
  *    wrapped and paginated in DejaVu Serif (covers Cyrillic), signed with
  *    the writer's name; then each photo in rec->photos (lg_photo*, JPEG,
  *    PNG or GIF) on a page of its own, scaled to fit. JPEGs are embedded as
- *    they are (no re-encoding). Each page carries the letter id and its
- *    page number in the footer.
+ *    they are (DCTDecode, no re-encoding) and, when 8-bit Huffman-coded
+ *    greyscale or YCbCr as policy/photo.c writes them, not decoded either:
+ *    only their frame header is read (the photos were validated when the
+ *    letter was accepted). Other pictures are decoded. Each page carries
+ *    the letter id and its page number in the footer.
  *  - *pages_r (may be NULL) gets the page count.
  *  - p may be NULL (then rec->prisoner is shown). FALSE with *err when the
  *    letter has no text (purged) or the file cannot be written; a photo

@@ -1,7 +1,8 @@
 /*
  * policy/attach.h - what of a message's non-text parts reaches the prisoner:
- * photos (decoded by their bytes, upright, resized, sRGB, metadata stripped,
- * re-encoded as JPEG) are kept; everything else is dropped with a reason a
+ * photos (recognised by their bytes, upright, resized, sRGB, metadata
+ * stripped, re-encoded as JPEG, or copied without their metadata when
+ * already fit: policy/photo.h) are kept; everything else is dropped with a reason a
  * writer understands.
  *
  * Contract:

@@ -1,6 +1,11 @@
 /* policy/photo.c - see photo.h. */
 #include "policy/photo.h"
 
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jpeglib.h>
 #include <vips/vips.h>
 
 #include "common/log.h"
@@ -239,28 +244,280 @@ static int to_srgb(VipsImage *in, VipsImage **out_r, VipsImage **t)
 	return 0;
 }
 
+/* ---- fast path: a JPEG that already meets the output spec ----
+ *
+ * Re-encoding a JPEG that is already small enough, upright, sRGB and no
+ * finer than opts->quality only costs CPU and adds generation loss. Such a
+ * file is copied segment by segment instead: SOI, a bare JFIF APP0 (no
+ * thumbnail, no density), DQT, DHT, DRI, SOF0/1/2, SOS and its entropy-coded
+ * data, EOI; every APPn and COM segment (EXIF, GPS, XMP, IPTC, ICC,
+ * comments) and anything after EOI is left out. The copy is then decoded
+ * in full (every coefficient, at 1/8 scale) and used only if libjpeg reads
+ * it without a single warning; anything unusual goes the full way. */
+
+static const guint8 soi_jfif[] = {0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J',  'F',  'I',  'F',
+                                  0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00};
+
+/* IJG (Annex K) luminance table, as libjpeg (and so vips_jpegsave) scales it */
+static const guint8 std_luma[64] = {16,  11,  10,  16,  24, 40, 51,  61,  12,  12,  14,  19,  26,
+                                    58,  60,  55,  14,  13, 16, 24,  40,  57,  69,  56,  14,  17,
+                                    22,  29,  51,  87,  80, 62, 18,  22,  37,  56,  68,  109, 103,
+                                    77,  24,  35,  55,  64, 81, 104, 113, 92,  49,  64,  78,  87,
+                                    103, 121, 120, 101, 72, 92, 95,  98,  112, 100, 103, 99};
+
+/* Sum of the luminance table libjpeg writes at quality q. */
+static gint64 luma_sum_at(int q)
+{
+	int scale;
+	gint64 sum = 0;
+
+	q = CLAMP(q, 1, 100);
+	scale = q < 50 ? 5000 / q : 200 - 2 * q;
+	for (int i = 0; i < 64; i++)
+		sum += CLAMP(((long)std_luma[i] * scale + 50) / 100, 1, 255);
+	return sum;
+}
+
+typedef struct {
+	int width, height;
+	gint64 luma_sum; /* quantisation table of the first component */
+} jpeg_frame;
+
+/* Copies the coding segments of d into out (see above). FALSE, and out
+ * is to be discarded, on anything the copy would not carry faithfully:
+ * an ICC profile, an Adobe marker or component ids that say the data is
+ * not YCbCr, more than one frame, 12-bit, arithmetic or lossless coding,
+ * unknown markers, a missing EOI. */
+static gboolean jpeg_strip(const guint8 *d, gsize len, GByteArray *out, jpeg_frame *f)
+{
+	gint64 qsum[4] = {0};
+	gboolean have_q[4] = {FALSE}, have_sof = FALSE, have_sos = FALSE;
+	int adobe_transform = -1, ncomp = 0;
+	gsize i = 2;
+
+	if (len < 4 || d[0] != 0xFF || d[1] != 0xD8)
+		return FALSE;
+	g_byte_array_append(out, soi_jfif, sizeof(soi_jfif));
+	for (;;) {
+		const guint8 *p;
+		gsize seg, plen;
+		guint8 m;
+
+		if (i + 2 > len || d[i] != 0xFF)
+			return FALSE;
+		m = d[i + 1];
+		if (m == 0xFF) { /* fill byte before a marker */
+			i++;
+			continue;
+		}
+		if (m == 0xD9) {
+			if (!have_sos)
+				return FALSE;
+			g_byte_array_append(out, d + i, 2);
+			break;
+		}
+		if (i + 4 > len)
+			return FALSE;
+		seg = (gsize)d[i + 2] << 8 | d[i + 3];
+		if (seg < 2 || seg > len - i - 2)
+			return FALSE;
+		p = d + i + 4;
+		plen = seg - 2;
+		switch (m) {
+		case 0xE2:
+			if (plen >= 12 && memcmp(p, "ICC_PROFILE", 12) == 0)
+				return FALSE; /* a colour profile: convert through it */
+			break;
+		case 0xEE:
+			if (plen >= 12 && memcmp(p, "Adobe", 5) == 0)
+				adobe_transform = p[11];
+			break;
+		case 0xDB: /* DQT: one or more tables */
+			for (gsize k = 0; k < plen;) {
+				int pq = p[k] >> 4, tq = p[k] & 15;
+				gsize n = pq ? 128 : 64;
+				if (pq > 1 || tq > 3 || n > plen - k - 1)
+					return FALSE;
+				qsum[tq] = 0;
+				for (gsize e = 0; e < 64; e++)
+					qsum[tq] += pq ? (p[k + 1 + 2 * e] << 8 | p[k + 2 + 2 * e])
+					               : p[k + 1 + e];
+				have_q[tq] = TRUE;
+				k += 1 + n;
+			}
+			g_byte_array_append(out, d + i, (guint)(seg + 2));
+			break;
+		case 0xC4: /* DHT */
+		case 0xDD: /* DRI */
+			g_byte_array_append(out, d + i, (guint)(seg + 2));
+			break;
+		case 0xC0: /* baseline */
+		case 0xC1: /* extended sequential, Huffman */
+		case 0xC2: /* progressive, Huffman */
+			if (have_sof || plen < 6 || p[0] != 8)
+				return FALSE;
+			f->height = p[1] << 8 | p[2];
+			f->width = p[3] << 8 | p[4];
+			ncomp = p[5];
+			if (f->width == 0 || f->height == 0 || (ncomp != 1 && ncomp != 3) ||
+			    plen != 6 + 3 * (gsize)ncomp || p[8] > 3 || !have_q[p[8]])
+				return FALSE;
+			/* ids R, G, B: stored as RGB, which a JFIF file cannot say */
+			if (ncomp == 3 && p[6] == 'R' && p[9] == 'G' && p[12] == 'B')
+				return FALSE;
+			f->luma_sum = qsum[p[8]];
+			have_sof = TRUE;
+			g_byte_array_append(out, d + i, (guint)(seg + 2));
+			break;
+		case 0xDA: { /* SOS, then entropy-coded data up to the next marker */
+			gsize j = i + 2 + seg;
+			if (!have_sof)
+				return FALSE;
+			for (;;) {
+				const guint8 *ff = memchr(d + j, 0xFF, len - j);
+				if (ff == NULL || (gsize)(ff - d) + 1 >= len)
+					return FALSE;
+				j = (gsize)(ff - d);
+				if (d[j + 1] != 0x00 && !(d[j + 1] >= 0xD0 && d[j + 1] <= 0xD7))
+					break; /* a marker (or fill bytes before one) */
+				j += 2;
+			}
+			g_byte_array_append(out, d + i, (guint)(j - i));
+			have_sos = TRUE;
+			i = j;
+			continue;
+		}
+		default:
+			if ((m >= 0xE0 && m <= 0xEF) || m == 0xFE)
+				break; /* APPn, COM: left out */
+			return FALSE;
+		}
+		i += 2 + seg;
+	}
+	if (ncomp == 3 && adobe_transform >= 0 && adobe_transform != 1)
+		return FALSE;
+	return TRUE;
+}
+
+typedef struct {
+	struct jpeg_error_mgr pub;
+	jmp_buf jmp;
+	int warnings;
+} jpeg_err;
+
+static void jpeg_on_error(j_common_ptr cinfo)
+{
+	longjmp(((jpeg_err *)cinfo->err)->jmp, 1);
+}
+
+static void jpeg_on_message(j_common_ptr cinfo, int level)
+{
+	if (level < 0)
+		((jpeg_err *)cinfo->err)->warnings++;
+}
+
+/* TRUE when libjpeg decodes all of d (1/8 scale reads every coefficient
+ * all the same) as a YCbCr or greyscale frame of f's size without an
+ * error or a warning, before the deadline. */
+static gboolean jpeg_decodes_cleanly(const guint8 *d, gsize len, const jpeg_frame *f,
+                                     gint64 deadline)
+{
+	struct jpeg_decompress_struct cinfo;
+	jpeg_err err;
+	volatile gboolean ok = FALSE;
+
+	memset(&cinfo, 0, sizeof(cinfo));
+	cinfo.err = jpeg_std_error(&err.pub);
+	err.pub.error_exit = jpeg_on_error;
+	err.pub.emit_message = jpeg_on_message;
+	err.warnings = 0;
+	jpeg_create_decompress(&cinfo);
+	if (setjmp(err.jmp) != 0)
+		goto out;
+	jpeg_mem_src(&cinfo, d, (unsigned long)len);
+	if (jpeg_read_header(&cinfo, TRUE) != JPEG_HEADER_OK)
+		goto out;
+	if ((int)cinfo.image_width != f->width || (int)cinfo.image_height != f->height ||
+	    (cinfo.jpeg_color_space != JCS_YCbCr && cinfo.jpeg_color_space != JCS_GRAYSCALE) ||
+	    cinfo.arith_code || cinfo.data_precision != 8)
+		goto out;
+	cinfo.out_color_space = cinfo.jpeg_color_space; /* no colour conversion */
+	cinfo.scale_num = 1;
+	cinfo.scale_denom = 8;
+	cinfo.dct_method = JDCT_IFAST;
+	cinfo.do_fancy_upsampling = FALSE;
+	cinfo.do_block_smoothing = FALSE;
+	if (!jpeg_start_decompress(&cinfo))
+		goto out;
+	{
+		JSAMPARRAY row =
+		    (*cinfo.mem->alloc_sarray)((j_common_ptr)&cinfo, JPOOL_IMAGE,
+		                               cinfo.output_width * cinfo.output_components, 1);
+		while (cinfo.output_scanline < cinfo.output_height) {
+			if (jpeg_read_scanlines(&cinfo, row, 1) != 1 ||
+			    g_get_monotonic_time() > deadline)
+				goto out;
+		}
+	}
+	if (!jpeg_finish_decompress(&cinfo))
+		goto out;
+	ok = err.warnings == 0;
+out:
+	jpeg_destroy_decompress(&cinfo);
+	return ok;
+}
+
+/* The fast path; TRUE with *jpeg_r set, FALSE when the file must go the
+ * full way (nothing is decided about it here). */
+static gboolean jpeg_passthrough(const guint8 *data, gsize len, const lg_photo_opts *opts,
+                                 gint64 deadline, GBytes **jpeg_r, int *width_r, int *height_r)
+{
+	GByteArray *out = g_byte_array_sized_new((guint)MIN(len + sizeof(soi_jfif), G_MAXUINT));
+	jpeg_frame f = {0};
+
+	if (len > G_MAXUINT / 2 || !jpeg_strip(data, len, out, &f) ||
+	    MAX(f.width, f.height) > MAX(opts->long_side, 1) ||
+	    f.luma_sum < luma_sum_at(opts->quality) ||
+	    !jpeg_decodes_cleanly(out->data, out->len, &f, deadline)) {
+		g_byte_array_unref(out);
+		return FALSE;
+	}
+	*width_r = f.width;
+	*height_r = f.height;
+	*jpeg_r = g_byte_array_free_to_bytes(out);
+	return TRUE;
+}
+
 photo_status photo_convert(const guint8 *data, gsize len, lg_image_format fmt,
                            const lg_photo_opts *opts, GBytes **jpeg_r, int *width_r, int *height_r)
 {
 	VipsObject *ctx = NULL;
 	VipsImage **t;
-	VipsImage *cur;
+	VipsImage *cur, *t0;
 	void *buf = NULL;
 	size_t buf_len = 0;
 	eval_budget budget = {0};
 	photo_status st = PHOTO_ERR_CORRUPT;
 	int w, h, shrink = 1, o;
+	gboolean plain;
 	int long_side = MAX(opts->long_side, 1);
 
 	*jpeg_r = NULL;
 	*width_r = 0;
 	*height_r = 0;
-	st = photo_probe(data, len, fmt, &w, &h);
-	if (st != PHOTO_OK)
-		return st;
+	if (fmt == LG_IMG_NONE)
+		return PHOTO_ERR_FORMAT;
+	t0 = load(data, len, fmt, 1); /* the header only */
+	if (t0 == NULL) {
+		log_vips_error("header");
+		return PHOTO_ERR_CORRUPT;
+	}
+	w = vips_image_get_width(t0);
+	h = vips_image_get_height(t0);
+	plain = orientation_of(t0) == 1 && !vips_image_get_typeof(t0, VIPS_META_ICC_NAME);
+	g_object_unref(t0);
 	if (opts->max_pixels > 0 && (gint64)w * h > opts->max_pixels)
 		return PHOTO_ERR_PIXELS;
-	st = PHOTO_ERR_CORRUPT;
 
 	/* JPEG decodes at 1/2, 1/4 or 1/8 scale for a fraction of the work. */
 	if (fmt == LG_IMG_JPEG)
@@ -271,6 +528,11 @@ photo_status photo_convert(const guint8 *data, gsize len, lg_image_format fmt,
 	budget.deadline =
 	    g_get_monotonic_time() +
 	    (gint64)(opts->timeout_ms > 0 ? opts->timeout_ms : PHOTO_SECONDS * 1000) * 1000;
+	if (fmt == LG_IMG_JPEG && plain && MAX(w, h) <= long_side &&
+	    jpeg_passthrough(data, len, opts, budget.deadline, jpeg_r, width_r, height_r)) {
+		gate_leave();
+		return PHOTO_OK;
+	}
 	ctx = VIPS_OBJECT(vips_image_new());
 	t = (VipsImage **)vips_object_local_array(ctx, 12);
 	t[0] = load(data, len, fmt, shrink);

@@ -18,6 +18,20 @@
  *    white, converts to 8-bit sRGB (through the embedded ICC profile when
  *    there is one) and writes a baseline JPEG at opts->quality with every
  *    metadata block stripped (EXIF, GPS, XMP, IPTC, ICC, comments).
+ *  - Fast path: a JPEG that already meets that spec is not decoded and
+ *    re-encoded but copied segment by segment (no generation loss, a
+ *    tenth of the CPU): Huffman-coded baseline, extended or progressive,
+ *    8-bit, YCbCr or greyscale, EXIF orientation absent or 1, no ICC
+ *    profile, long side at most opts->long_side, and a luminance
+ *    quantisation table no finer than libjpeg's at opts->quality (so it is
+ *    no larger than the re-encoding would be). The copy keeps SOI, DQT,
+ *    DHT, DRI, SOFn, SOS with the entropy-coded data and EOI, adds a bare
+ *    JFIF APP0 (no thumbnail), and leaves out every APPn and COM segment
+ *    and anything after EOI; the output carries no metadata either way.
+ *    The copy is used only when libjpeg decodes all of it (every
+ *    coefficient) without an error or a warning; otherwise, and for any
+ *    marker it does not know, the full conversion above decides. The
+ *    output may then be progressive.
  *    A conversion that runs longer than opts->timeout_ms (default
  *    PHOTO_SECONDS) is stopped and reported as PHOTO_ERR_CORRUPT.
  *  - Both return PHOTO_OK or a status; they never abort on bad input.

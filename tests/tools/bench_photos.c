@@ -2,7 +2,9 @@
  * tests/tools/bench_photos.c - photo conversion benchmark (not a test).
  *
  *   bench_photos gen DIR            write DIR/photo.jpg and DIR/photo.png,
- *                                   12-megapixel (4000 x 3000) pictures
+ *                                   12-megapixel (4000 x 3000) pictures, and
+ *                                   DIR/photo-fit.jpg (1600 x 1200, quality
+ *                                   80: copied by the JPEG fast path)
  *   bench_photos rate FILE [N]      convert FILE N times (default 10) on one
  *                                   thread with the default settings; prints
  *                                   photos per second
@@ -10,14 +12,22 @@
  *                                   (default 5) of FILE, each letter on its own
  *                                   thread through attach_process() at once;
  *                                   prints wall time and peak RSS
+ *   bench_photos pdf FILE [N]       render N times (default 20) the spool
+ *                                   partner's PDF of a one-page letter with
+ *                                   FILE (a converted JPEG) as its photo;
+ *                                   prints CPU microseconds per PDF (this
+ *                                   thread only: pdf_render does not start
+ *                                   others)
  * Output: one "key=value ..." line, for tests/bench/bench-photos.sh.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <vips/vips.h>
 
 #include "conf/config.h"
+#include "deliver/pdf.h"
 #include "parser/message.h"
 #include "policy/attach.h"
 #include "policy/photo.h"
@@ -89,13 +99,21 @@ static int cmd_gen(const char *dir)
 	char *jpg = g_build_filename(dir, "photo.jpg", NULL);
 	char *png = g_build_filename(dir, "photo.png", NULL);
 
+	char *fit = g_build_filename(dir, "photo-fit.jpg", NULL);
+	VipsImage *small = NULL;
+
+	/* already within the output spec: the fast path (policy/photo.h) */
+	if (vips_resize(im, &small, 0.4, NULL) || vips_jpegsave(small, fit, "Q", 80, NULL))
+		vips_error_exit("gen");
+	g_object_unref(small);
 	vips_image_set_int(im, VIPS_META_ORIENTATION, 6);
 	if (vips_jpegsave(im, jpg, "Q", 92, NULL) || vips_pngsave(im, png, "compression", 6, NULL))
 		vips_error_exit("gen");
 	g_object_unref(im);
-	printf("gen jpg=%s png=%s\n", jpg, png);
+	printf("gen jpg=%s png=%s fit=%s\n", jpg, png, fit);
 	g_free(jpg);
 	g_free(png);
+	g_free(fit);
 	return 0;
 }
 
@@ -244,6 +262,63 @@ static int cmd_peak(const char *path, int letters, int per)
 	return 0;
 }
 
+static double thread_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void photo_free_bench(gpointer p)
+{
+	lg_photo *ph = p;
+	g_free(ph->name);
+	g_free(ph->type);
+	g_bytes_unref(ph->data);
+	g_free(ph);
+}
+
+static int cmd_pdf(const char *path, int n)
+{
+	lg_sniff sn;
+	lg_letter_rec rec = {0};
+	lg_photo *ph = g_new0(lg_photo, 1);
+	GString *text = g_string_new(NULL);
+	gsize bytes = 0;
+	double t0, t1;
+
+	ph->name = g_strdup("photo-1.jpg");
+	ph->type = g_strdup("image/jpeg");
+	ph->data = read_file(path, &sn);
+	for (int i = 0; i < 20; i++)
+		g_string_append(text, "Здравствуй, Иван! Пишу тебе из Берлина, у нас всё "
+		                      "хорошо, весна пришла рано. ");
+	rec.id = (char *)"0123456789abcdef";
+	rec.prisoner = (char *)"ivan.petrov";
+	rec.writer_name = (char *)"Anna Schmidt";
+	rec.text_ru = text->str;
+	rec.photos = g_ptr_array_new_with_free_func(photo_free_bench);
+	g_ptr_array_add(rec.photos, ph);
+	/* the first render loads fonts; not counted */
+	g_bytes_unref(pdf_render_bytes(&rec, NULL, NULL, NULL));
+	t0 = thread_cpu();
+	for (int i = 0; i < n; i++) {
+		GBytes *pdf = pdf_render_bytes(&rec, NULL, NULL, NULL);
+		if (pdf == NULL) {
+			fprintf(stderr, "bench_photos: pdf failed\n");
+			return 1;
+		}
+		bytes = g_bytes_get_size(pdf);
+		g_bytes_unref(pdf);
+	}
+	t1 = thread_cpu();
+	printf("pdf type=%s renders=%d us_cpu_per_pdf=%.0f pdf_bytes=%zu\n", sn.mime, n,
+	       (t1 - t0) * 1e6 / n, bytes);
+	g_ptr_array_unref(rec.photos);
+	g_string_free(text, TRUE);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (VIPS_INIT(argv[0]))
@@ -252,10 +327,12 @@ int main(int argc, char **argv)
 		return cmd_gen(argv[2]);
 	if (argc >= 3 && strcmp(argv[1], "rate") == 0)
 		return cmd_rate(argv[2], argc > 3 ? atoi(argv[3]) : 10);
+	if (argc >= 3 && strcmp(argv[1], "pdf") == 0)
+		return cmd_pdf(argv[2], argc > 3 ? atoi(argv[3]) : 20);
 	if (argc >= 3 && strcmp(argv[1], "peak") == 0)
 		return cmd_peak(argv[2], argc > 3 ? atoi(argv[3]) : 5,
 		                argc > 4 ? atoi(argv[4]) : 5);
-	fprintf(stderr,
-	        "usage: bench_photos gen DIR | rate FILE [N] | peak FILE [LETTERS] [PER]\n");
+	fprintf(stderr, "usage: bench_photos gen DIR | rate FILE [N] | peak FILE [LETTERS] [PER] | "
+	                "pdf FILE [N]\n");
 	return 2;
 }

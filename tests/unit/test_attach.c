@@ -1017,6 +1017,294 @@ static void test_timeout(void **state)
 	}
 }
 
+/* ---- the JPEG fast path (policy/photo.c: copied without re-encoding) ---- */
+
+/* A new JPEG: a's SOI, then seg (whole marker segments), then the rest
+ * of a, then tail (after EOI). Unrefs a. */
+static GBytes *jpeg_splice(GBytes *a, const void *seg, gsize seg_len, const char *tail)
+{
+	gsize len;
+	const guint8 *d = g_bytes_get_data(a, &len);
+	GByteArray *out = g_byte_array_new();
+	g_byte_array_append(out, d, 2);
+	g_byte_array_append(out, seg, (guint)seg_len);
+	g_byte_array_append(out, d + 2, (guint)(len - 2));
+	if (tail != NULL)
+		g_byte_array_append(out, (const guint8 *)tail, (guint)strlen(tail));
+	g_bytes_unref(a);
+	return g_byte_array_free_to_bytes(out);
+}
+
+/* TRUE when a and b decode to exactly the same pixels. */
+static gboolean same_pixels(GBytes *a, GBytes *b)
+{
+	VipsImage *ia = decode(a), *ib = decode(b);
+	size_t la = 0, lb = 0;
+	void *pa = vips_image_write_to_memory(ia, &la);
+	void *pb = vips_image_write_to_memory(ib, &lb);
+	gboolean same = pa != NULL && pb != NULL && la == lb && memcmp(pa, pb, la) == 0;
+	g_free(pa);
+	g_free(pb);
+	g_object_unref(ia);
+	g_object_unref(ib);
+	return same;
+}
+
+/* TRUE when out carries the first 256 bytes of in's entropy-coded data
+ * verbatim: a copy, not a re-encoding. */
+static gboolean copied_from(GBytes *out, GBytes *in)
+{
+	gsize ol, il;
+	const guint8 *o = g_bytes_get_data(out, &ol), *d = g_bytes_get_data(in, &il);
+	const guint8 *sos = memmem(d, il, "\xFF\xDA", 2);
+	gsize start;
+	assert_non_null(sos);
+	start = (gsize)(sos - d) + 2 + ((gsize)sos[2] << 8 | sos[3]);
+	assert_true(start + 256 <= il);
+	return memmem(o, ol, d + start, 256) != NULL;
+}
+
+static gboolean has_bytes(GBytes *b, const char *needle)
+{
+	gsize len;
+	const void *d = g_bytes_get_data(b, &len);
+	return memmem(d, len, needle, strlen(needle)) != NULL;
+}
+
+/* One photo through attach_process with the default settings but q. */
+static GBytes *convert_one(GBytes *in, int quality, int long_side, int *w_r, int *h_r)
+{
+	lg_config *cfg = test_cfg();
+	lg_message *m = msg_new();
+	GBytes *out = NULL;
+	result r;
+
+	cfg->photo_quality = quality;
+	cfg->photo_long_side = long_side;
+	msg_add(m, "p.jpg", "image/jpeg", g_bytes_ref(in));
+	run(cfg, m, &r);
+	if (r.photos->len == 1) {
+		out = g_bytes_ref(photo_at(&r, 0)->data);
+		*w_r = photo_at(&r, 0)->width;
+		*h_r = photo_at(&r, 0)->height;
+		assert_photo_jpeg(photo_at(&r, 0));
+	}
+	result_clear(&r);
+	msg_free(m);
+	config_unref(&cfg);
+	return out;
+}
+
+static void test_fast_path_strips_everything(void **state)
+{
+	static const char xmp[] = "<x:xmpmeta xmlns:x='adobe:ns:meta/'>secret place</x:xmpmeta>";
+	static const guint8 extra[] = {
+	    /* COM */
+	    0xFF, 0xFE, 0x00, 0x10, 's', 'e', 'c', 'r', 'e', 't', ' ', 'n', 'o', 't', 'e', '!', 0,
+	    0,
+	    /* APP13 IPTC */
+	    0xFF, 0xED, 0x00, 0x1C, 'P', 'h', 'o', 't', 'o', 's', 'h', 'o', 'p', ' ', '3', '.', '0',
+	    0, '8', 'B', 'I', 'M', 0x04, 0x04, 's', 'e', 'c', 'r', 'e', 't',
+	    /* APP14 Adobe, transform 1 (YCbCr): says nothing the copy needs */
+	    0xFF, 0xEE, 0x00, 0x0E, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 1};
+	VipsImage *im = noisy(640, 480), *back;
+	GBytes *exif = exif_with_gps(), *in, *out;
+	gsize el;
+	const void *ed = g_bytes_get_data(exif, &el);
+	int w = 0, h = 0;
+
+	vips_image_set_blob_copy(im, VIPS_META_EXIF_NAME, ed, el);
+	vips_image_set_blob_copy(im, VIPS_META_XMP_NAME, xmp, sizeof(xmp));
+	in = jpeg_splice(to_jpeg(im, 80), extra, sizeof(extra), "secret trailer");
+	g_bytes_unref(exif);
+	back = decode(in);
+	assert_true(vips_image_get_typeof(back, "exif-ifd3-GPSLatitude") != 0);
+	assert_true(vips_image_get_typeof(back, VIPS_META_XMP_NAME) != 0);
+	g_object_unref(back);
+	assert_true(has_bytes(in, "secret"));
+
+	out = convert_one(in, 85, 2000, &w, &h);
+	assert_non_null(out);
+	assert_int_equal(w, 640);
+	assert_int_equal(h, 480);
+	/* copied, not re-encoded: the very same pixels */
+	assert_true(copied_from(out, in));
+	assert_true(same_pixels(in, out));
+	assert_true(g_bytes_get_size(out) < g_bytes_get_size(in));
+	assert_false(has_bytes(out, "secret"));
+	assert_false(has_bytes(out, "Exif"));
+	assert_false(has_bytes(out, "xmpmeta"));
+	assert_false(has_bytes(out, "Photoshop"));
+	assert_false(has_bytes(out, "Adobe"));
+	back = decode(out);
+	assert_int_equal(vips_image_get_typeof(back, VIPS_META_EXIF_NAME), 0);
+	assert_int_equal(vips_image_get_typeof(back, "exif-ifd3-GPSLatitude"), 0);
+	assert_int_equal(vips_image_get_typeof(back, VIPS_META_XMP_NAME), 0);
+	assert_int_equal(vips_image_get_typeof(back, VIPS_META_IPTC_NAME), 0);
+	assert_int_equal(vips_image_get_typeof(back, VIPS_META_ICC_NAME), 0);
+	g_object_unref(back);
+	{
+		/* and it ends at EOI */
+		gsize len;
+		const guint8 *d = g_bytes_get_data(out, &len);
+		assert_true(d[len - 2] == 0xFF && d[len - 1] == 0xD9);
+	}
+	g_bytes_unref(out);
+
+	/* progressive and greyscale files take the same path */
+	{
+		void *buf = NULL;
+		size_t len = 0;
+		VipsImage *grey = NULL;
+		im = noisy(500, 400);
+		assert_int_equal(
+		    vips_jpegsave_buffer(im, &buf, &len, "Q", 75, "interlace", TRUE, NULL), 0);
+		assert_int_equal(vips_extract_band(im, &grey, 0, NULL), 0);
+		g_object_unref(im);
+		g_bytes_unref(in);
+		in = take_buf(buf, len);
+		out = convert_one(in, 85, 2000, &w, &h);
+		assert_non_null(out);
+		assert_true(same_pixels(in, out));
+		g_bytes_unref(out);
+		g_bytes_unref(in);
+		in = to_jpeg(grey, 75);
+		out = convert_one(in, 85, 2000, &w, &h);
+		assert_non_null(out);
+		assert_true(same_pixels(in, out));
+		back = decode(out);
+		assert_int_equal(vips_image_get_bands(back), 1);
+		g_object_unref(back);
+		g_bytes_unref(out);
+	}
+	g_bytes_unref(in);
+}
+
+static void test_fast_path_refuses_damage(void **state)
+{
+	GBytes *full = to_jpeg(noisy(640, 480), 75);
+	gsize len;
+	const guint8 *d = g_bytes_get_data(full, &len);
+	int w, h;
+
+	/* truncated in the entropy-coded data */
+	{
+		GBytes *cut = g_bytes_new_from_bytes(full, 0, len * 6 / 10);
+		assert_null(convert_one(cut, 85, 2000, &w, &h));
+		g_bytes_unref(cut);
+	}
+	/* stray markers in the middle of the data: libjpeg warns, so never
+	 * copied; the full conversion decides, as before the fast path */
+	{
+		guint8 *bad = g_memdup2(d, len);
+		GBytes *b, *out;
+		for (gsize i = len / 2; i < len / 2 + 200; i += 2) {
+			bad[i] = 0xFF;
+			bad[i + 1] = 0xC4;
+		}
+		b = g_bytes_new_take(bad, len);
+		out = convert_one(b, 85, 2000, &w, &h);
+		if (out != NULL)
+			assert_false(copied_from(out, b));
+		g_clear_pointer(&out, g_bytes_unref);
+		g_bytes_unref(b);
+	}
+	/* the EOI missing: not copied either */
+	{
+		GBytes *cut = g_bytes_new_from_bytes(full, 0, len - 2);
+		GBytes *out = convert_one(cut, 85, 2000, &w, &h);
+		if (out != NULL)
+			assert_false(copied_from(out, cut));
+		g_clear_pointer(&out, g_bytes_unref);
+		g_bytes_unref(cut);
+	}
+	/* and the intact file is copied */
+	{
+		GBytes *out = convert_one(full, 85, 2000, &w, &h);
+		assert_non_null(out);
+		assert_true(copied_from(out, full));
+		g_bytes_unref(out);
+	}
+	g_bytes_unref(full);
+}
+
+static void test_fast_path_only_when_it_fits(void **state)
+{
+	VipsImage *im, *back;
+	GBytes *in, *out;
+	double px[3];
+	int w = 0, h = 0;
+
+	/* turned by EXIF: decoded and turned upright */
+	im = red_blue(400, 200);
+	vips_image_set_int(im, VIPS_META_ORIENTATION, 6);
+	in = to_jpeg(im, 75);
+	out = convert_one(in, 85, 2000, &w, &h);
+	assert_non_null(out);
+	assert_int_equal(w, 200);
+	assert_int_equal(h, 400);
+	back = decode(out);
+	assert_int_equal(vips_image_get_typeof(back, VIPS_META_ORIENTATION) ? 1 : 0, 0);
+	pixel(back, 100, 50, px);
+	assert_true(px[0] > 200 && px[2] < 60);
+	g_object_unref(back);
+	g_bytes_unref(out);
+	g_bytes_unref(in);
+
+	/* larger than long_side: resized */
+	in = to_jpeg(noisy(2400, 1200), 75);
+	out = convert_one(in, 85, 2000, &w, &h);
+	assert_non_null(out);
+	assert_int_equal(w, 2000);
+	assert_int_equal(h, 1000);
+	g_bytes_unref(out);
+	/* ... and with long_side lowered, so is one that fitted before */
+	g_bytes_unref(in);
+	in = to_jpeg(noisy(640, 480), 75);
+	out = convert_one(in, 85, 500, &w, &h);
+	assert_non_null(out);
+	assert_int_equal(w, 500);
+	assert_int_equal(h, 375);
+	g_bytes_unref(out);
+
+	/* finer than the configured quality: re-encoded at that quality */
+	g_bytes_unref(in);
+	in = to_jpeg(noisy(640, 480), 98);
+	out = convert_one(in, 85, 2000, &w, &h);
+	assert_non_null(out);
+	assert_int_equal(w, 640);
+	assert_false(copied_from(out, in));
+	assert_true(g_bytes_get_size(out) * 10 < g_bytes_get_size(in) * 7);
+	g_bytes_unref(out);
+
+	/* an embedded colour profile: converted through it, never copied */
+	{
+		static const guint8 icc[] = {0xFF, 0xE2, 0x00, 0x14, 'I', 'C', 'C', '_',
+		                             'P',  'R',  'O',  'F',  'I', 'L', 'E', 0,
+		                             1,    1,    'x',  'x',  'x', 'x'};
+		g_bytes_unref(in);
+		in = jpeg_splice(to_jpeg(noisy(640, 480), 75), icc, sizeof(icc), NULL);
+		out = convert_one(in, 85, 2000, &w, &h);
+		assert_non_null(out);
+		assert_false(has_bytes(out, "ICC_PROFILE"));
+		assert_false(copied_from(out, in));
+		g_bytes_unref(out);
+	}
+	/* an Adobe marker saying the data is RGB, not YCbCr: never copied */
+	{
+		static const guint8 adobe[] = {0xFF, 0xEE, 0x00, 0x0E, 'A', 'd', 'o', 'b',
+		                               'e',  0,    100,  0,    0,   0,   0,   0};
+		g_bytes_unref(in);
+		in = jpeg_splice(to_jpeg(noisy(640, 480), 75), adobe, sizeof(adobe), NULL);
+		out = convert_one(in, 85, 2000, &w, &h);
+		assert_non_null(out);
+		assert_false(has_bytes(out, "Adobe"));
+		assert_false(copied_from(out, in));
+		g_bytes_unref(out);
+	}
+	g_bytes_unref(in);
+}
+
 typedef struct {
 	const lg_config *cfg;
 	const lg_message *m;
@@ -1318,6 +1606,9 @@ int main(void)
 	    cmocka_unit_test(test_duplicate),
 	    cmocka_unit_test(test_vips_bounds),
 	    cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_fast_path_strips_everything),
+	    cmocka_unit_test(test_fast_path_refuses_damage),
+	    cmocka_unit_test(test_fast_path_only_when_it_fits),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_through_parser),
 	    cmocka_unit_test(test_mutations),

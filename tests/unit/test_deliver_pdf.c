@@ -207,6 +207,105 @@ static void test_photos_own_pages(void **state)
 	rec_drop(r);
 }
 
+/* Centre pixel of page `page` of the PDF at path, rendered by poppler. */
+static void page_centre(const char *path, int page, double rgb[3])
+{
+	/* one file name per page: libvips caches loads by file name */
+	char *prefix = g_strdup_printf("%s-page%d", path, page);
+	char *png = g_strdup_printf("%s.png", prefix);
+	char *pg = g_strdup_printf("%d", page);
+	char *argv[] = {(char *)"pdftoppm",
+	                (char *)"-r",
+	                (char *)"20",
+	                (char *)"-f",
+	                pg,
+	                (char *)"-l",
+	                pg,
+	                (char *)"-singlefile",
+	                (char *)"-png",
+	                (char *)path,
+	                prefix,
+	                NULL};
+	int status = -1;
+	VipsImage *im;
+	double *v = NULL;
+	int n = 0;
+
+	assert_true(g_spawn_sync(NULL, argv, NULL,
+	                         G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
+	                             G_SPAWN_STDERR_TO_DEV_NULL,
+	                         NULL, NULL, NULL, NULL, &status, NULL));
+	assert_int_equal(status, 0);
+	im = vips_image_new_from_file(png, "access", VIPS_ACCESS_RANDOM, NULL);
+	assert_non_null(im);
+	assert_int_equal(vips_getpoint(im, &v, &n, vips_image_get_width(im) / 2,
+	                               vips_image_get_height(im) / 2, NULL),
+	                 0);
+	assert_true(n >= 1);
+	for (int i = 0; i < 3; i++)
+		rgb[i] = v[n >= 3 ? i : 0];
+	g_free(v);
+	g_object_unref(im);
+	g_unlink(png);
+	g_free(png);
+	g_free(prefix);
+	g_free(pg);
+}
+
+/* JPEGs are not decoded: their bytes go into the PDF as they are, and
+ * poppler shows them; grey and progressive ones too. Other pictures are
+ * still decoded. */
+static void test_jpeg_embedded_as_is(void **state)
+{
+	lg_letter_rec *r = rec_make("Фотографии.");
+	GBytes *colour = make_image(".jpg", 800, 600, 3);
+	GBytes *grey = make_image(".jpg", 300, 500, 1);
+	GBytes *prog = make_image(".jpg[interlace]", 640, 480, 3);
+	GBytes *png = make_image(".png", 300, 300, 3);
+	GBytes *jpegs[] = {colour, grey, prog};
+	char *path = tmp_pdf(), *raw = NULL;
+	gsize raw_len = 0;
+	double px[3];
+	int pages = 0;
+
+	g_ptr_array_add(r->photos, photo("photo-1.jpg", "image/jpeg", g_bytes_ref(colour)));
+	g_ptr_array_add(r->photos, photo("photo-2.jpg", "image/jpeg", g_bytes_ref(grey)));
+	g_ptr_array_add(r->photos, photo("photo-3.jpg", "image/jpeg", g_bytes_ref(prog)));
+	g_ptr_array_add(r->photos, photo("photo-4.png", "image/png", g_bytes_ref(png)));
+	/* a JPEG header that ends before its frame: a page saying so */
+	g_ptr_array_add(r->photos, photo("photo-5.jpg", "image/jpeg",
+	                                 g_bytes_new_static("\xFF\xD8\xFF\xDB\x00\x43", 6)));
+	assert_true(pdf_render(r, &prisoner, path, &pages, NULL));
+	assert_int_equal(pages, 6);
+	assert_true(g_file_get_contents(path, &raw, &raw_len, NULL));
+	for (gsize i = 0; i < G_N_ELEMENTS(jpegs); i++) {
+		gsize len;
+		const void *d = g_bytes_get_data(jpegs[i], &len);
+		assert_non_null(memmem(raw, raw_len, d, len));
+	}
+	g_free(raw);
+	page_centre(path, 2, px); /* 40, 120, 200 */
+	assert_true(px[0] < 70 && px[1] > 90 && px[1] < 150 && px[2] > 170);
+	page_centre(path, 3, px); /* grey 40 */
+	assert_true(px[0] < 70 && px[1] < 70 && px[2] < 70);
+	page_centre(path, 4, px);
+	assert_true(px[0] < 70 && px[1] > 90 && px[1] < 150 && px[2] > 170);
+	page_centre(path, 5, px); /* the PNG, decoded */
+	assert_true(px[0] < 70 && px[1] > 90 && px[1] < 150 && px[2] > 170);
+	{
+		char *text = run("pdftotext", path);
+		assert_non_null(strstr(text, "не удалось"));
+		g_free(text);
+	}
+	g_bytes_unref(colour);
+	g_bytes_unref(grey);
+	g_bytes_unref(prog);
+	g_bytes_unref(png);
+	g_unlink(path);
+	g_free(path);
+	rec_drop(r);
+}
+
 static void test_errors(void **state)
 {
 	lg_letter_rec *r = rec_make(NULL);
@@ -232,9 +331,8 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_short_letter),
-	    cmocka_unit_test(test_long_letter_paginates),
-	    cmocka_unit_test(test_photos_own_pages),
+	    cmocka_unit_test(test_short_letter),     cmocka_unit_test(test_long_letter_paginates),
+	    cmocka_unit_test(test_photos_own_pages), cmocka_unit_test(test_jpeg_embedded_as_is),
 	    cmocka_unit_test(test_errors),
 	};
 	int rc;
