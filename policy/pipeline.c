@@ -426,20 +426,51 @@ static char *stream_body_hash(GMimeStream *s)
 	return g_string_free(hex, FALSE);
 }
 
-static char *normalized_hash(const char *text)
+/* Appends the letters and digits of `folded` (valid UTF-8). */
+static void append_alnum(GString *g, const char *folded, gssize len)
 {
-	char *fold = g_utf8_casefold(text, -1);
-	GString *g = g_string_sized_new(strlen(fold));
-	char *out;
-	for (const char *c = fold; *c;) {
+	const char *end = folded + len;
+	for (const char *c = folded; c < end && *c;) {
 		const char *next = g_utf8_next_char(c);
 		if ((guchar)*c < 0x80 ? g_ascii_isalnum(*c) : g_unichar_isalnum(g_utf8_get_char(c)))
-			g_string_append_len(g, c, next - c); /* the folded text is valid UTF-8 */
+			g_string_append_len(g, c, next - c);
+		c = next;
+	}
+}
+
+/*
+ * SHA-256 of the text's letters and digits, case-folded: what the duplicate
+ * check compares. The same as g_utf8_casefold() of the whole text followed by
+ * a filter, but ASCII and Cyrillic (where case folding is plain lower-casing)
+ * are folded here one character at a time; other characters go through
+ * g_utf8_casefold() (folding has no context, so per character is the same).
+ */
+static char *normalized_hash(const char *text)
+{
+	GString *g = g_string_sized_new(strlen(text));
+	char *out;
+	for (const char *c = text; *c;) {
+		const char *next = g_utf8_next_char(c);
+		guchar b = (guchar)*c;
+		if (b < 0x80) {
+			if (g_ascii_isalnum(b))
+				g_string_append_c(g, g_ascii_tolower(b));
+		} else {
+			gunichar u = g_utf8_get_char(c);
+			if (u >= 0x400 && u <= 0x4FF) {
+				gunichar f = g_unichar_tolower(u);
+				if (g_unichar_isalnum(f))
+					g_string_append_unichar(g, f);
+			} else {
+				char *f = g_utf8_casefold(c, next - c);
+				append_alnum(g, f, (gssize)strlen(f));
+				g_free(f);
+			}
+		}
 		c = next;
 	}
 	out = util_sha256_hex(g->str, g->len);
 	g_string_free(g, TRUE);
-	g_free(fold);
 	return out;
 }
 

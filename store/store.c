@@ -121,17 +121,25 @@ static gboolean exec(sqlite3 *db, const char *sql, GError **err)
  * store's lock, and no statement is used twice at once.
  */
 static GMutex stmt_cache_lock;
-static GHashTable *stmt_caches; /* sqlite3* -> GHashTable(sql -> sqlite3_stmt*) */
+/* sqlite3* -> stmt_cache_t */
+static GHashTable *stmt_caches;
 
-static GHashTable *stmt_cache(sqlite3 *db, gboolean create)
+typedef struct {
+	GHashTable *by_text; /* sql text -> sqlite3_stmt* (owns the statements) */
+	GHashTable *by_addr; /* address of the caller's literal -> the same */
+} stmt_cache_t;
+
+static stmt_cache_t *stmt_cache(sqlite3 *db, gboolean create)
 {
-	GHashTable *c;
+	stmt_cache_t *c;
 	g_mutex_lock(&stmt_cache_lock);
 	if (stmt_caches == NULL)
 		stmt_caches = g_hash_table_new(g_direct_hash, g_direct_equal);
 	c = g_hash_table_lookup(stmt_caches, db);
 	if (c == NULL && create) {
-		c = g_hash_table_new(g_str_hash, g_str_equal);
+		c = g_new0(stmt_cache_t, 1);
+		c->by_text = g_hash_table_new(g_str_hash, g_str_equal);
+		c->by_addr = g_hash_table_new(g_direct_hash, g_direct_equal);
 		g_hash_table_insert(stmt_caches, db, c);
 	}
 	g_mutex_unlock(&stmt_cache_lock);
@@ -140,9 +148,17 @@ static GHashTable *stmt_cache(sqlite3 *db, gboolean create)
 
 static sqlite3_stmt *prep(sqlite3 *db, const char *sql, GError **err)
 {
-	GHashTable *cache = stmt_cache(db, TRUE);
-	sqlite3_stmt *st = g_hash_table_lookup(cache, sql);
+	stmt_cache_t *cache = stmt_cache(db, TRUE);
+	sqlite3_stmt *st;
 	int rc;
+	/* every statement here is a literal: found by its address (the text
+	 * compared, to be safe) without hashing the whole SQL each time */
+	st = g_hash_table_lookup(cache->by_addr, sql);
+	if (st == NULL || strcmp(sqlite3_sql(st), sql) != 0) {
+		st = g_hash_table_lookup(cache->by_text, sql);
+		if (st)
+			g_hash_table_insert(cache->by_addr, (gpointer)sql, st);
+	}
 	if (st) {
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
@@ -153,7 +169,8 @@ static sqlite3_stmt *prep(sqlite3 *db, const char *sql, GError **err)
 		set_db_error(err, db, rc, "prepare");
 		return NULL;
 	}
-	g_hash_table_insert(cache, (gpointer)sqlite3_sql(st), st);
+	g_hash_table_insert(cache->by_text, (gpointer)sqlite3_sql(st), st);
+	g_hash_table_insert(cache->by_addr, (gpointer)sql, st);
 	return st;
 }
 
@@ -165,18 +182,20 @@ static void unprep(sqlite3_stmt *st)
 
 static void stmt_cache_drop(sqlite3 *db)
 {
-	GHashTable *cache = stmt_cache(db, FALSE);
+	stmt_cache_t *cache = stmt_cache(db, FALSE);
 	GHashTableIter it;
 	gpointer k, v;
 	if (cache == NULL)
 		return;
-	g_hash_table_iter_init(&it, cache);
+	g_hash_table_iter_init(&it, cache->by_text);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		sqlite3_finalize(v);
 	g_mutex_lock(&stmt_cache_lock);
 	g_hash_table_remove(stmt_caches, db);
 	g_mutex_unlock(&stmt_cache_lock);
-	g_hash_table_unref(cache);
+	g_hash_table_unref(cache->by_text);
+	g_hash_table_unref(cache->by_addr);
+	g_free(cache);
 }
 
 /* Steps a statement that returns no rows, finalizes it; FALSE with *err when
