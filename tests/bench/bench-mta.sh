@@ -25,7 +25,8 @@
 # processes before/after; for lettergated also without its delivery
 # threads). Writes a markdown table to tests/out/bench.md (BENCH_OUT).
 #
-# Environment: BENCH_N_A (2000), BENCH_N_B (400), BENCH_CONC (20),
+# Environment: BENCH_N_A (2000), BENCH_N_B (400), BENCH_CONC (20), BENCH_REPEAT (3:
+# rounds, the configurations taking turns; medians reported),
 # BENCH_ONLY (regex on configuration names), LG_BUILD (build).
 set -u
 . "$(dirname "$0")/../lib/common.sh"
@@ -36,6 +37,7 @@ set -u
 N_A=${BENCH_N_A:-2000}
 N_B=${BENCH_N_B:-400}
 CONC=${BENCH_CONC:-20}
+REPEAT=${BENCH_REPEAT:-3}
 ONLY=${BENCH_ONLY:-}
 OUTMD=${BENCH_OUT:-$LG_ROOT/tests/out/bench.md}
 need_cmd /usr/sbin/postfix vips python3 sqlite3
@@ -271,10 +273,14 @@ if [[ -z $ONLY || mimedefang =~ $ONLY ]]; then
 	md_setup && md_ok=yes
 fi
 for kind in a b; do
-	for c in "${configs[@]}"; do
-		[[ -n $ONLY && ! $c =~ $ONLY ]] && continue
-		[[ $c == mimedefang && $md_ok != yes ]] && continue
-		run_one "$c" "$kind"
+	# the configurations take turns, REPEAT rounds: a slow spell of the
+	# machine then hits every configuration alike, and the medians are kept
+	for ((round = 1; round <= REPEAT; round++)); do
+		for c in "${configs[@]}"; do
+			[[ -n $ONLY && ! $c =~ $ONLY ]] && continue
+			[[ $c == mimedefang && $md_ok != yes ]] && continue
+			run_one "$c" "$kind"
+		done
 	done
 done
 
@@ -284,29 +290,75 @@ done
 	echo "Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)), $(free -g | awk '/Mem/ { print $2 }') GB, $(uname -sr)."
 	echo "Concurrency $CONC, one SMTP session per letter, unique letters; (a) $N_A letters of about 2 KB"
 	echo "of Russian text; (b) $N_B letters: text + ${jpeg_kb} KB 1024x768 JPEG + ${pdf_kb} KB PDF (base64: about $(((jpeg_kb + pdf_kb) * 137 / 100 + 3)) KB)."
+	echo "Each configuration ran $REPEAT times, the configurations taking turns; the table gives medians."
 	echo "Latency: client side, end of DATA to the reply. CPU: the milter's processes (utime+stime)"
 	echo "during the run; for lettergated the figure in brackets leaves out its delivery threads."
 	echo "lettergated's delivery yields to SMTP sessions ([delivery] yield_seconds), so most of a"
 	echo "burst's letters are delivered after it: \"drain s\" is how long after the last reply the"
 	echo "last letter reached the spool, \"CPU with delivery\" the daemon's CPU per letter up to then."
 	echo
-	echo "| config | kind | msgs | msg/s | × null | × MIMEDefang | p50 ms | p99 ms | non-250 | RSS kB | CPU ms/msg | drain s | CPU with delivery |"
-	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-	awk 'NR == FNR { rate[$1 "/" $2] = $4; next }
-	{
-		nul = rate["null/" $2]; md = rate["mimedefang/" $2];
-		rn = nul > 0 ? sprintf("%.2f", $4 / nul) : "-";
-		rm = md > 0 ? sprintf("%.2f", $4 / md) : "-";
-		cpu = ($1 == "lettergated") ? $10 " (" $11 " milter)" : $10;
-		printf "| %s | %s | %d | %.0f | %s | %s | %.1f | %.1f | %d | %s | %s | %s | %s |\n", $1, $2, $3, $4, rn, rm, $5, $6, $8, $9, cpu, $12, $13
-	}' "$ROWS" "$ROWS"
-	echo
 	[[ $md_ok == yes ]] || echo "MIMEDefang: not installed (BENCH_MIMEDEFANG=install to install it); its columns are empty."
-	awk 'NR == FNR { r[$1 "/" $2] = $4; c[$1 "/" $2] = $11; d[$1 "/" $2] = $13; next } END {
-		la = r["lettergated/a"]; lb = r["lettergated/b"]; na = r["null/a"]; ma = r["mimedefang/a"]; mb = r["mimedefang/b"];
-		printf "Targets: (a) >= 0.85x null: %s; (a) >= 2.5x MIMEDefang: %s; (b) >= 1.5x MIMEDefang: %s; milter CPU <= 1.5 ms per (a) letter: %s\n",
-			(na > 0 ? (la / na >= 0.85 ? "met" : "NOT met") " (" sprintf("%.2f", la / na) ")" : "-"),
-			(ma > 0 ? (la / ma >= 2.5 ? "met" : "NOT met") " (" sprintf("%.2f", la / ma) ")" : "-"),
-			(mb > 0 ? (lb / mb >= 1.5 ? "met" : "NOT met") " (" sprintf("%.2f", lb / mb) ")" : "-"),
-			(c["lettergated/a"] != "" ? (c["lettergated/a"] <= 1.5 ? "met" : "NOT met") " (" c["lettergated/a"] " ms; with delivery " d["lettergated/a"] " ms)" : "-") }' "$ROWS" /dev/null
+	python3 - "$ROWS" <<'PY'
+import statistics, sys
+rows = {}
+order = []
+for line in open(sys.argv[1]):
+    f = line.split()
+    key = (f[0], f[1])
+    if key not in rows:
+        rows[key] = []
+        order.append(key)
+    rows[key].append(f)
+
+def med(vals):
+    nums = [float(v) for v in vals if v not in ("-", "")]
+    return statistics.median(nums) if nums else None
+
+def fmt(v, spec):
+    return "-" if v is None else format(v, spec)
+
+m = {}
+for key in order:
+    rs = rows[key]
+    m[key] = {
+        "n": int(rs[0][2]), "runs": len(rs), "rate": med(r[3] for r in rs),
+        "p50": med(r[4] for r in rs), "p99": med(r[5] for r in rs),
+        "non250": sum(int(r[7]) for r in rs), "rss": med(r[8] for r in rs),
+        "cpu": med(r[9] for r in rs), "cpu2": med(r[10] for r in rs),
+        "drain": med(r[11] for r in rs), "cpuall": med(r[12] for r in rs),
+    }
+print("| config | kind | msgs × runs | msg/s | × null | × MIMEDefang | p50 ms | p99 ms | non-250 | RSS kB | CPU ms/msg | drain s | CPU with delivery |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+for key in order:
+    x = m[key]
+    nul = m.get(("null", key[1]), {}).get("rate")
+    md = m.get(("mimedefang", key[1]), {}).get("rate")
+    rn = fmt(x["rate"] / nul, ".2f") if nul else "-"
+    rm = fmt(x["rate"] / md, ".2f") if md else "-"
+    cpu = fmt(x["cpu"], ".2f")
+    if key[0] == "lettergated":
+        cpu += " (" + fmt(x["cpu2"], ".2f") + " milter)"
+    print("| %s | %s | %d × %d | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s |" % (
+        key[0], key[1], x["n"], x["runs"], fmt(x["rate"], ".0f"), rn, rm, fmt(x["p50"], ".1f"),
+        fmt(x["p99"], ".1f"), x["non250"], fmt(x["rss"], ".0f"), cpu, fmt(x["drain"], ".1f"),
+        fmt(x["cpuall"], ".2f")))
+
+def r(name, kind):
+    return m.get((name, kind), {}).get("rate")
+
+def verdict(ok):
+    return "met" if ok else "NOT met"
+
+la, lb, na, ma, mb = r("lettergated", "a"), r("lettergated", "b"), r("null", "a"), r("mimedefang", "a"), r("mimedefang", "b")
+parts = []
+parts.append("(a) >= 0.85x null: " + ("%s (%.2f)" % (verdict(la / na >= 0.85), la / na) if la and na else "-"))
+parts.append("(a) >= 2.5x MIMEDefang: " + ("%s (%.2f)" % (verdict(la / ma >= 2.5), la / ma) if la and ma else "-"))
+parts.append("(b) >= 1.5x MIMEDefang: " + ("%s (%.2f)" % (verdict(lb / mb >= 1.5), lb / mb) if lb and mb else "-"))
+c = m.get(("lettergated", "a"), {})
+if c.get("cpu2") is not None:
+    parts.append("milter CPU <= 1.5 ms per (a) letter: %s (%.2f ms; with delivery %s ms)" % (
+        verdict(c["cpu2"] <= 1.5), c["cpu2"], fmt(c.get("cpuall"), ".2f")))
+print()
+print("Targets: " + "; ".join(parts))
+PY
 } | tee "$OUTMD"
