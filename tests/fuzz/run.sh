@@ -49,7 +49,7 @@ if ((${#targets[@]} == 0)); then
 	done
 fi
 
-PKGS="milter gmime-3.0 glib-2.0 gio-2.0 libcurl openssl sqlite3 json-glib-1.0 vips libexttextcat libpcre2-8 gumbo cairo pangocairo libmicrohttpd"
+PKGS="milter gmime-3.0 glib-2.0 gio-2.0 libcurl openssl sqlite3 json-glib-1.0 vips libjpeg libexttextcat libpcre2-8 gumbo cairo pangocairo libmicrohttpd"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS_F="-O1 -g -std=gnu11 -D_GNU_SOURCE -I. $(pkg-config --cflags $PKGS) $SAN -fsanitize=fuzzer-no-link -MMD -MP"
 LIBS="$(pkg-config --libs $PKGS) -lstemmer -lm -lpthread"

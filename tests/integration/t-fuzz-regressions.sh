@@ -13,7 +13,7 @@ need_cmd cc pkg-config
 REG=$LG_ROOT/tests/fuzz/regressions
 [[ -d $REG ]] || skip_all "no regression inputs"
 
-PKGS="milter gmime-3.0 glib-2.0 gio-2.0 libcurl openssl sqlite3 json-glib-1.0 vips libexttextcat libpcre2-8 gumbo cairo pangocairo libmicrohttpd"
+PKGS="milter gmime-3.0 glib-2.0 gio-2.0 libcurl openssl sqlite3 json-glib-1.0 vips libjpeg libexttextcat libpcre2-8 gumbo cairo pangocairo libmicrohttpd"
 SAN=""
 [[ $(basename "$LG_BIN") == *san* ]] &&
 	SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
