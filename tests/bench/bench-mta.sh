@@ -230,12 +230,12 @@ run_one() { # NAME KIND
 	pf_start "$PF" "$port" "$spec" >/dev/null || { echo "bench-mta: postfix does not start" >&2; return 1; }
 	local s0=0 drain=- cpu_all=-
 	[[ $name == lettergated ]] && s0=$(spooled)
-	lg_loadgen -s "127.0.0.1:$port" -m 40 -c "$CONC" -p 2000 -r "w$name$kind$$" "${args[@]}" >/dev/null 2>&1
+	lg_loadgen -s "127.0.0.1:$port" -m 40 -c "$CONC" -p 2000 -r "w$name$kind${round:-1}x$$" "${args[@]}" >/dev/null 2>&1
 	pf_wait_queue_empty "$PF" 60 >/dev/null 2>&1
 	[[ $name == lettergated ]] && wait_until 120 spooled_at_least $((s0 + 40))
 	t0=$(milter_ticks "$name")
 	[[ $name == lettergated ]] && d0=$(proc_thread_ticks "$(gw_child_pid "$GW")" deliver)
-	lg_loadgen -s "127.0.0.1:$port" -m "$n" -c "$CONC" -p 2000 -r "m$name$kind$$" "${args[@]}" >"$out" 2>&1
+	lg_loadgen -s "127.0.0.1:$port" -m "$n" -c "$CONC" -p 2000 -r "m$name$kind${round:-1}x$$" "${args[@]}" >"$out" 2>&1
 	t1=$(milter_ticks "$name")
 	[[ $name == lettergated ]] && d1=$(proc_thread_ticks "$(gw_child_pid "$GW")" deliver)
 	local rss
