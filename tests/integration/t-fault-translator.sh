@@ -33,13 +33,15 @@ on_exit pf_stop "$SND"
 gw_start "$GW" || { fail "lettergated starts"; done_testing; }
 port=$(free_port)
 pf_start "$PF" "$port" "unix:$(gw_socket "$GW")" letters.example.org || { fail "gateway postfix starts"; done_testing; }
-sport=$(free_port)
-PF_MAIN_EXTRA="default_transport = smtp:[127.0.0.1]:$port
+start_sender() {
+	sport=$(free_port)
+	PF_MAIN_EXTRA="default_transport = smtp:[127.0.0.1]:$port
 relay_transport = smtp:[127.0.0.1]:$port
 smtp_tls_security_level = none
 smtp_connect_timeout = 5s
-myhostname = sender.lettergate.test" pf_start "$SND" "$sport" "" letters.example.org ||
-	{ fail "sender postfix starts"; done_testing; }
+myhostname = sender.lettergate.test" pf_start "$SND" "$sport" "" letters.example.org
+}
+start_sender || { fail "sender postfix starts"; done_testing; }
 
 submit() {
 	swaks --server "127.0.0.1:$sport" --from oksana@example.net --to ivan.petrov@letters.example.org \
@@ -47,14 +49,19 @@ submit() {
 		--header 'Content-Type: text/plain; charset=utf-8' --timeout 30 \
 		--body 'Привіт, Іване! Ми надіслали тобі книжки та теплі шкарпетки. Тримайся, ми з тобою.' 2>&1
 }
-# A freshly started Postfix on a loaded machine has once kept its first
-# client waiting past swaks' timeout: one more try (the same Message-ID, so
-# a message that did get through is not doubled).
+# A freshly started second Postfix on a loaded machine has twice kept its
+# first client waiting past swaks' timeout without logging a line (this
+# sender plays the writer's MTA; it is not the system under test): then it is
+# restarted on a fresh port and the letter handed over again (the same
+# Message-ID, so a message that did get through is not doubled).
 out=$(submit)
-if [[ $out != *"250 2.0.0"* ]]; then
-	note "the sender's Postfix did not answer; trying once more"
+for attempt in 2 3; do
+	[[ $out == *"250 2.0.0"* ]] && break
+	note "the sender's Postfix did not answer; restarting it (attempt $attempt)"
+	pf_stop "$SND"
+	start_sender || { fail "sender postfix restarts"; done_testing; }
 	out=$(submit)
-fi
+done
 like "$out" '250 2\.0\.0' "the sender's MTA takes the Ukrainian letter"
 if wait_until 20 eval 'pf_log "$SND" | grep -q "status=deferred"'; then
 	ok "the sender's MTA defers it"
