@@ -71,6 +71,9 @@ fi
 like "$(pf_log "$SND" | grep 'status=deferred' | head -n1)" '451 4\.3\.0' "the gateway answered 451 4.3.0"
 like "$(pf_log "$PF" | grep -m1 'milter-reject')" '4\.3\.0' "the gateway's Postfix logs the milter's 451 4.3.0"
 is "$(gw_letters "$GW")" 0 "nothing stored while the translator is down"
+# The smtp agent logs status=deferred before qmgr moves the file from active/
+# to deferred/: wait for the move.
+wait_until 20 eval '[[ $(pf_queue_count "$SND" deferred) == 1 ]]'
 is "$(pf_queue_count "$SND" deferred)" 1 "the message waits in the sender's deferred queue"
 
 apy_start "$AP" "$aport" || { fail "APy starts"; done_testing; }
