@@ -430,12 +430,14 @@ lg_store *store_open(const char *path, GError **err)
 	 * is accepted survives a power cut (NORMAL would only keep it consistent) */
 	/* page_size takes effect only on a new database: 2 KB pages halve the
 	 * bytes a letter's commit writes to the WAL (each index it touches is a
-	 * page) for a few more B-tree levels; cache and mmap keep the indexes'
-	 * pages in memory instead of reading them back with pread */
+	 * page) for a few more B-tree levels; the cache keeps the indexes' pages
+	 * in memory. No mmap: in WAL mode every commit makes the other
+	 * connection drop its mapping at its next read (munmap, TLB shootdowns
+	 * across the daemon's threads, page faults again), which cost more than
+	 * the preads it saves */
 	if (!exec(s->db,
 	          "PRAGMA page_size=2048; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	          " PRAGMA journal_size_limit=1048576; PRAGMA cache_size=-32768;"
-	          " PRAGMA mmap_size=268435456;"
 	          " PRAGMA foreign_keys=ON;",
 	          err))
 		goto fail;
@@ -453,8 +455,7 @@ lg_store *store_open(const char *path, GError **err)
 		sqlite3_busy_timeout(s->rdb, 5000);
 		sqlite3_extended_result_codes(s->rdb, 1);
 		if (!exec(s->rdb,
-		          "PRAGMA query_only=1; PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384;"
-		          " PRAGMA mmap_size=268435456;",
+		          "PRAGMA query_only=1; PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384;",
 		          err))
 			goto fail;
 	}

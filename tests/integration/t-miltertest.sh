@@ -1,7 +1,9 @@
 #!/bin/bash
 # t-miltertest.sh - the real daemon driven over the milter protocol by
 # miltertest (tests/milter/gateway.lua): RCPT replies, recipient removal,
-# discard, end-of-message refusal, the size limit.
+# discard, end-of-message refusal, the size limit; and with [limits]
+# sessions = 1 (tests/milter/sessions.lua) a second concurrent session
+# refused with 451 4.3.0.
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 . "$LG_ROOT/tests/lib/gateway.sh"
@@ -23,4 +25,17 @@ is "$rc" 0 "miltertest script passes"
 like "$out" '# [0-9]+ passed, 0 failed' "every miltertest check passed"
 n=$(gw_ctl "$GW" letters list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 is "$n" 2 "two letters stored (the discarded and the mixed message)"
+gw_stop "$GW"
+
+GW2=$(lg_tmpdir gw2)
+gw_setup "$GW2" '[limits]
+sessions = 1'
+on_exit gw_stop "$GW2"
+gw_start "$GW2" || { fail "lettergated starts with sessions = 1"; done_testing; }
+out=$(miltertest -s "$LG_ROOT/tests/milter/sessions.lua" -D "sock=unix:$(gw_socket "$GW2")" 2>&1)
+rc=$?
+printf '%s\n' "$out" | sed 's/^/# /'
+is "$rc" 0 "sessions = 1: miltertest script passes"
+like "$out" '# 3 passed, 0 failed' "sessions = 1: a second concurrent session gets 451, a later one is served"
+like "$(cat "$GW2/daemon.log")" 'too many concurrent sessions \(1\)' "the refusal is logged"
 done_testing
