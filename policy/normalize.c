@@ -359,8 +359,32 @@ static inline void pool_put(GString *pool, gunichar c)
 	}
 }
 
+typedef struct stemming {
+	struct sb_stemmer *ru, *en;
+	const guint8 *first; /* NULL or the first characters worth stemming */
+} stemming;
+
+/* Whether the folded word w (three characters or more) is worth stemming:
+ * its first two characters are plain Cyrillic or Latin letters, which the
+ * stemmers keep, and some wanted stem begins with them. Not y: English
+ * "dying", "lying" and "tying" stem to "die", "lie" and "tie". */
+static gboolean stem_wanted(const stemming *sm, const char *w)
+{
+	if (sm->first == NULL)
+		return TRUE;
+	const char *p = w;
+	for (int k = 0; k < 2; k++) {
+		gunichar c = g_utf8_get_char(p);
+		if (!((c >= 'a' && c <= 'z' && c != 'y') || (c >= 0x430 && c <= 0x44F)))
+			return TRUE;
+		p = g_utf8_next_char(p);
+	}
+	guint b = norm_pair(w);
+	return (sm->first[b >> 3] >> (b & 7)) & 1;
+}
+
 static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, const raw_word *w,
-                     const guint32 *u, int text_dom, struct sb_stemmer *ru, struct sb_stemmer *en)
+                     const guint32 *u, int text_dom, const stemming *sm)
 {
 	guint nu = w->nu;
 	guint cyr = 0, lat = 0, cyr_only = 0, lat_only = 0, leet = 0;
@@ -401,7 +425,7 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, const
 			if (i == nu || ch->cls[u[i]] == C_LEET) {
 				if (i > from) {
 					raw_word part = {u[from], u[i - 1], 0, i - from, FALSE};
-					tok_emit(ts, n, ch, &part, u + from, text_dom, ru, en);
+					tok_emit(ts, n, ch, &part, u + from, text_dom, sm);
 				}
 				from = i + 1;
 			}
@@ -472,12 +496,20 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, const
 	else if (nu >= 2 && (t.flags & NORM_TOK_RAW_CYR))
 		ts->cyr_words++;
 
-	struct sb_stemmer *st = script == NORM_SCRIPT_CYR   ? ru
-	                        : script == NORM_SCRIPT_LAT ? en
+	struct sb_stemmer *st = script == NORM_SCRIPT_CYR   ? sm->ru
+	                        : script == NORM_SCRIPT_LAT ? sm->en
 	                                                    : NULL;
 	const char *word = ts->pool->str + t.woff;
 	const sb_symbol *stem = NULL;
 	int slen = 0;
+	if (st && nu >= 3 && !stem_wanted(sm, word)) {
+		/* no wanted stem could equal this word's: an empty one */
+		t.soff = ts->pool->len;
+		t.slen = 0;
+		g_string_append_c(ts->pool, '\0');
+		g_array_append_val(ts->tok, t);
+		return;
+	}
 	if (st && nu >= 3) {
 		stem = sb_stemmer_stem(st, (const sb_symbol *)word, t.wlen);
 		slen = stem ? sb_stemmer_length(st) : 0;
@@ -502,6 +534,13 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, const
 norm_tokens *norm_tokenize(const norm_text *n, const guint32 *skip, guint nskip, void *stem_ru,
                            void *stem_en)
 {
+	return norm_tokenize_for(n, skip, nskip, stem_ru, stem_en, NULL);
+}
+
+norm_tokens *norm_tokenize_for(const norm_text *n, const guint32 *skip, guint nskip, void *stem_ru,
+                               void *stem_en, const guint8 *stem_first)
+{
+	const stemming sm = {stem_ru, stem_en, stem_first};
 	norm_tokens *ts = g_new0(norm_tokens, 1);
 	ts->tok = g_array_sized_new(FALSE, FALSE, sizeof(norm_token), n->s->len / 6 + 4);
 	ts->pool = g_string_sized_new(n->s->len * 2 + 16);
@@ -610,12 +649,12 @@ norm_tokens *norm_tokenize(const norm_text *n, const guint32 *skip, guint nskip,
 			for (guint m = a; m <= b; m++)
 				ju[m - a] = g_array_index(units, guint32, rw[m].ustart);
 			raw_word w = {rw[a].first, rw[b].last, 0, b - a + 1, TRUE};
-			tok_emit(ts, n, &ch, &w, ju, dom, stem_ru, stem_en);
+			tok_emit(ts, n, &ch, &w, ju, dom, &sm);
 			g_free(ju);
 			a = b + 1;
 		} else {
 			tok_emit(ts, n, &ch, &rw[a], (const guint32 *)units->data + rw[a].ustart,
-			         dom, stem_ru, stem_en);
+			         dom, &sm);
 			a++;
 		}
 	}

@@ -79,6 +79,28 @@ void norm_free(norm_text **n);
  * and passed as opaque pointers (struct sb_stemmer *); either may be NULL. */
 norm_tokens *norm_tokenize(const norm_text *n, const guint32 *skip, guint nskip, void *stem_ru,
                            void *stem_en);
+
+/* Hash of the first two characters of s (which holds at least two): the bit
+ * a word sets in a map of first characters (NORM_PAIR_BYTES bytes). */
+#define NORM_PAIR_BYTES 8192
+static inline guint norm_pair(const char *s)
+{
+	gunichar a = g_utf8_get_char(s);
+	gunichar b = g_utf8_get_char(g_utf8_next_char(s));
+	return ((a * 40503u) ^ b) & 0xFFFF;
+}
+
+/* norm_tokenize that stems only the words whose first two characters are
+ * marked in stem_first (bit norm_pair()), the first characters of every stem
+ * the caller looks for, each of two characters or more; the other words get
+ * an empty stem (slen 0). Snowball's Russian and English stemmers keep a
+ * word's first two letters (they remove and change endings only; ё is
+ * already е; words with a y there are always stemmed: "lying" -> "lie"), so
+ * such a word's stem could not equal one of the caller's.
+ * Stemming is most of tokenising's cost, and most words are skipped.
+ * stem_first NULL: every word is stemmed. */
+norm_tokens *norm_tokenize_for(const norm_text *n, const guint32 *skip, guint nskip, void *stem_ru,
+                               void *stem_en, const guint8 *stem_first);
 void norm_tokens_free(norm_tokens **ts);
 
 /* Folds one rule entry (a single word) the same way as a text word:

@@ -876,8 +876,33 @@ static void parse_file(parse_ctx *c, const char *path)
 	g_free(data);
 }
 
+/* Every stem element of every phrase and exception, wherever it stands: the
+ * words worth stemming in a text (norm_tokenize_for). */
+static void index_stems(rules_set *rs, const GPtrArray *seqs)
+{
+	for (guint j = 0; j < seqs->len; j++) {
+		const rule_seq *s = g_ptr_array_index(seqs, j);
+		for (guint k = 0; k < s->n; k++) {
+			const rule_el *el = &s->el[k];
+			if (el->kind != EL_STEM)
+				continue;
+			if (el->len <= (guint)g_utf8_skip[(guchar)el->s[0]]) {
+				rs->stem_short = TRUE;
+			} else {
+				guint p = norm_pair(el->s);
+				rs->stem_first[p >> 3] |= 1 << (p & 7);
+			}
+		}
+	}
+}
+
 static void index_rules(rules_set *rs)
 {
+	for (guint i = 0; i < rs->rules->len; i++) {
+		const rule *r = g_ptr_array_index(rs->rules, i);
+		index_stems(rs, r->seqs);
+		index_stems(rs, r->excepts);
+	}
 	for (guint i = 0; i < rs->rules->len; i++) {
 		rule *r = g_ptr_array_index(rs->rules, i);
 		for (guint j = 0; j < r->seqs->len; j++) {

@@ -19,6 +19,7 @@
 #include <pcre2.h>
 
 #include "policy/letter.h"
+#include "policy/normalize.h"
 
 typedef enum {
 	EL_STEM = 'S',   /* same Snowball stem */
@@ -114,7 +115,9 @@ typedef struct rules_set {
 	guint8 root_first[8192]; /* bit rules_pair(): some root begins so */
 	guint8 head_first[8192]; /* bit rules_pair(): some stem, word or prefix head begins so */
 	gboolean head_short;     /* some stem or word head has one character */
-	GHashTable *cat_en;      /* category -> reason */
+	guint8 stem_first[NORM_PAIR_BYTES]; /* bit norm_pair(): some stem element begins so */
+	gboolean stem_short;                /* some stem element has one character */
+	GHashTable *cat_en;                 /* category -> reason */
 	GHashTable *cat_ru;
 	guint nfiles;
 } rules_set;
@@ -122,9 +125,7 @@ typedef struct rules_set {
 /* Hash of the first two characters of s (which holds at least two). */
 static inline guint rules_pair(const char *s)
 {
-	gunichar a = g_utf8_get_char(s);
-	gunichar b = g_utf8_get_char(g_utf8_next_char(s));
-	return ((a * 40503u) ^ b) & 0xFFFF;
+	return norm_pair(s);
 }
 
 #define LG_SCREEN_ERROR (lg_screen_error_quark())

@@ -445,7 +445,8 @@ char *screen_text(const screen_rules *r, const char *text, const char *lang, con
 				p[2 * (b - 1) + 1] = t1;
 			}
 	}
-	x.ts = norm_tokenize(x.n, (const guint32 *)skip->data, skip->len / 2, st_ru, st_en);
+	x.ts = norm_tokenize_for(x.n, (const guint32 *)skip->data, skip->len / 2, st_ru, st_en,
+	                         x.rs->stem_short ? NULL : x.rs->stem_first);
 	word_pass(&x);
 	heur_pass(&x);
 

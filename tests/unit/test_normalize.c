@@ -1,0 +1,149 @@
+/* tests/unit/test_normalize.c - the stem filter of norm_tokenize_for().
+ *
+ * Screening stems only the words whose first two characters some rule stem
+ * begins with. That is exact only if Snowball's Russian and English stemmers
+ * keep a word's first two letters; this checks it on every word of the
+ * screening fragments, the rule files and the real-world corpus
+ * (../shared/corpus/real or $LG_CORPUS, when there), and that the filter
+ * changes nothing but the skipped words' stems. Prints counts only. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <glib.h>
+#include <libstemmer.h>
+
+#include "policy/normalize.h"
+
+static void add_dir(GPtrArray *texts, const char *dir, const char *suffix)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *n;
+	if (d == NULL)
+		return;
+	while ((n = g_dir_read_name(d)) != NULL) {
+		char *p = g_build_filename(dir, n, NULL);
+		char *data = NULL;
+		if (g_file_test(p, G_FILE_TEST_IS_DIR))
+			add_dir(texts, p, suffix);
+		else if (g_str_has_suffix(n, suffix) && g_file_get_contents(p, &data, NULL, NULL))
+			g_ptr_array_add(texts, data);
+		g_free(p);
+	}
+	g_dir_close(d);
+}
+
+static GPtrArray *texts_load(void)
+{
+	GPtrArray *texts = g_ptr_array_new_with_free_func(g_free);
+	char *data = NULL;
+	const char *env = g_getenv("LG_CORPUS");
+	char *corpus =
+	    env && *env ? g_strdup(env) : g_build_filename("..", "shared", "corpus", "real", NULL);
+	if (g_file_get_contents("tests/data/screen/fragments.txt", &data, NULL, NULL))
+		g_ptr_array_add(texts, data);
+	add_dir(texts, "conf/rules", ".rules");
+	add_dir(texts, corpus, ".eml");
+	g_free(corpus);
+	/* words whose stems change letters, and ё */
+	g_ptr_array_add(texts, g_strdup("happy happily cries skies dying lying tying ugly early "
+	                                "only singly idly gently news atlas generously ёлка "
+	                                "Ёжик ещё её своё лёгкий"));
+	return texts;
+}
+
+/* The first two characters of a and b are the same. */
+static gboolean same_two(const char *a, const char *b)
+{
+	for (int k = 0; k < 2; k++) {
+		if (g_utf8_get_char(a) != g_utf8_get_char(b))
+			return FALSE;
+		a = g_utf8_next_char(a);
+		b = g_utf8_next_char(b);
+	}
+	return TRUE;
+}
+
+static gboolean plain_two(const char *w)
+{
+	for (int k = 0; k < 2; k++) {
+		gunichar c = g_utf8_get_char(w);
+		if (!((c >= 'a' && c <= 'z' && c != 'y') || (c >= 0x430 && c <= 0x44F)))
+			return FALSE;
+		w = g_utf8_next_char(w);
+	}
+	return TRUE;
+}
+
+static void test_stems_keep_first_two(void **state)
+{
+	(void)state;
+	struct sb_stemmer *ru = sb_stemmer_new("russian", "UTF_8");
+	struct sb_stemmer *en = sb_stemmer_new("english", "UTF_8");
+	static guint8 none[NORM_PAIR_BYTES], all[NORM_PAIR_BYTES];
+	GPtrArray *texts = texts_load();
+	guint words = 0, stemmed = 0, skipped = 0;
+	memset(all, 0xFF, sizeof all);
+	assert_true(texts->len >= 2);
+	for (guint i = 0; i < texts->len; i++) {
+		const char *s = g_ptr_array_index(texts, i);
+		norm_text *n = norm_new(s, strlen(s));
+		norm_tokens *a = norm_tokenize(n, NULL, 0, ru, en);
+		norm_tokens *b = norm_tokenize_for(n, NULL, 0, ru, en, none);
+		norm_tokens *c = norm_tokenize_for(n, NULL, 0, ru, en, all);
+		assert_int_equal(a->tok->len, b->tok->len);
+		assert_int_equal(a->tok->len, c->tok->len);
+		for (guint k = 0; k < a->tok->len; k++) {
+			const norm_token *ta = &g_array_index(a->tok, norm_token, k);
+			const norm_token *tb = &g_array_index(b->tok, norm_token, k);
+			const norm_token *tc = &g_array_index(c->tok, norm_token, k);
+			const char *w = NORM_WORD(a, ta), *st = NORM_STEM(a, ta);
+			words++;
+			/* the filter touches stems only */
+			assert_int_equal(ta->wlen, tb->wlen);
+			assert_memory_equal(w, NORM_WORD(b, tb), ta->wlen);
+			assert_int_equal(ta->nstart, tb->nstart);
+			assert_int_equal(ta->flags, tb->flags);
+			/* everything marked: as without a filter */
+			assert_int_equal(ta->slen, tc->slen);
+			assert_memory_equal(st, NORM_STEM(c, tc), ta->slen);
+			if (tb->slen == 0 && ta->slen > 0) {
+				/* skipped: its stem would have kept the word's first two
+				 * characters (or had fewer than two) */
+				skipped++;
+				assert_true(plain_two(w));
+				if (g_utf8_strlen(st, ta->slen) >= 2 && !same_two(w, st)) {
+					print_message("stem changes a word's beginning (token %u "
+					              "of text %u)\n",
+					              k, i);
+					fail();
+				}
+			} else {
+				assert_int_equal(ta->slen, tb->slen);
+				assert_memory_equal(st, NORM_STEM(b, tb), ta->slen);
+			}
+			if (ta->slen != ta->wlen || memcmp(w, st, ta->wlen) != 0)
+				stemmed++;
+		}
+		norm_tokens_free(&a);
+		norm_tokens_free(&b);
+		norm_tokens_free(&c);
+		norm_free(&n);
+	}
+	print_message("stem filter: %u texts, %u words, %u changed by stemming, %u skippable\n",
+	              texts->len, words, stemmed, skipped);
+	assert_true(skipped > 0);
+	g_ptr_array_unref(texts);
+	sb_stemmer_delete(ru);
+	sb_stemmer_delete(en);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_stems_keep_first_two),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
