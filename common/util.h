@@ -18,7 +18,10 @@ char *util_hmac_sha256_hex(const void *key, size_t keylen, const void *data, siz
 gboolean util_str_equal_ct(const char *a, const char *b);
 /* Printable ASCII only, other bytes as '?', cut at max bytes with "...". For logs. */
 char *util_sanitize(const char *s, size_t max);
-/* New letter id: 16 lower-case hex characters from the system CSPRNG. */
+/* New letter id: 16 lower-case hex characters, the first 6 the time in
+ * seconds (modulo 2^24, about 194 days: ids made close in time sort
+ * together, so the indexes keyed by letter id grow at one end instead of at
+ * a random page each), the last 10 (40 bits) from the system CSPRNG. */
 char *util_new_id(void);
 /* Unix time in seconds. Honours LG_FAKE_NOW (tests) when set. */
 gint64 util_now(void);

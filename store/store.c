@@ -1099,6 +1099,22 @@ static gboolean history_locked(lg_store *s, const char *id, const char *state, c
 	return step_done(s, st, "history", err);
 }
 
+/* received, approved and queued by the gateway: one statement */
+static gboolean history_queued_locked(lg_store *s, const char *id, GError **err)
+{
+	sqlite3_stmt *st = prep(
+	    s->db,
+	    "INSERT INTO history(letter_id, state, actor, reason, at)"
+	    " VALUES(?1, 'received', 'gateway', NULL, ?2), (?1, 'approved', 'gateway', NULL, ?2),"
+	    " (?1, 'queued', 'gateway', NULL, ?2)",
+	    err);
+	if (st == NULL)
+		return FALSE;
+	bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, util_now());
+	return step_done(s, st, "history", err);
+}
+
 static gboolean outbox_add_locked(lg_store *s, const char *id, GError **err)
 {
 	sqlite3_stmt *st = prep(s->db,
@@ -1175,7 +1191,12 @@ static gboolean insert_letter_locked(lg_store *s, const lg_letter_rec *r, GError
 	bind_text(st, 12, r->backend);
 	bind_text(st, 13, r->subject);
 	bind_text(st, 14, r->text_original);
-	bind_text(st, 15, r->text_ru);
+	/* a Russian letter's text, unchanged, is stored once (LETTER_COLS reads
+	 * it back as text_ru): two pages fewer in every commit */
+	if (r->text_ru && r->text_original && strcmp(r->text_ru, r->text_original) == 0)
+		sqlite3_bind_null(st, 15);
+	else
+		bind_text(st, 15, r->text_ru);
 	bind_text(st, 16, r->findings_json);
 	bind_text(st, 17, r->dropped_json);
 	bind_text(st, 18, r->categories);
@@ -1275,14 +1296,12 @@ static gboolean commit_fn(lg_store *s, gpointer data, GError **err)
 		const lg_letter_rec *r = g_ptr_array_index(a->recs, i);
 		if (!insert_letter_locked(s, r, err))
 			return FALSE;
-		if (!history_locked(s, r->id, "received", "gateway", NULL, err))
-			return FALSE;
 		if (!strcmp(r->state, "queued")) {
-			if (!history_locked(s, r->id, "approved", "gateway", NULL, err) ||
-			    !history_locked(s, r->id, "queued", "gateway", NULL, err) ||
+			if (!history_queued_locked(s, r->id, err) ||
 			    !outbox_add_locked(s, r->id, err))
 				return FALSE;
-		} else if (!history_locked(s, r->id, r->state, "gateway", r->reason, err)) {
+		} else if (!history_locked(s, r->id, "received", "gateway", NULL, err) ||
+		           !history_locked(s, r->id, r->state, "gateway", r->reason, err)) {
 			return FALSE;
 		}
 	}
@@ -1299,7 +1318,8 @@ gboolean store_batch_commit(lg_store *s, const lg_batch_rec *batch, GPtrArray *r
 
 #define LETTER_COLS                                                                                \
 	"id, state, queue_id, message_id, dedup_key, writer_name, writer_addr, prisoner, rcpt,"    \
-	" lang, translated, backend, subject, text_original, text_ru, findings, dropped,"          \
+	" lang, translated, backend, subject, text_original,"                                      \
+	" COALESCE(text_ru, text_original), findings, dropped,"                                    \
 	" categories, score, pages, text_hash, org, batch, reason, notify, reply_to, created,"     \
 	" updated, partner_ref, purged"
 
