@@ -97,6 +97,42 @@ static void test_schema_version(void **state)
 		store_close(&again);
 		assert_null(again);
 	}
+	/* a version 3 database (history(state, at), full org and batch
+	 * indexes) is brought to version 4 */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db,
+	                 "DROP INDEX history_at; CREATE INDEX history_state ON "
+	                 "history(state, at); DROP INDEX letters_org; CREATE INDEX "
+	                 "letters_org ON letters(org, created); DROP INDEX letters_batch;"
+	                 " CREATE INDEX letters_batch ON letters(batch);"
+	                 " PRAGMA user_version = 3;",
+	                 NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	{
+		GError *e = NULL;
+		lg_store *again = store_open(f->path, &e);
+		assert_non_null(again);
+		store_close(&again);
+	}
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(
+	        db,
+	        "SELECT (SELECT count(*) FROM sqlite_master WHERE name = 'history_at'),"
+	        " (SELECT count(*) FROM sqlite_master WHERE name = 'history_state'),"
+	        " (SELECT sql LIKE '%WHERE org IS NOT NULL' FROM sqlite_master WHERE"
+	        " name = 'letters_org'), (SELECT user_version FROM pragma_user_version)",
+	        -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	assert_int_equal(sqlite3_column_int(st, 1), 0);
+	assert_int_equal(sqlite3_column_int(st, 2), 1);
+	assert_int_equal(sqlite3_column_int(st, 3), 4);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
 }
 
 static void test_prisoners(void **state)
