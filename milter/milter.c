@@ -44,10 +44,10 @@ typedef struct {
 	const char *refusal; /* a connection refused without a reply: answered at RCPT */
 } conn_ctx;
 
-/* Set by cb_negotiate, which libmilter runs in the session's own thread
- * before cb_connect creates the conn_ctx. */
-static __thread gboolean negotiated_nr_hdr, negotiated_nr_body, negotiated_nr_conn,
-    negotiated_nr_mail;
+/* What cb_negotiate agreed is kept in the connection's conn_ctx, which
+ * cb_negotiate creates: a thread-local did not reach the later callbacks,
+ * which then answered where the MTA expects no answer (libmilter corrects
+ * that, and logs an error for every header). */
 
 /* Notifications are sent off the SMTP session: a slow sendmail must not hold
  * the writer's server (the letter is already stored when they are queued). */
@@ -228,11 +228,9 @@ static sfsistat connect_refuse(SMFICTX *ctx, conn_ctx *c, const char *why)
 
 static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 {
-	conn_ctx *c = g_new0(conn_ctx, 1);
-	c->nr_hdr = negotiated_nr_hdr;
-	c->nr_body = negotiated_nr_body;
-	c->nr_conn = negotiated_nr_conn;
-	c->nr_mail = negotiated_nr_mail;
+	conn_ctx *c = smfi_getpriv(ctx); /* from cb_negotiate */
+	if (c == NULL)
+		c = g_new0(conn_ctx, 1); /* an MTA without option negotiation */
 	(void)host;
 	g_mutex_lock(&state_lock);
 	c->pipeline = current_pipeline ? pipeline_ref(current_pipeline) : NULL;
@@ -621,17 +619,23 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
                              unsigned long f3, unsigned long *pf0, unsigned long *pf1,
                              unsigned long *pf2, unsigned long *pf3)
 {
-	(void)ctx;
 	(void)f2;
 	(void)f3;
 	*pf0 = f0 & SMFIF_DELRCPT;
 	/* we need no HELO, no unknown commands, no DATA callback */
 	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_HDR | SMFIP_NR_BODY |
 	             SMFIP_NR_CONN | SMFIP_NR_MAIL);
-	negotiated_nr_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
-	negotiated_nr_body = (*pf1 & SMFIP_NR_BODY) != 0;
-	negotiated_nr_conn = (*pf1 & SMFIP_NR_CONN) != 0;
-	negotiated_nr_mail = (*pf1 & SMFIP_NR_MAIL) != 0;
+	{
+		conn_ctx *c = smfi_getpriv(ctx);
+		if (c == NULL) {
+			c = g_new0(conn_ctx, 1);
+			smfi_setpriv(ctx, c);
+		}
+		c->nr_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
+		c->nr_body = (*pf1 & SMFIP_NR_BODY) != 0;
+		c->nr_conn = (*pf1 & SMFIP_NR_CONN) != 0;
+		c->nr_mail = (*pf1 & SMFIP_NR_MAIL) != 0;
+	}
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
