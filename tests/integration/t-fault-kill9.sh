@@ -62,7 +62,8 @@ sqlite3 "$DB" "SELECT message_id FROM letters" | sed -n 's/^<\{0,1\}lg\.k9[0-9]*
 missing=$(comm -23 "$LG_TMP/acc" "$LG_TMP/stored" | wc -l)
 is "$missing" 0 "no message that got 250 is missing from the database"
 is "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok "database integrity_check ok after three kill -9"
-half=$(sqlite3 "$DB" "SELECT count(*) FROM letters l WHERE coalesce(l.text_ru, '') = ''
+# (text_ru NULL: the Russian text is text_original, stored once)
+half=$(sqlite3 "$DB" "SELECT count(*) FROM letters l WHERE coalesce(l.text_ru, l.text_original, '') = ''
 	OR (l.state = 'queued' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.letter_id = l.id))")
 is "$half" 0 "no half-stored letter (each has its text, and an outbox entry while queued)"
 

@@ -26,7 +26,7 @@ def line_of(s, i):
 # printf-built SQL allowed only here: (file, format start, why)
 ALLOW = {
     ("store/store.c", "PRAGMA user_version = %d"),  # integer schema version
-    ("store/stats.c", "SELECT min(b.at) - max(a.at) FROM history a JOIN history b"),  # states: literals, checked below
+    ("store/stats.c", "SELECT min(b.at) - max(a.at) FROM history a INDEXED BY history_at"),  # states: literals, checked below
 }
 SQL_WORD = re.compile(r'"\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|PRAGMA|REPLACE|WITH)\b', re.I)
 for f in files:
