@@ -25,7 +25,7 @@
 # processes before/after; for lettergated also without its delivery
 # threads). Writes a markdown table to tests/out/bench.md (BENCH_OUT).
 #
-# Environment: BENCH_N_A (2000), BENCH_N_B (400), BENCH_CONC (20), BENCH_REPEAT (3:
+# Environment: BENCH_N_A (2000), BENCH_N_B (400), BENCH_CONC (20), BENCH_REPEAT (5:
 # rounds, the configurations taking turns; medians reported),
 # BENCH_ONLY (regex on configuration names), LG_BUILD (build).
 set -u
@@ -37,7 +37,7 @@ set -u
 N_A=${BENCH_N_A:-2000}
 N_B=${BENCH_N_B:-400}
 CONC=${BENCH_CONC:-20}
-REPEAT=${BENCH_REPEAT:-3}
+REPEAT=${BENCH_REPEAT:-5}
 ONLY=${BENCH_ONLY:-}
 OUTMD=${BENCH_OUT:-$LG_ROOT/tests/out/bench.md}
 need_cmd /usr/sbin/postfix vips python3 sqlite3
