@@ -73,8 +73,8 @@ char *util_new_id(void)
 	unsigned char raw[8];
 	guint32 t = (guint32)(g_get_real_time() / G_USEC_PER_SEC);
 	/* the kernel's CSPRNG: one cheap system call. OpenSSL's RAND_bytes sets
-	 * up a generator per thread, and libmilter starts a thread per SMTP
-	 * connection: that setup cost a few percent of a letter's CPU. */
+	 * up a generator per thread, and libmilter's sessions come and go on
+	 * many threads: that setup cost a few percent of a letter's CPU. */
 	if (getrandom(raw + 3, 5, 0) != 5 && RAND_bytes(raw + 3, 5) != 1) {
 		for (size_t i = 3; i < sizeof(raw); i++)
 			raw[i] = (unsigned char)g_random_int_range(0, 256);

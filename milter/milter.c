@@ -268,14 +268,13 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	msg_ctx *m;
 	const char *auth;
 	const lg_config *cfg;
-	if (c == NULL || c->pipeline == NULL || c->refusal)
-		/* answered at RCPT TO */
-		return c && c->nr_mail
-		           ? SMFIS_NOREPLY
-		           : tempfail(ctx, c && c->refusal
-		                               ? c->refusal
-		                               : "The letters gateway is not ready; please try "
-		                                 "again later.");
+	if (c == NULL || c->pipeline == NULL || c->refusal) {
+		if (c && c->nr_mail)
+			return SMFIS_NOREPLY; /* answered at RCPT TO */
+		return tempfail(ctx, c && c->refusal ? c->refusal
+		                                     : "The letters gateway is not ready; please "
+		                                       "try again later.");
+	}
 	msg_done(c);
 	cfg = pipeline_config(c->pipeline);
 	m = g_new0(msg_ctx, 1);

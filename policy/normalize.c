@@ -502,20 +502,16 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, const
 	const char *word = ts->pool->str + t.woff;
 	const sb_symbol *stem = NULL;
 	int slen = 0;
-	if (st && nu >= 3 && !stem_wanted(sm, word)) {
-		/* no wanted stem could equal this word's: an empty one */
-		t.soff = ts->pool->len;
-		t.slen = 0;
-		g_string_append_c(ts->pool, '\0');
-		g_array_append_val(ts->tok, t);
-		return;
-	}
-	if (st && nu >= 3) {
+	/* no wanted stem could equal a skipped word's: it gets an empty one */
+	gboolean skip = st && nu >= 3 && !stem_wanted(sm, word);
+	if (st && nu >= 3 && !skip) {
 		stem = sb_stemmer_stem(st, (const sb_symbol *)word, t.wlen);
 		slen = stem ? sb_stemmer_length(st) : 0;
 	}
 	t.soff = ts->pool->len;
-	if (stem) {
+	if (skip) {
+		t.slen = 0;
+	} else if (stem) {
 		g_string_append_len(ts->pool, (const char *)stem, slen);
 		t.slen = MIN(slen, G_MAXUINT16);
 	} else {

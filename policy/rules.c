@@ -922,7 +922,7 @@ static void index_rules(rules_set *rs)
 				if (h->len <= (guint)g_utf8_skip[(guchar)h->s[0]]) {
 					rs->head_short = TRUE;
 				} else {
-					guint k = rules_pair(h->s);
+					guint k = norm_pair(h->s);
 					rs->head_first[k >> 3] |= 1 << (k & 7);
 				}
 			}
@@ -930,7 +930,7 @@ static void index_rules(rules_set *rs)
 				rs->prefix_lens |= G_GUINT64_CONSTANT(1) << h->len;
 			else if (h->kind == EL_ROOT) {
 				rs->root_lens |= G_GUINT64_CONSTANT(1) << h->len;
-				guint k = rules_pair(h->s);
+				guint k = norm_pair(h->s);
 				rs->root_first[k >> 3] |= 1 << (k & 7);
 			}
 		}

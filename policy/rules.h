@@ -112,21 +112,16 @@ typedef struct rules_set {
 	GHashTable *heads;   /* "K" + text -> GArray of seq_ref (first element of a seq) */
 	guint64 prefix_lens; /* bit k: some prefix has k bytes */
 	guint64 root_lens;
-	guint8 root_first[8192]; /* bit rules_pair(): some root begins so */
-	guint8 head_first[8192]; /* bit rules_pair(): some stem, word or prefix head begins so */
-	gboolean head_short;     /* some stem or word head has one character */
+	guint8 root_first[NORM_PAIR_BYTES]; /* bit norm_pair(): some root begins so */
+	guint8 head_first[NORM_PAIR_BYTES]; /* bit norm_pair(): some stem, word or prefix head
+	                                       begins so */
+	gboolean head_short;                /* some stem or word head has one character */
 	guint8 stem_first[NORM_PAIR_BYTES]; /* bit norm_pair(): some stem element begins so */
 	gboolean stem_short;                /* some stem element has one character */
 	GHashTable *cat_en;                 /* category -> reason */
 	GHashTable *cat_ru;
 	guint nfiles;
 } rules_set;
-
-/* Hash of the first two characters of s (which holds at least two). */
-static inline guint rules_pair(const char *s)
-{
-	return norm_pair(s);
-}
 
 #define LG_SCREEN_ERROR (lg_screen_error_quark())
 GQuark lg_screen_error_quark(void);

@@ -241,7 +241,7 @@ static gboolean may_head(const rules_set *rs, const char *s, guint len)
 {
 	if (len == 0 || len <= (guint)g_utf8_skip[(guchar)s[0]])
 		return len > 0 && rs->head_short;
-	guint k = rules_pair(s);
+	guint k = norm_pair(s);
 	return (rs->head_first[k >> 3] >> (k & 7)) & 1;
 }
 
@@ -283,7 +283,7 @@ static void word_pass(run *x)
 					continue;
 				if (g_utf8_next_char(w + s) >= w + t->wlen)
 					break; /* roots have two characters or more */
-				guint k = rules_pair(w + s);
+				guint k = norm_pair(w + s);
 				if (!(rs->root_first[k >> 3] & (1 << (k & 7))))
 					continue;
 				for (guint l = 2; s + l <= t->wlen && l < 64; l++) {

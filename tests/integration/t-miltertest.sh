@@ -18,9 +18,13 @@ memory_bytes = 16K'
 on_exit gw_stop "$GW"
 gw_start "$GW" || { fail "lettergated starts"; done_testing; }
 
-out=$(miltertest -s "$LG_ROOT/tests/milter/gateway.lua" -D "sock=unix:$(gw_socket "$GW")" 2>&1)
-rc=$?
-printf '%s\n' "$out" | sed 's/^/# /'
+mt_run() { # SCRIPT GW: its output in $out (also printed as comments), exit code in $rc
+	out=$(miltertest -s "$LG_ROOT/tests/milter/$1" -D "sock=unix:$(gw_socket "$2")" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | sed 's/^/# /'
+}
+
+mt_run gateway.lua "$GW"
 is "$rc" 0 "miltertest script passes"
 like "$out" '# [0-9]+ passed, 0 failed' "every miltertest check passed"
 n=$(gw_ctl "$GW" letters list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
@@ -32,9 +36,7 @@ gw_setup "$GW2" '[limits]
 sessions = 1'
 on_exit gw_stop "$GW2"
 gw_start "$GW2" || { fail "lettergated starts with sessions = 1"; done_testing; }
-out=$(miltertest -s "$LG_ROOT/tests/milter/sessions.lua" -D "sock=unix:$(gw_socket "$GW2")" 2>&1)
-rc=$?
-printf '%s\n' "$out" | sed 's/^/# /'
+mt_run sessions.lua "$GW2"
 is "$rc" 0 "sessions = 1: miltertest script passes"
 like "$out" '# 3 passed, 0 failed' "sessions = 1: a second concurrent session gets 451, a later one is served"
 like "$(cat "$GW2/daemon.log")" 'too many concurrent sessions \(1\)' "the refusal is logged"
