@@ -212,7 +212,8 @@ pf_stop() {
 	local dir=$1 pid pids sink
 	[[ -d $dir ]] || return 0
 	if [[ -f $dir/etc/main.cf ]] && pid=$(pf__master_pid "$dir"); then
-		"$PF_POSTFIX" -c "$dir/etc" stop >/dev/null 2>&1 || true
+		# Bounded: a wedged instance must not hang the test that stops it.
+		timeout -k 5 20 "$PF_POSTFIX" -c "$dir/etc" stop >/dev/null 2>&1 || true
 		# The master takes about 1 s to exit; it leads its process group.
 		if ! wait_until 10 eval "! kill -0 $pid 2>/dev/null"; then
 			kill -KILL -- "-$pid" "$pid" 2>/dev/null || true
