@@ -55,13 +55,16 @@ hcheck() {
 	rc=$?
 	read -r rss secs < <(tail -n1 "$M/$c.time")
 	rss=$((${rss:-0} / 1024))
-	read -r v code < <(python3 - "$J" <<-'EOF' 2>/dev/null
+	# One Python for the verdict, the code and the reply's first line.
+	local text=""
+	{ read -r v code && IFS= read -r text; } < <(python3 - "$J" <<-'EOF' 2>/dev/null
 		import json, sys
 		d = json.load(open(sys.argv[1]))
 		print(d["verdict"], d.get("smtp", {}).get("code", "250"))
+		print((d.get("smtp", {}).get("text") or [""])[0][:90])
 	EOF
 	)
-	note "$c: $(stat -c %s "$eml") bytes, rss ${rss} MB, ${secs} s, $v ${code:-?} $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print((d.get("smtp",{}).get("text") or [""])[0][:90])' "$J" 2>/dev/null)"
+	note "$c: $(stat -c %s "$eml") bytes, rss ${rss} MB, ${secs} s, $v ${code:-?} $text"
 	if ((rc != 0)); then
 		fail "$c: lettergatectl check exits 0" "exit $rc" "$(tail -n 20 "$M/$c.err")"
 		return 1
