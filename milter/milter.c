@@ -26,10 +26,10 @@ typedef struct {
 	char *auth_authen;
 	lg_body *body;
 	gint64 header_bytes;
-	gboolean too_big;
-	gboolean io_error;
 	int header_fail; /* with SMFIP_NR_HDR: a header's failure, answered at eoh */
-	int body_fail;   /* with SMFIP_NR_BODY: a body chunk's failure, answered at eom */
+	int body_fail;   /* with SMFIP_NR_BODY: a body chunk's failure, answered at eom;
+	                  * with SMFIP_NR_EOH also the headers' */
+	gboolean pass;   /* with SMFIP_NR_EOH: no recipient of ours, accepted at eom */
 } msg_ctx;
 
 typedef struct {
@@ -39,6 +39,7 @@ typedef struct {
 	gboolean counted;
 	gboolean nr_hdr;     /* the MTA expects no reply to each header */
 	gboolean nr_body;    /* nor to each body chunk */
+	gboolean nr_eoh;     /* nor to the end of the headers */
 	gboolean nr_conn;    /* nor to the connection */
 	gboolean nr_mail;    /* nor to MAIL FROM */
 	const char *refusal; /* a connection refused without a reply: answered at RCPT */
@@ -434,18 +435,34 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 	return code == TAKE_OK ? SMFIS_CONTINUE : take_fail(ctx, c, code);
 }
 
+/*
+ * With SMFIP_NR_EOH (Postfix, Sendmail 8.14+) the end of the headers needs no
+ * round trip either: both MTAs send a message's content to milters only once
+ * the client has sent all of it, so answering a header failure at eom costs
+ * the client nothing.
+ */
 static sfsistat cb_eoh(SMFICTX *ctx)
 {
 	conn_ctx *c = smfi_getpriv(ctx);
-	if (c == NULL || c->msg == NULL)
-		return tempfail(ctx, "Internal error; please try again later.");
+	int code;
+	if (c == NULL || c->msg == NULL) /* with nr_eoh, eom answers this */
+		return c && c->nr_eoh ? SMFIS_NOREPLY
+		                      : tempfail(ctx, "Internal error; please try again later.");
 	if (c->msg->ours->len == 0 && c->msg->replies->len == 0) {
+		/* no prisoner recipient: pass untouched */
+		if (c->nr_eoh) {
+			c->msg->pass = TRUE;
+			return SMFIS_NOREPLY;
+		}
 		msg_done(c);
-		return SMFIS_ACCEPT; /* no prisoner recipient: pass untouched */
+		return SMFIS_ACCEPT;
 	}
-	if (c->msg->header_fail != TAKE_OK)
-		return take_fail(ctx, c, c->msg->header_fail);
-	return append(ctx, c, "\r\n", 2);
+	code =
+	    c->msg->header_fail != TAKE_OK ? c->msg->header_fail : append_code(ctx, c, "\r\n", 2);
+	if (!c->nr_eoh)
+		return code == TAKE_OK ? SMFIS_CONTINUE : take_fail(ctx, c, code);
+	c->msg->body_fail = code;
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
@@ -454,6 +471,8 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
 	if (c == NULL || c->msg == NULL) /* with nr_body, eom answers this */
 		return c && c->nr_body ? SMFIS_NOREPLY
 		                       : tempfail(ctx, "Internal error; please try again later.");
+	if (c->msg->pass)
+		return c->nr_body ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 	if (c->nr_body) {
 		/* the MTA sends the whole body without waiting; after a failure the
 		 * rest is not kept, and eom gives the answer */
@@ -461,6 +480,8 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
 			c->msg->body_fail = append_code(ctx, c, data, len);
 		return SMFIS_NOREPLY;
 	}
+	if (c->msg->body_fail != TAKE_OK) /* the headers' failure, kept by eoh */
+		return take_fail(ctx, c, c->msg->body_fail);
 	return append(ctx, c, data, len);
 }
 
@@ -477,6 +498,10 @@ static sfsistat cb_eom(SMFICTX *ctx)
 
 	if (c == NULL || c->msg == NULL)
 		return tempfail(ctx, "Internal error; please try again later.");
+	if (c->msg->pass) {
+		msg_done(c);
+		return SMFIS_ACCEPT;
+	}
 	if (c->msg->body_fail != TAKE_OK)
 		return take_fail(ctx, c, c->msg->body_fail);
 	m = c->msg;
@@ -623,7 +648,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 	*pf0 = f0 & SMFIF_DELRCPT;
 	/* we need no HELO, no unknown commands, no DATA callback */
 	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_HDR | SMFIP_NR_BODY |
-	             SMFIP_NR_CONN | SMFIP_NR_MAIL);
+	             SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_EOH);
 	{
 		conn_ctx *c = smfi_getpriv(ctx);
 		if (c == NULL) {
@@ -632,6 +657,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 		}
 		c->nr_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
 		c->nr_body = (*pf1 & SMFIP_NR_BODY) != 0;
+		c->nr_eoh = (*pf1 & SMFIP_NR_EOH) != 0;
 		c->nr_conn = (*pf1 & SMFIP_NR_CONN) != 0;
 		c->nr_mail = (*pf1 & SMFIP_NR_MAIL) != 0;
 	}
