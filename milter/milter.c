@@ -29,7 +29,6 @@ typedef struct {
 	int header_fail; /* with SMFIP_NR_HDR: a header's failure, answered at eoh */
 	int body_fail;   /* with SMFIP_NR_BODY: a body chunk's failure, answered at eom;
 	                  * with SMFIP_NR_EOH also the headers' */
-	gboolean pass;   /* with SMFIP_NR_EOH: no recipient of ours, accepted at eom */
 } msg_ctx;
 
 typedef struct {
@@ -411,6 +410,19 @@ static int header_take(SMFICTX *ctx, conn_ctx *c, const char *name, const char *
 	return code;
 }
 
+/* A message with no prisoner or reply recipient passes untouched. */
+static gboolean msg_ours(const msg_ctx *m)
+{
+	return m->ours->len > 0 || m->replies->len > 0;
+}
+
+/* A content callback without its message state: where the MTA expects no
+ * reply, a later callback that gets one answers it (with the same tempfail). */
+static sfsistat no_msg(SMFICTX *ctx, gboolean noreply)
+{
+	return noreply ? SMFIS_NOREPLY : tempfail(ctx, "Internal error; please try again later.");
+}
+
 /*
  * With SMFIP_NR_HDR (Postfix, Sendmail 8.14+) the MTA sends every header
  * without waiting for an answer, which saves a round trip per header; a
@@ -420,10 +432,9 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 {
 	conn_ctx *c = smfi_getpriv(ctx);
 	int code;
-	if (c == NULL || c->msg == NULL) /* with nr_hdr, eoh answers this */
-		return c && c->nr_hdr ? SMFIS_NOREPLY
-		                      : tempfail(ctx, "Internal error; please try again later.");
-	if (c->msg->ours->len == 0 && c->msg->replies->len == 0)
+	if (c == NULL || c->msg == NULL)
+		return no_msg(ctx, c && c->nr_hdr);
+	if (!msg_ours(c->msg))
 		/* nothing for us in this message: don't keep it */
 		return c->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 	if (c->nr_hdr) {
@@ -445,15 +456,11 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 {
 	conn_ctx *c = smfi_getpriv(ctx);
 	int code;
-	if (c == NULL || c->msg == NULL) /* with nr_eoh, eom answers this */
-		return c && c->nr_eoh ? SMFIS_NOREPLY
-		                      : tempfail(ctx, "Internal error; please try again later.");
-	if (c->msg->ours->len == 0 && c->msg->replies->len == 0) {
-		/* no prisoner recipient: pass untouched */
-		if (c->nr_eoh) {
-			c->msg->pass = TRUE;
-			return SMFIS_NOREPLY;
-		}
+	if (c == NULL || c->msg == NULL)
+		return no_msg(ctx, c && c->nr_eoh);
+	if (!msg_ours(c->msg)) {
+		if (c->nr_eoh)
+			return SMFIS_NOREPLY; /* accepted at eom */
 		msg_done(c);
 		return SMFIS_ACCEPT;
 	}
@@ -468,10 +475,9 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
 {
 	conn_ctx *c = smfi_getpriv(ctx);
-	if (c == NULL || c->msg == NULL) /* with nr_body, eom answers this */
-		return c && c->nr_body ? SMFIS_NOREPLY
-		                       : tempfail(ctx, "Internal error; please try again later.");
-	if (c->msg->pass)
+	if (c == NULL || c->msg == NULL)
+		return no_msg(ctx, c && c->nr_body);
+	if (!msg_ours(c->msg))
 		return c->nr_body ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 	if (c->nr_body) {
 		/* the MTA sends the whole body without waiting; after a failure the
@@ -498,7 +504,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 
 	if (c == NULL || c->msg == NULL)
 		return tempfail(ctx, "Internal error; please try again later.");
-	if (c->msg->pass) {
+	if (!msg_ours(c->msg)) {
 		msg_done(c);
 		return SMFIS_ACCEPT;
 	}
