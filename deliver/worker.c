@@ -25,6 +25,7 @@ struct lg_worker {
 	GCond cond;
 	gboolean stop;
 	gboolean kicked;
+	int idle; /* threads in the idle wait: the only ones a kick wakes */
 	gboolean (*busy)(void); /* SMTP messages in progress (NULL: never) */
 };
 
@@ -172,7 +173,9 @@ static gpointer worker_thread(gpointer data)
 			gint64 until =
 			    g_get_monotonic_time() +
 			    (gint64)w->cfg->delivery_interval_ms * G_TIME_SPAN_MILLISECOND;
+			w->idle++;
 			g_cond_wait_until(&w->cond, &w->lock, until);
+			w->idle--;
 		}
 		w->kicked = FALSE;
 		g_mutex_unlock(&w->lock);
@@ -225,7 +228,11 @@ void worker_kick(lg_worker *w)
 		return;
 	g_mutex_lock(&w->lock);
 	w->kicked = TRUE;
-	g_cond_broadcast(&w->cond);
+	/* A thread yielding to SMTP sessions looks again within YIELD_POLL_MS
+	 * anyway: waking it for every stored letter would only make it check
+	 * that the sessions still run (a wakeup per thread per letter). */
+	if (w->idle > 0)
+		g_cond_broadcast(&w->cond);
 	g_mutex_unlock(&w->lock);
 }
 

@@ -27,7 +27,9 @@ typedef struct lg_worker lg_worker;
 
 lg_worker *worker_start(lg_config *cfg, lg_store *st, GError **err);
 void worker_stop(lg_worker **w);
-void worker_kick(lg_worker *w); /* wake the threads: new letters are waiting */
+/* New letters are waiting: idle threads wake; threads yielding to SMTP
+ * sessions find them when they resume. */
+void worker_kick(lg_worker *w);
 /* busy() says SMTP messages are in progress: delivery then yields the CPU to
  * them, for at most cfg->delivery_yield_seconds of a busy spell (0: never),
  * and catches up as soon as they end. Set before letters arrive; NULL: never

@@ -501,6 +501,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	GError *e = NULL;
 	sfsistat st = SMFIS_TEMPFAIL;
 	const char *q;
+	gboolean others; /* recipients that are neither prisoners nor replies */
 
 	if (c == NULL || c->msg == NULL)
 		return tempfail(ctx, "Internal error; please try again later.");
@@ -511,6 +512,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	if (c->msg->body_fail != TAKE_OK)
 		return take_fail(ctx, c, c->msg->body_fail);
 	m = c->msg;
+	others = m->rcpts->len > m->ours->len + m->replies->len;
 	q = smfi_getsymval(ctx, "i");
 	m->queue_id = g_strdup(q ? q : "-");
 	stream = body_stream(m->body, &e);
@@ -542,11 +544,12 @@ static sfsistat cb_eom(SMFICTX *ctx)
 			goto out;
 		}
 		lg_info("queue %s: reply to letter %s forwarded to its writer", m->queue_id, id);
-		smfi_delrcpt(ctx, g_ptr_array_index(m->replies, i));
+		if (others)
+			smfi_delrcpt(ctx, g_ptr_array_index(m->replies, i));
 	}
 	g_mime_stream_reset(stream);
 	if (m->ours->len == 0) {
-		st = m->rcpts->len > m->replies->len ? SMFIS_CONTINUE : SMFIS_DISCARD;
+		st = others ? SMFIS_CONTINUE : SMFIS_DISCARD;
 		goto out;
 	}
 	env.queue_id = m->queue_id;
@@ -574,10 +577,12 @@ static sfsistat cb_eom(SMFICTX *ctx)
 			    ctx, "The gateway could not store the letter; please try again later.");
 			goto out;
 		}
-		for (guint i = 0; i < m->ours->len; i++)
+		/* the MTA keeps the message for its other recipients only; with
+		 * none, it discards it (removing recipients first would cost a
+		 * message to the MTA each) */
+		for (guint i = 0; others && i < m->ours->len; i++)
 			smfi_delrcpt(ctx, g_ptr_array_index(m->ours, i));
-		st =
-		    m->rcpts->len > m->ours->len + m->replies->len ? SMFIS_CONTINUE : SMFIS_DISCARD;
+		st = others ? SMFIS_CONTINUE : SMFIS_DISCARD;
 		if (!o->duplicate) {
 			for (guint i = 0; i < o->letters->len; i++) {
 				const lg_letter *l = g_ptr_array_index(o->letters, i);
