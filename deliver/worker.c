@@ -25,7 +25,7 @@ struct lg_worker {
 	GCond cond;
 	gboolean stop;
 	gboolean kicked;
-	int idle; /* threads in the idle wait: the only ones a kick wakes */
+	int idle;               /* threads in the idle wait: the only ones a kick wakes */
 	gboolean (*busy)(void); /* SMTP messages in progress (NULL: never) */
 };
 
