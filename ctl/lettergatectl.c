@@ -48,7 +48,7 @@ static void usage(void)
 	      "  prisoner alias EXTRA ALIAS\n"
 	      "  prisoner show ALIAS [--json]\n"
 	      "  check [--from ADDR] [--auth ID] [--client IP] --rcpt ADDR [--rcpt ADDR]... "
-	      "FILE.eml|-\n"
+	      "FILE.eml|-...\n"
 	      "  letters list [--state S] [--json]\n"
 	      "  letters show ID [--json]\n"
 	      "  queue list [--json]\n"
@@ -457,64 +457,110 @@ static int cmd_prisoner(int argc, char **argv)
 
 /* ---- check ---- */
 
-static int cmd_check(int argc, char **argv)
+/* The message in FILE ("-": standard input), at most cfg->message_bytes;
+ * NULL with a line on stderr when it cannot be read; *over set when it is
+ * larger than that. */
+static GMimeStream *check_open(const char *file, gboolean *over)
 {
-	GPtrArray *rcpts = g_ptr_array_new();
-	const char *from = opt_value(argc, argv, "--from");
-	const char *file = positional(argc, argv, 0);
-	lg_store *st = NULL;
-	screen_rules *rules = NULL;
-	lg_translator *tr = NULL;
-	lg_pipeline *p = NULL;
-	lg_outcome *o = NULL;
-	GMimeStream *stream = NULL;
+	GMimeStream *stream;
 	GError *e = NULL;
-	lg_envelope env = {0};
-	char *json;
-	int rc = 1;
-
-	for (int i = 0; i < argc - 1; i++)
-		if (!strcmp(argv[i], "--rcpt"))
-			g_ptr_array_add(rcpts, argv[i + 1]);
-	if (file == NULL || rcpts->len == 0) {
-		usage();
-		rc = 2;
-		goto out;
-	}
-	message_init();
+	*over = FALSE;
 	if (!strcmp(file, "-")) {
 		GByteArray *all = g_byte_array_new();
 		char buf[65536];
 		size_t n;
 		while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0) {
 			if ((gint64)all->len + (gint64)n > cfg->message_bytes) {
-				fprintf(stderr,
-				        "lettergatectl: message over [limits] message_bytes\n");
-				g_byte_array_unref(all);
-				goto out;
+				*over = TRUE;
+				break;
 			}
 			g_byte_array_append(all, (guint8 *)buf, (guint)n);
 		}
-		stream = g_mime_stream_mem_new_with_byte_array(all);
-	} else {
-		stream = g_mime_stream_fs_open(file, O_RDONLY, 0, &e);
-		if (stream == NULL) {
-			fprintf(stderr, "lettergatectl: %s: %s\n", file, e->message);
-			goto out;
-		}
+		return g_mime_stream_mem_new_with_byte_array(all);
 	}
-	if (g_mime_stream_length(stream) > cfg->message_bytes) {
-		char *line = g_strdup_printf(
-		    "The message is larger than the gateway's limit of %" G_GINT64_FORMAT " bytes.",
-		    cfg->message_bytes);
-		printf("{\n  \"verdict\" : \"reject\",\n  \"smtp\" : {\"code\" : \"552\", \"dsn\" "
-		       ": \"5.3.4\", "
-		       "\"text\" : [\"%s\"]},\n  \"letters\" : []\n}\n",
-		       line);
-		g_free(line);
-		rc = 0;
+	stream = g_mime_stream_fs_open(file, O_RDONLY, 0, &e);
+	if (stream == NULL) {
+		fprintf(stderr, "lettergatectl: %s: %s\n", file, e->message);
+		g_error_free(e);
+		return NULL;
+	}
+	if (g_mime_stream_length(stream) > cfg->message_bytes)
+		*over = TRUE;
+	return stream;
+}
+
+/* What the gateway answers a message over the size limit (it never reads it). */
+static char *check_over_json(const char *file)
+{
+	JsonBuilder *b = json_builder_new();
+	JsonGenerator *gen = json_generator_new();
+	JsonNode *root;
+	char *line = g_strdup_printf(
+	    "The message is larger than the gateway's limit of %" G_GINT64_FORMAT " bytes.",
+	    cfg->message_bytes);
+	char *out;
+	json_builder_begin_object(b);
+	if (file)
+		add_str(b, "file", file);
+	add_str(b, "verdict", "reject");
+	json_builder_set_member_name(b, "smtp");
+	json_builder_begin_object(b);
+	add_str(b, "code", "552");
+	add_str(b, "dsn", "5.3.4");
+	json_builder_set_member_name(b, "text");
+	json_builder_begin_array(b);
+	json_builder_add_string_value(b, line);
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "letters");
+	json_builder_begin_array(b);
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	json_generator_set_root(gen, root);
+	json_generator_set_pretty(gen, file == NULL);
+	out = json_generator_to_data(gen, NULL);
+	json_node_unref(root);
+	g_object_unref(gen);
+	g_object_unref(b);
+	g_free(line);
+	return out;
+}
+
+/*
+ * check [--from A] --rcpt A... FILE...: the in-session pipeline on each
+ * message, nothing stored. One file: the DESIGN.md object, pretty printed.
+ * Several: one line per message (JSON Lines), each object with a "file"
+ * member first, written as soon as that message is done. Exit 0 when every
+ * message got a verdict, 1 when one could not be read (the others still
+ * are checked), 2 on usage.
+ */
+static int cmd_check(int argc, char **argv)
+{
+	GPtrArray *rcpts = g_ptr_array_new();
+	GPtrArray *files = g_ptr_array_new();
+	const char *from = opt_value(argc, argv, "--from");
+	lg_store *st = NULL;
+	screen_rules *rules = NULL;
+	lg_translator *tr = NULL;
+	lg_pipeline *p = NULL;
+	GError *e = NULL;
+	lg_envelope env = {0};
+	gboolean many;
+	int rc = 1;
+
+	for (int i = 0; i < argc - 1; i++)
+		if (!strcmp(argv[i], "--rcpt"))
+			g_ptr_array_add(rcpts, argv[i + 1]);
+	for (int i = 0; positional(argc, argv, i); i++)
+		g_ptr_array_add(files, (char *)positional(argc, argv, i));
+	if (files->len == 0 || rcpts->len == 0) {
+		usage();
+		rc = 2;
 		goto out;
 	}
+	many = files->len > 1;
+	message_init();
 	if (access(cfg->database, R_OK) == 0)
 		st = open_store();
 	rules = screen_load(cfg->rules_dir, &e);
@@ -534,22 +580,37 @@ static int cmd_check(int argc, char **argv)
 	env.rcpts = rcpts;
 	env.auth_authen = opt_value(argc, argv, "--auth");
 	env.client_addr = opt_value(argc, argv, "--client");
-	o = pipeline_run(p, &env, stream);
-	json = outcome_json(o);
-	puts(json);
-	g_free(json);
 	rc = 0;
+	for (guint i = 0; i < files->len; i++) {
+		const char *file = g_ptr_array_index(files, i);
+		gboolean over;
+		GMimeStream *stream = check_open(file, &over);
+		char *json;
+		if (stream == NULL) {
+			rc = 1;
+			continue;
+		}
+		if (over) {
+			json = check_over_json(many ? file : NULL);
+		} else {
+			lg_outcome *o = pipeline_run(p, &env, stream);
+			json = outcome_json(o, many ? file : NULL);
+			outcome_free(&o);
+		}
+		puts(json);
+		fflush(stdout);
+		g_free(json);
+		g_object_unref(stream);
+	}
 out:
 	g_clear_error(&e);
-	outcome_free(&o);
 	pipeline_free(&p);
 	if (tr)
 		translate_free(&tr);
 	if (rules)
 		screen_unref(&rules);
-	if (stream)
-		g_object_unref(stream);
 	store_close(&st);
+	g_ptr_array_unref(files);
 	g_ptr_array_unref(rcpts);
 	return rc;
 }

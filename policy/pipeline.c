@@ -1190,11 +1190,15 @@ char *pipeline_dropped_json(const GPtrArray *dropped)
 	return out;
 }
 
-char *outcome_json(const lg_outcome *o)
+char *outcome_json(const lg_outcome *o, const char *file)
 {
 	JsonBuilder *b = json_builder_new();
 	char *out;
 	json_builder_begin_object(b);
+	if (file) {
+		json_builder_set_member_name(b, "file");
+		json_builder_add_string_value(b, file);
+	}
 	json_builder_set_member_name(b, "verdict");
 	json_builder_add_string_value(b, letter_verdict_name(o->verdict));
 	if (o->code) {
@@ -1319,7 +1323,7 @@ char *outcome_json(const lg_outcome *o)
 	}
 	json_builder_end_array(b);
 	json_builder_end_object(b);
-	out = builder_to_string(b, TRUE);
+	out = builder_to_string(b, file == NULL);
 	g_object_unref(b);
 	return out;
 }

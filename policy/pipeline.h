@@ -13,7 +13,9 @@
  *  - pipeline_commit() stores an outcome's letters (accept -> approved +
  *    outbox, hold -> held) in one transaction. FALSE with *err when the
  *    store fails (the caller then tempfails).
- *  - outcome_json() renders the DESIGN.md `check` object (pretty printed).
+ *  - outcome_json(o, NULL) renders the DESIGN.md `check` object, pretty
+ *    printed; outcome_json(o, FILE) the same object on one line with a
+ *    "file" member first (`check` on several messages: JSON Lines).
  */
 #ifndef LG_PIPELINE_H
 #define LG_PIPELINE_H
@@ -102,7 +104,7 @@ gboolean pipeline_is_gateway_rcpt(const lg_pipeline *p, const char *rcpt);
 
 lg_outcome *pipeline_run(lg_pipeline *p, const lg_envelope *env, GMimeStream *message);
 gboolean pipeline_commit(lg_pipeline *p, lg_outcome *o, GError **err);
-char *outcome_json(const lg_outcome *o);
+char *outcome_json(const lg_outcome *o, const char *file);
 void outcome_free(lg_outcome **o);
 
 #endif

@@ -1,15 +1,20 @@
 #!/bin/bash
 # tests/run.sh - the suite runner behind "make test" (run from anywhere).
 #
-# Runs every $LG_BUILD/tests/test_* binary (cmocka unit tests), then every
-# tests/integration/t-*.sh script, one at a time, each under a timeout and
-# with a fresh temp folder. Exit status of a test: 0 pass, 77 skipped,
-# anything else fail.
+# Runs every $LG_BUILD/tests/test_* binary (cmocka unit tests) one at a
+# time, then every tests/integration/t-*.sh script, up to LG_JOBS at once,
+# each under a timeout and with a fresh temp folder. A script with a line
+# "# lg-test: exclusive" (load, soak, time and memory bounds, timing of
+# delivery and locks) runs alone. Exit status of a test: 0 pass, 77
+# skipped, anything else fail.
 #
 # Environment:
 #   LG_BUILD    build folder (build | build-san), default build
 #   LG_TESTS    extended regex on test names (test_store, t-postfix-harness)
 #               to run a subset
+#   LG_JOBS     integration scripts run at once, default 2 (1 = one by one);
+#               each starts its own Postfix, daemon and services on free
+#               ports in its own temp folder
 #   LG_TIMEOUT  seconds per test, default 300
 #   LG_KEEP_TMP 1 = keep every test's temp folder (kept anyway on failure)
 # Each test gets LG_BUILD, LG_ROOT, LG_TMP (fresh, 0755) in its environment;
@@ -24,6 +29,8 @@ LG_BUILD=${LG_BUILD:-build}
 LG_BUILD=${LG_BUILD%/}
 LG_TIMEOUT=${LG_TIMEOUT:-300}
 LG_TESTS=${LG_TESTS:-}
+LG_JOBS=${LG_JOBS:-2}
+[[ $LG_JOBS =~ ^[1-9][0-9]*$ ]] || LG_JOBS=1
 export LG_ROOT LG_BUILD
 
 build_name=$(basename "$LG_BUILD")
@@ -108,27 +115,26 @@ run_one() { # NAME CMD...
 			rc=1
 		fi
 	fi
+	# One write per report, so that reports of tests running at once do
+	# not interleave.
 	case $rc in
 	0)
-		n_pass=$((n_pass + 1))
 		printf '%sPASS%s %s (%ss)\n' "$C_PASS" "$C_OFF" "$name" "$secs"
 		;;
 	77)
-		n_skip=$((n_skip + 1))
 		why=$(grep -m1 -o 'SKIP.*' "$log") || why=$(grep -v '^[[:space:]]*$' "$log" | tail -n 1)
 		printf '%sSKIP%s %s (%s)\n' "$C_SKIP" "$C_OFF" "$name" "${why:0:100}"
 		;;
 	*)
-		n_fail=$((n_fail + 1))
-		failed+=("$name")
 		if ((rc == 124 || rc == 137)); then
 			echo "run.sh: timed out after ${LG_TIMEOUT}s" >>"$log"
 		fi
-		printf '%sFAIL%s %s (%ss, exit %d, log %s, tmp %s)\n' "$C_FAIL" "$C_OFF" \
-			"$name" "$secs" "$rc" "${log#"$LG_ROOT"/}" "$tmp"
-		tail -n 30 "$log" | sed 's/^/    | /'
+		printf '%sFAIL%s %s (%ss, exit %d, log %s, tmp %s)\n%s\n' "$C_FAIL" "$C_OFF" \
+			"$name" "$secs" "$rc" "${log#"$LG_ROOT"/}" "$tmp" \
+			"$(tail -n 30 "$log" | sed 's/^/    | /')"
 		;;
 	esac
+	echo "$rc" >"$RESULTS/$name"
 	if ((rc == 0 || rc == 77)) && [[ ${LG_KEEP_TMP:-0} != 1 ]]; then
 		rm -rf "$tmp"
 	fi
@@ -136,21 +142,63 @@ run_one() { # NAME CMD...
 
 selected() { [[ -z $LG_TESTS ]] || [[ $1 =~ $LG_TESTS ]]; }
 
+# Each test's exit status lands in RESULTS/NAME; they are counted at the end.
+RESULTS=$(mktemp -d "${TMPDIR:-/tmp}/lg-results.XXXXXX")
+running=0
+launched=() # a test without a result (its runner died) counts as failed
+
+# Waits until fewer than $1 tests run in the background.
+wait_below() {
+	while ((running >= $1)); do
+		wait -n 2>/dev/null
+		running=$((running - 1))
+	done
+}
+
 for t in "$LG_BUILD"/tests/test_*; do
 	[[ -f $t && -x $t ]] || continue
 	case $t in *.d | *.o) continue ;; esac
 	name=$(basename "$t")
 	selected "$name" || continue
 	[[ $t == /* ]] || t=$LG_ROOT/$t
+	launched+=("$name")
 	run_one "$name" "$t"
 done
 
+# The scripts that may share the machine first, LG_JOBS at a time; then the
+# exclusive ones, alone.
+exclusive=()
 for t in tests/integration/t-*.sh; do
 	[[ -f $t ]] || continue
 	name=$(basename "$t" .sh)
 	selected "$name" || continue
-	run_one "$name" bash "$LG_ROOT/$t"
+	launched+=("$name")
+	if ((LG_JOBS == 1)) || grep -q '^# lg-test: exclusive' "$t"; then
+		exclusive+=("$t")
+		continue
+	fi
+	wait_below "$LG_JOBS"
+	run_one "$name" bash "$LG_ROOT/$t" &
+	running=$((running + 1))
 done
+wait_below 1
+for t in "${exclusive[@]}"; do
+	run_one "$(basename "$t" .sh)" bash "$LG_ROOT/$t"
+done
+
+for name in "${launched[@]}"; do
+	rc=1
+	[[ -f $RESULTS/$name ]] && read -r rc <"$RESULTS/$name"
+	case $rc in
+	0) n_pass=$((n_pass + 1)) ;;
+	77) n_skip=$((n_skip + 1)) ;;
+	*)
+		n_fail=$((n_fail + 1))
+		failed+=("$name")
+		;;
+	esac
+done
+rm -rf "$RESULTS"
 
 if ((n_pass + n_fail + n_skip == 0)); then
 	echo "run.sh: no tests found${LG_TESTS:+ matching /$LG_TESTS/} in $LG_BUILD/tests or tests/integration"

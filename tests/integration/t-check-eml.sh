@@ -39,4 +39,28 @@ after=$(sha256sum "$GW/db/lettergate.db" | cut -d' ' -f1)
 is "$after" "$before" "check wrote nothing to the database"
 out=$(gw_ctl "$GW" check --rcpt ivan.petrov@letters.example.org - <"$LG_ROOT/tests/eml/check/ru-plain.eml")
 like "$out" '"verdict" : "accept"' "check reads the message from standard input"
+
+# Several messages: a JSON line each, in order, with its file first; a file
+# that cannot be read is named on stderr, the others are still checked, and
+# the exit status is 1.
+E=$LG_ROOT/tests/eml/check
+gw_ctl "$GW" check --rcpt ivan.petrov@letters.example.org "$E/ru-plain.eml" \
+	"$LG_TMP/no-such.eml" "$E/lgbt.eml" >"$OUT/many.jsonl" 2>"$OUT/many.err"
+is "$?" 1 "check on several messages exits 1 when one cannot be read"
+like "$(cat "$OUT/many.err")" 'no-such\.eml' "the unreadable file is named on stderr"
+got=$(python3 - "$OUT/many.jsonl" <<'PY'
+import json, os, sys
+print(" ".join("%s:%s" % (os.path.basename(d["file"]), d["verdict"])
+               for d in map(json.loads, open(sys.argv[1]))))
+PY
+)
+is "$got" "ru-plain.eml:accept lgbt.eml:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["verdict"])' "$OUT/lgbt.json")" \
+	"one JSON line per readable message, in order, the same verdict as alone"
+
+# Over [limits] message_bytes on standard input: the gateway's 552 answer.
+cp -p "$GW/lettergate.conf" "$GW/small.conf"
+sed -i '/^\[limits\]/a message_bytes = 100K' "$GW/small.conf"
+head -c 300000 /dev/zero | tr '\0' 'a' | "$LG_BIN/lettergatectl" -c "$GW/small.conf" check \
+	--rcpt ivan.petrov@letters.example.org - >"$OUT/big.json" 2>&1
+like "$(cat "$OUT/big.json")" '"code" : "552"' "a message over the size limit on standard input gets 552"
 done_testing

@@ -3,6 +3,7 @@
 # yield_seconds): while a message is in progress (MAIL FROM given, not yet
 # ended) a stored letter waits; it is delivered as soon as the session ends,
 # and after yield_seconds even when the session never ends.
+# lg-test: exclusive (timing of delivery against sessions)
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 . "$LG_ROOT/tests/lib/postfix.sh"

@@ -3,6 +3,7 @@
 # lock (sqlite3 'BEGIN EXCLUSIVE') for longer than the daemon's busy
 # timeout (5 s): a letter arriving then gets 451 4.3.0 and is not stored;
 # the lock released, the same message is accepted and stored once.
+# lg-test: exclusive (timing of a held write lock)
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 . "$LG_ROOT/tests/lib/postfix.sh"

@@ -11,6 +11,7 @@
 # Part 2, a representative few through the real lettergated behind a real
 # Postfix (skipped without Postfix/swaks): the reply the sending MTA sees,
 # and the daemon still alive and answering afterwards.
+# lg-test: exclusive (wall-time and memory bound per case)
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 . "$LG_ROOT/tests/lib/gateway.sh"

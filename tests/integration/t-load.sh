@@ -9,6 +9,7 @@
 # (default 200 MB; 600 MB under ASan). As root, where no syslog daemon
 # holds /dev/log, libmilter must log no protocol error under this
 # concurrency (it did once for every header: tests/lib/syslog.sh).
+# lg-test: exclusive (rate, latency and peak RSS under load)
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 . "$LG_ROOT/tests/lib/postfix.sh"

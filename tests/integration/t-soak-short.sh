@@ -4,6 +4,7 @@
 # notices), 30 s in the normal build, at 20 letters/s through Postfix.
 # Passes when the milter child's RSS stays flat, every accepted message is
 # stored, nothing was refused, and the daemon's log has no sanitizer report.
+# lg-test: exclusive (memory over time under load)
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 need_cmd /usr/sbin/postfix sqlite3
