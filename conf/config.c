@@ -123,6 +123,7 @@ static const key_def keys[] = {
     {"organizations", "report_from", T_STR, O(org_report_from), "", 0, 0, NULL},
 
     {"retention", "days", T_INT, O(retention_days), "90", 0, 36500, NULL},
+    {"retention", "purge_minutes", T_INT, O(retention_purge_minutes), "60", 0, 10080, NULL},
 };
 
 static void *field(lg_config *cfg, const key_def *k)

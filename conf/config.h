@@ -126,6 +126,7 @@ typedef struct lg_config {
 
 	/* [retention] */
 	int retention_days;
+	int retention_purge_minutes; /* lettergated purges this often; 0: never */
 } lg_config;
 
 lg_config *config_load(const char *path, GError **err);

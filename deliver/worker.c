@@ -10,6 +10,7 @@
 #include "common/util.h"
 #include "deliver/backoff.h"
 #include "deliver/notify.h"
+#include "store/retention.h"
 
 #define BATCH 16
 /* how often a yielding thread looks whether the SMTP sessions are done */
@@ -128,12 +129,31 @@ static gboolean a_index_is_first(const lg_worker *w, const lg_partner *partner)
 	return w->partners[0] == partner;
 }
 
+/* Texts and photos past [retention] days go, without waiting for a cron
+ * job: the gateway keeps letters no longer than it says. */
+static void retention_run(const lg_config *cfg, lg_store *st)
+{
+	int letters = 0, photos = 0;
+	GError *e = NULL;
+	if (cfg->retention_days <= 0)
+		return;
+	if (!store_purge(st, cfg->retention_days, util_now(), FALSE, &letters, &photos, &e)) {
+		lg_warn("retention: purge failed, tried again in %d minutes: %s",
+		        cfg->retention_purge_minutes, e->message);
+		g_error_free(e);
+	} else if (letters > 0) {
+		lg_info("retention: texts of %d letters and %d photos older than %d days deleted",
+		        letters, photos, cfg->retention_days);
+	}
+}
+
 static gpointer worker_thread(gpointer data)
 {
 	thread_arg *a = data;
 	lg_worker *w = a->w;
 	lg_partner *partner = w->partners[a->index];
 	gint64 busy_since = 0; /* start of the busy spell we are yielding to */
+	gint64 purge_at = 0;   /* next retention purge (monotonic); first thread only */
 	g_free(a);
 	/* Delivery (PDF rendering, photos, HTTP) can wait; SMTP sessions cannot:
 	 * on a busy machine the writers' sessions get the CPU first. */
@@ -166,8 +186,16 @@ static gpointer worker_thread(gpointer data)
 		}
 		g_mutex_unlock(&w->lock);
 		n = worker_run_once(w->cfg, w->st, partner, BATCH);
-		if (a_index_is_first(w, partner))
+		if (a_index_is_first(w, partner)) {
 			notify_retry_pending(w->cfg, w->st, 50);
+			if (w->cfg->retention_purge_minutes > 0 &&
+			    g_get_monotonic_time() >= purge_at) {
+				retention_run(w->cfg, w->st);
+				purge_at = g_get_monotonic_time() +
+				           (gint64)w->cfg->retention_purge_minutes * 60 *
+				               G_TIME_SPAN_SECOND;
+			}
+		}
 		g_mutex_lock(&w->lock);
 		if (!w->stop && n <= 0 && !w->kicked) {
 			gint64 until =

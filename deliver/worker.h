@@ -12,6 +12,10 @@
  *    be set up. worker_stop() stops and joins them.
  *  - While the MTA is handing over messages (worker_set_busy), the threads
  *    wait: a burst of letters is stored first and delivered right after.
+ *  - The first thread also enforces retention: at start and then every
+ *    cfg->retention_purge_minutes (0: never; `lettergatectl purge` still
+ *    works) it deletes the texts and photos past cfg->retention_days
+ *    (store/retention.h) and logs how many.
  *  - worker_run_once() delivers what is due now with the given partner and
  *    returns the number of letters handed over, or -1 on a store error.
  *    Used by `lettergatectl deliver` and tests.

@@ -27,11 +27,7 @@ port=$(free_port)
 pf_start "$PF" "$port" "unix:$(gw_socket "$GW")" letters.example.org ||
 	{ fail "postfix starts"; done_testing; }
 
-send() { # FROM TO ID TEXT
-	swaks --server "127.0.0.1:$port" --from "$1" --to "$2" \
-		--header 'Subject: Письмо' --header 'Content-Type: text/plain; charset=utf-8' \
-		--header "Message-Id: <$3@example.net>" --timeout 30 --body "$4" 2>&1
-}
+send() { pf_send "$port" "$@"; } # FROM TO ID TEXT
 T1='Здравствуйте, Иван! Пишу вам из Казани. Весна пришла рано.'
 T2='Дорогая Мария, у нас всё хорошо, дети пошли в школу.'
 T3='Олег, здравствуйте! Посылаем вам тёплый привет из Твери.'
