@@ -120,6 +120,7 @@ static const key_def keys[] = {
     {"organizations", "networks", T_STR, O(org_networks), "", 0, 0, NULL},
     {"organizations", "domains", T_STR, O(org_domains), "", 0, 0, NULL},
     {"organizations", "quota_day", T_INT, O(org_quota_day), "1000", 0, 100000000, NULL},
+    {"organizations", "mime_parts", T_INT, O(org_mime_parts), "5000", 1, 100000, NULL},
     {"organizations", "report_from", T_STR, O(org_report_from), "", 0, 0, NULL},
 
     {"retention", "days", T_INT, O(retention_days), "90", 0, 36500, NULL},

@@ -122,6 +122,7 @@ typedef struct lg_config {
 	char *org_networks; /* comma list of CIDR ranges */
 	char *org_domains;  /* comma list of authenticated domains */
 	int org_quota_day;
+	int org_mime_parts; /* MIME parts a batch may have (beside [limits] mime_parts) */
 	char *org_report_from;
 
 	/* [retention] */

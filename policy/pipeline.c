@@ -497,8 +497,14 @@ static char *with_notice(const lg_config *cfg, const char *text_ru, const char *
 }
 
 /* Parses the message. Returns FALSE only when the message as a whole is
- * refused (outcome set). */
-static gboolean shared_parse(lg_pipeline *p, GMimeStream *stream, shared_work *w, lg_outcome *o)
+ * refused (outcome set). A batch from an organisation may have up to
+ * [organizations] mime_parts parts: org_known says the envelope (AUTH,
+ * network) already named one; one recognised by its authenticated domain
+ * shows only in the headers, so a message over [limits] mime_parts is read
+ * again with the larger limit when organisations have domains, and kept only
+ * when it comes from one. */
+static gboolean shared_parse(lg_pipeline *p, GMimeStream *stream, gboolean org_known,
+                             shared_work *w, lg_outcome *o)
 {
 	const lg_config *cfg = p->cfg;
 	lg_limits lim;
@@ -507,7 +513,23 @@ static gboolean shared_parse(lg_pipeline *p, GMimeStream *stream, shared_work *w
 	w->body_hash = stream_body_hash(stream);
 
 	message_limits_from_config(cfg, &lim);
+	if (org_known && cfg->org_mime_parts > lim.mime_parts)
+		lim.mime_parts = cfg->org_mime_parts;
 	w->msg = message_parse(stream, &lim, &e);
+	if (w->msg == NULL && e && e->code == LG_MSG_ERR_MIME_PARTS && !org_known &&
+	    cfg->org_domains && *cfg->org_domains && cfg->org_mime_parts > lim.mime_parts) {
+		lg_limits big = lim;
+		char *org;
+		big.mime_parts = cfg->org_mime_parts;
+		g_mime_stream_reset(stream);
+		w->msg = message_parse(stream, &big, NULL);
+		org = w->msg ? org_identify(cfg, NULL, NULL, w->msg) : NULL;
+		if (org == NULL)
+			message_free(&w->msg); /* not an organisation: the first refusal stands */
+		else
+			g_clear_error(&e);
+		g_free(org);
+	}
 	if (w->msg == NULL) {
 		int code = e ? e->code : LG_MSG_ERR_UNREADABLE;
 		char *line;
@@ -1045,9 +1067,11 @@ lg_outcome *pipeline_run(lg_pipeline *p, const lg_envelope *env, GMimeStream *st
 	}
 	if (rcpts->len == 0)
 		goto out; /* nothing for us: accept untouched */
-	if (!shared_parse(p, stream, &w, o))
+	org = org_identify(p->cfg, env->auth_authen, env->client_addr, NULL);
+	if (!shared_parse(p, stream, org != NULL, &w, o))
 		goto out;
-	org = org_identify(p->cfg, env->auth_authen, env->client_addr, w.msg);
+	if (org == NULL)
+		org = org_identify(p->cfg, env->auth_authen, env->client_addr, w.msg);
 	if (org && w.msg->inner && w.msg->inner->len > 0) {
 		batch = TRUE;
 		run_batch(p, env, &w, rcpts, org, o, tally, &e);

@@ -6,7 +6,10 @@
 # rejected individually; the batch report (CSV) goes back to the submitter;
 # the same batch again (a sender's retry) stores nothing new; an individual
 # writer from outside the range is not a batch; over the organisation's
-# quota the whole batch gets 451 4.7.1 with the reset time.
+# quota the whole batch gets 451 4.7.1 with the reset time. The batch needs
+# more MIME parts than [limits] mime_parts (200) allows anyone else:
+# [organizations] mime_parts (5000) covers submitters recognised by address
+# and by authenticated domain; from anyone else the same message is refused.
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 . "$LG_ROOT/tests/lib/postfix.sh"
@@ -19,9 +22,7 @@ GW=$(lg_tmpdir gw)
 PF=$(lg_tmpdir pf)
 REP=$(lg_tmpdir reports)
 chmod 1777 "$REP"
-gw_setup "$GW" "[limits]
-mime_parts = 5000
-[organizations]
+gw_setup "$GW" "[organizations]
 networks = 127.0.0.1/32
 quota_day = 250
 report_from = reports@letters.example.org
@@ -99,6 +100,24 @@ is "$(count 'True')" 200 "a retried batch stores no second letter"
 python3 "$LG_ROOT/tests/eml/org/make_batch.py" 3 "$LG_TMP/small.eml"
 j=$(gw_ctl "$GW" check --client 192.0.2.1 --from x@y.example --rcpt ivan.petrov@letters.example.org "$LG_TMP/small.eml")
 if grep -q '"batch"' <<<"$j"; then fail "mail from outside the range is not a batch"; else ok "mail from outside the range is not a batch"; fi
+
+# the 200-letter batch from outside the range: over [limits] mime_parts
+j=$(gw_ctl "$GW" check --client 192.0.2.1 --from x@y.example --rcpt ivan.petrov@letters.example.org "$LG_TMP/batch.eml")
+like "$j" '"code" : "554"' "the 200-letter message from anyone else is refused"
+like "$j" 'more than 200 MIME parts' "for its MIME parts"
+# a submitter recognised by its authenticated domain (known only from the
+# headers, read again with the organisations' limit)
+cp -p "$GW/lettergate.conf" "$GW/domain.conf"
+sed -i -e 's|^networks = .*|domains = org.example|' \
+	-e '/^\[notify\]/a authserv_id = mx.letters.example.org' "$GW/domain.conf"
+{
+	printf 'Authentication-Results: mx.letters.example.org; dkim=pass header.d=org.example; dmarc=pass header.from=org.example\n'
+	sed 's/<batch-200@org.example>/<batch-200d@org.example>/' "$LG_TMP/batch.eml"
+} >"$LG_TMP/batch-domain.eml"
+j=$("$LG_BIN/lettergatectl" -c "$GW/domain.conf" check --client 192.0.2.1 --from batch@org.example \
+	--rcpt ivan.petrov@letters.example.org "$LG_TMP/batch-domain.eml")
+like "$j" '"org" : "domain:org.example"' "the same batch from an authenticated organisation domain is a batch"
+like "$j" '"verdict" : "accept"' "and is accepted"
 
 # over the organisation's quota (250 a day; 200 counted, minus refused):
 # the whole next batch is held back with the reset time
