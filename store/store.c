@@ -34,7 +34,6 @@ struct lg_store {
 	char *path;
 	/* group commit: writes queued by concurrent threads, one leader at a time */
 	GMutex q_lock;
-	GCond q_cond;
 	GQueue queue;
 	gboolean leader;
 };
@@ -264,6 +263,7 @@ typedef struct write_req {
 	GError *err;
 	gboolean ok;
 	gboolean done;
+	GCond cond; /* its thread waits here, under q_lock */
 } write_req;
 
 /* writes in one transaction at most; the rest wait for the next one */
@@ -342,14 +342,15 @@ out:
  */
 static gboolean group_write(lg_store *s, write_fn fn, gpointer data, GError **err)
 {
-	write_req r = {fn, data, NULL, FALSE, FALSE};
+	write_req r = {fn, data, NULL, FALSE, FALSE, {0}};
+	g_cond_init(&r.cond);
 	g_mutex_lock(&s->q_lock);
 	g_queue_push_tail(&s->queue, &r);
 	while (!r.done) {
 		write_req *group[GROUP_MAX];
 		guint n = 0;
 		if (s->leader) {
-			g_cond_wait(&s->q_cond, &s->q_lock);
+			g_cond_wait(&r.cond, &s->q_lock);
 			continue;
 		}
 		s->leader = TRUE;
@@ -358,12 +359,21 @@ static gboolean group_write(lg_store *s, write_fn fn, gpointer data, GError **er
 		g_mutex_unlock(&s->q_lock);
 		group_run(s, group, n);
 		g_mutex_lock(&s->q_lock);
-		for (guint i = 0; i < n; i++)
-			group[i]->done = TRUE;
 		s->leader = FALSE;
-		g_cond_broadcast(&s->q_cond);
+		/* Wake exactly the threads that have something to do: those whose
+		 * writes were in this group (done), and the first of those queued
+		 * meanwhile (it leads the next group). A broadcast woke every
+		 * waiting session to find that most had to wait again. */
+		for (guint i = 0; i < n; i++) {
+			group[i]->done = TRUE;
+			if (group[i] != &r)
+				g_cond_signal(&group[i]->cond);
+		}
+		if (!g_queue_is_empty(&s->queue))
+			g_cond_signal(&((write_req *)g_queue_peek_head(&s->queue))->cond);
 	}
 	g_mutex_unlock(&s->q_lock);
+	g_cond_clear(&r.cond);
 	if (!r.ok) {
 		if (r.err)
 			g_propagate_error(err, r.err);
@@ -422,7 +432,6 @@ lg_store *store_open(const char *path, GError **err)
 	g_mutex_init(&s->lock);
 	g_mutex_init(&s->rlock);
 	g_mutex_init(&s->q_lock);
-	g_cond_init(&s->q_cond);
 	g_queue_init(&s->queue);
 	s->path = g_strdup(path);
 	rc = sqlite3_open_v2(
@@ -492,7 +501,6 @@ void store_close(lg_store **ps)
 	g_mutex_clear(&s->lock);
 	g_mutex_clear(&s->rlock);
 	g_mutex_clear(&s->q_lock);
-	g_cond_clear(&s->q_cond);
 	g_free(s->path);
 	g_free(s);
 }
