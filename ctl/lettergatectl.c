@@ -130,18 +130,25 @@ static char *actor_name(int argc, char **argv)
 	return g_strdup(pw ? pw->pw_name : "unknown");
 }
 
-static void print_json(JsonBuilder *b)
+/* The builder's document as text, pretty printed or on one line. */
+static char *json_text(JsonBuilder *b, gboolean pretty)
 {
 	JsonNode *root = json_builder_get_root(b);
 	JsonGenerator *gen = json_generator_new();
 	char *s;
 	json_generator_set_root(gen, root);
-	json_generator_set_pretty(gen, TRUE);
+	json_generator_set_pretty(gen, pretty);
 	s = json_generator_to_data(gen, NULL);
-	puts(s);
-	g_free(s);
 	g_object_unref(gen);
 	json_node_unref(root);
+	return s;
+}
+
+static void print_json(JsonBuilder *b)
+{
+	char *s = json_text(b, TRUE);
+	puts(s);
+	g_free(s);
 }
 
 static void add_str(JsonBuilder *b, const char *name, const char *v)
@@ -493,8 +500,6 @@ static GMimeStream *check_open(const char *file, gboolean *over)
 static char *check_over_json(const char *file)
 {
 	JsonBuilder *b = json_builder_new();
-	JsonGenerator *gen = json_generator_new();
-	JsonNode *root;
 	char *line = g_strdup_printf(
 	    "The message is larger than the gateway's limit of %" G_GINT64_FORMAT " bytes.",
 	    cfg->message_bytes);
@@ -516,12 +521,7 @@ static char *check_over_json(const char *file)
 	json_builder_begin_array(b);
 	json_builder_end_array(b);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json_generator_set_root(gen, root);
-	json_generator_set_pretty(gen, file == NULL);
-	out = json_generator_to_data(gen, NULL);
-	json_node_unref(root);
-	g_object_unref(gen);
+	out = json_text(b, file == NULL);
 	g_object_unref(b);
 	g_free(line);
 	return out;
@@ -552,8 +552,8 @@ static int cmd_check(int argc, char **argv)
 	for (int i = 0; i < argc - 1; i++)
 		if (!strcmp(argv[i], "--rcpt"))
 			g_ptr_array_add(rcpts, argv[i + 1]);
-	for (int i = 0; positional(argc, argv, i); i++)
-		g_ptr_array_add(files, (char *)positional(argc, argv, i));
+	for (const char *f; (f = positional(argc, argv, (int)files->len)) != NULL;)
+		g_ptr_array_add(files, (char *)f);
 	if (files->len == 0 || rcpts->len == 0) {
 		usage();
 		rc = 2;

@@ -1070,8 +1070,8 @@ lg_outcome *pipeline_run(lg_pipeline *p, const lg_envelope *env, GMimeStream *st
 	org = org_identify(p->cfg, env->auth_authen, env->client_addr, NULL);
 	if (!shared_parse(p, stream, org != NULL, &w, o))
 		goto out;
-	if (org == NULL)
-		org = org_identify(p->cfg, env->auth_authen, env->client_addr, w.msg);
+	if (org == NULL) /* the envelope named none: an authenticated domain may */
+		org = org_identify(p->cfg, NULL, NULL, w.msg);
 	if (org && w.msg->inner && w.msg->inner->len > 0) {
 		batch = TRUE;
 		run_batch(p, env, &w, rcpts, org, o, tally, &e);
