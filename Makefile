@@ -20,17 +20,22 @@ SANFLAGS =
 OPT = -O2
 endif
 
-PKGS = milter gmime-3.0 glib-2.0 gio-2.0 libcurl openssl sqlite3 json-glib-1.0 vips libjpeg \
+PKGS = gmime-3.0 glib-2.0 gio-2.0 libcurl openssl sqlite3 json-glib-1.0 vips libjpeg \
 	libexttextcat libpcre2-8 gumbo cairo pangocairo libmicrohttpd
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_CFLAGS := $(shell pkg-config --cflags milter $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+# libmilter: the thread-per-session build scripts/libmilter.sh leaves in
+# .deps/libmilter when it is there, else the system's (Debian's worker pool);
+# LIBMILTER=path/to/libmilter.a chooses, LIBMILTER= forces the system's.
+LIBMILTER ?= $(wildcard .deps/libmilter/libmilter.a)
+MILTER_LIBS := $(if $(LIBMILTER),$(LIBMILTER),$(shell pkg-config --libs milter))
 
 CC ?= cc
 CFLAGS ?= $(OPT) -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow=local \
 	-Wformat=2 -Wno-format-nonliteral -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS)
-LDLIBS += $(PKG_LIBS) -lstemmer -lm -lpthread
+LDLIBS += $(MILTER_LIBS) $(PKG_LIBS) -lstemmer -lm -lpthread
 
 MODULES = common conf parser policy translate store deliver milter
 LIB_SRC := $(filter-out milter/lettergated.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
@@ -51,8 +56,9 @@ $(BUILD)/liblettergate.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/lettergated: $(BUILD)/milter/lettergated.o $(BUILD)/liblettergate.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/lettergated: $(BUILD)/milter/lettergated.o $(BUILD)/liblettergate.a $(LIBMILTER)
+	@echo "  LD $@ (libmilter: $(if $(LIBMILTER),$(LIBMILTER),system's -lmilter))"
+	@$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/liblettergate.a $(LDLIBS)
 
 $(BUILD)/lettergatectl: $(BUILD)/ctl/lettergatectl.o $(BUILD)/liblettergate.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

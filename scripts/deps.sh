@@ -13,7 +13,7 @@ set -euo pipefail
 
 PACKAGES=(
 	# build
-	build-essential pkg-config clang libclang-rt-14-dev
+	build-essential pkg-config clang libclang-rt-14-dev m4
 	libmilter-dev libgmime-3.0-dev libglib2.0-dev libcurl4-openssl-dev libssl-dev
 	libjson-glib-dev libsqlite3-dev sqlite3 libexttextcat-dev libpcre2-dev
 	libstemmer-dev libjpeg-dev libvips-dev libvips-tools libheif-examples libcmocka-dev

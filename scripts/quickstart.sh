@@ -134,6 +134,9 @@ start_all() {
 	fi
 	load_libs
 	if [[ ${QS_SKIP_BUILD:-0} != 1 ]]; then
+		say "building libmilter with a thread per session (scripts/libmilter.sh)"
+		"$LG_ROOT/scripts/libmilter.sh" >"$QS_DIR/libmilter.log" 2>&1 ||
+			say "$(tail -n 1 "$QS_DIR/libmilter.log")"
 		say "building (make -j2)"
 		make -j2 >"$QS_DIR/build.log" 2>&1 || {
 			tail -n 30 "$QS_DIR/build.log" >&2

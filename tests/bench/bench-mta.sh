@@ -9,6 +9,10 @@
 #   null          Postfix + tests/tools/null_milter (libmilter, parses nothing:
 #                 the protocol's own cost, the ceiling for any milter)
 #   null-gmime    the same, parsing every message with GMime (reference)
+#   null-debian   the do-nothing milter linked with Debian's shared libmilter
+#                 (worker pool); only when lettergated is linked with the
+#                 thread-per-session build of scripts/libmilter.sh, which
+#                 null and null-gmime then use too
 #   mimedefang    Postfix + MIMEDefang 3.3 (Debian) with a filter that drops
 #                 every attachment that is not an image. Optional: installed
 #                 here with apt-get only when BENCH_MIMEDEFANG=install (after
@@ -160,7 +164,7 @@ on_exit md_stop
 # pids of a configuration's milter processes (for CPU and RSS)
 milter_pids() {
 	case $1 in
-	null | null-gmime) cat "$W/null.pid" ;;
+	null | null-gmime | null-debian) cat "$W/null.pid" ;;
 	mimedefang)
 		local mx
 		mx=$(cat "$MD/mx.bgpid")
@@ -196,10 +200,11 @@ milter_rss() { # peak RSS of the main process; sum of VmRSS for MIMEDefang
 start_config() { # NAME -> milter spec on stdout
 	case $1 in
 	postfix) echo "" ;;
-	null | null-gmime)
-		local g=()
+	null | null-gmime | null-debian)
+		local g=() bin=$NULL
 		[[ $1 == null-gmime ]] && g=(-g)
-		"$NULL" -s "unix:$W/null.sock" "${g[@]}" >"$W/null.log" 2>&1 &
+		[[ $1 == null-debian ]] && bin=$NULL_DEBIAN
+		"$bin" -s "unix:$W/null.sock" "${g[@]}" >"$W/null.log" 2>&1 &
 		echo $! >"$W/null.pid"
 		wait_for_socket "$W/null.sock" 10 || return 1
 		echo "unix:$W/null.sock"
@@ -213,7 +218,7 @@ start_config() { # NAME -> milter spec on stdout
 }
 stop_config() {
 	case $1 in
-	null | null-gmime) stop_pid "$(cat "$W/null.pid")" 10 ;;
+	null | null-gmime | null-debian) stop_pid "$(cat "$W/null.pid")" 10 ;;
 	lettergated) gw_stop "$GW" ;;
 	esac
 }
@@ -268,6 +273,18 @@ run_one() { # NAME KIND
 }
 
 configs=(postfix null null-gmime mimedefang lettergated)
+# which libmilter lettergated (and the do-nothing milter built with it) uses
+if ldd "$LG_BIN/lettergated" | grep -q 'libmilter\.so'; then
+	LIBMILTER_KIND="Debian's shared libmilter (worker pool)"
+else
+	LIBMILTER_KIND="libmilter built by scripts/libmilter.sh (thread per session)"
+	NULL_DEBIAN=$W/null_milter_debian
+	# shellcheck disable=SC2046
+	if cc -O2 -g -std=gnu11 -D_GNU_SOURCE $(pkg-config --cflags gmime-3.0) -o "$NULL_DEBIAN" \
+		"$LG_ROOT/tests/tools/null_milter.c" -lmilter $(pkg-config --libs gmime-3.0) -lpthread; then
+		configs=(postfix null null-debian null-gmime mimedefang lettergated)
+	fi
+fi
 md_ok=no
 if [[ -z $ONLY || mimedefang =~ $ONLY ]]; then
 	md_setup && md_ok=yes
@@ -291,6 +308,7 @@ done
 	echo "Concurrency $CONC, one SMTP session per letter, unique letters; (a) $N_A letters of about 2 KB"
 	echo "of Russian text; (b) $N_B letters: text + ${jpeg_kb} KB 1024x768 JPEG + ${pdf_kb} KB PDF (base64: about $(((jpeg_kb + pdf_kb) * 137 / 100 + 3)) KB)."
 	echo "Each configuration ran $REPEAT times, the configurations taking turns; the table gives medians."
+	echo "libmilter: $LIBMILTER_KIND."
 	echo "Latency: client side, end of DATA to the reply. CPU: the milter's processes (utime+stime)"
 	echo "during the run; for lettergated the figure in brackets leaves out its delivery threads."
 	echo "lettergated's delivery yields to SMTP sessions ([delivery] yield_seconds), so most of a"
