@@ -60,8 +60,8 @@ if ((stored >= accepted && stored - accepted <= temp)); then
 else
 	fail "every message that got 250 is stored" "accepted $accepted stored $stored"
 fi
-awk '$2 == 250 { print $1 }' "$LG_TMP/res1" | sort -n >"$LG_TMP/acc"
-sqlite3 "$DB" "SELECT message_id FROM letters" | sed -n 's/^<\{0,1\}lg\.df[0-9]*\.\([0-9]*\)@.*/\1/p' | sort -n >"$LG_TMP/stored"
+awk '$2 == 250 { print $1 }' "$LG_TMP/res1" | sort >"$LG_TMP/acc"
+sqlite3 "$DB" "SELECT message_id FROM letters" | sed -n 's/^<\{0,1\}lg\.df[0-9]*\.\([0-9]*\)@.*/\1/p' | sort >"$LG_TMP/stored"
 is "$(comm -23 "$LG_TMP/acc" "$LG_TMP/stored" | wc -l)" 0 "no accepted message is missing"
 kill -0 "$(gw_child_pid "$GW")" 2>/dev/null && ok "the daemon survives the full disk" || fail "the daemon survives the full disk"
 

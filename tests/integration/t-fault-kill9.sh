@@ -57,8 +57,9 @@ else
 	fail "every accepted message is stored" "accepted $accepted, stored $stored, tempfail $temp"
 fi
 # message numbers accepted in the first pass, each must be a letter
-awk '$2 == 250 { print $1 }' "$LG_TMP/res1" | sort -n >"$LG_TMP/acc"
-sqlite3 "$DB" "SELECT message_id FROM letters" | sed -n 's/^<\{0,1\}lg\.k9[0-9]*\.\([0-9]*\)@.*/\1/p' | sort -n >"$LG_TMP/stored"
+# (comm needs the order of sort, not of sort -n)
+awk '$2 == 250 { print $1 }' "$LG_TMP/res1" | sort >"$LG_TMP/acc"
+sqlite3 "$DB" "SELECT message_id FROM letters" | sed -n 's/^<\{0,1\}lg\.k9[0-9]*\.\([0-9]*\)@.*/\1/p' | sort >"$LG_TMP/stored"
 missing=$(comm -23 "$LG_TMP/acc" "$LG_TMP/stored" | wc -l)
 is "$missing" 0 "no message that got 250 is missing from the database"
 is "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok "database integrity_check ok after three kill -9"
