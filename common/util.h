@@ -12,6 +12,14 @@
 
 /* Lower-case hex SHA-256 of data (64 chars). */
 char *util_sha256_hex(const void *data, size_t len);
+/* SHA-256 in pieces: _new(), _update() any number of times, then
+ * _finish_hex() returns the lower-case hex digest and frees the state. NULL
+ * from _new() only when OpenSSL has no SHA-256 (then _update and
+ * _finish_hex accept NULL, the digest being ""). */
+typedef struct util_sha256 util_sha256;
+util_sha256 *util_sha256_new(void);
+void util_sha256_update(util_sha256 *h, const void *data, size_t len);
+char *util_sha256_finish_hex(util_sha256 *h);
 /* HMAC-SHA256 of data with key, lower-case hex. */
 char *util_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t len);
 /* Constant-time comparison of two strings; FALSE when lengths differ. */

@@ -13,7 +13,6 @@
 
 #include <json-glib/json-glib.h>
 #include <string.h>
-#include <openssl/evp.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -383,21 +382,16 @@ static void shared_clear(shared_work *w)
 
 /* SHA-256 of the body (after the header block) and rewind the stream
  * (OpenSSL: it uses the CPU's SHA instructions; a 350 KB letter is hashed in
- * a fraction of the time GChecksum takes). */
+ * a fraction of the time GChecksum takes). The buffer is small on purpose:
+ * this runs on a session's thread, whose touched stack pages glibc hands
+ * back to the kernel when the session ends. */
 static char *stream_body_hash(GMimeStream *s)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char buf[65536];
+	util_sha256 *h = util_sha256_new();
+	char buf[8192];
 	ssize_t n;
 	int state = 0; /* counts consecutive newlines to find the blank line */
 	gboolean in_body = FALSE;
-	GString *hex;
-	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(ctx);
-		return g_strdup("");
-	}
 	g_mime_stream_reset(s);
 	while ((n = g_mime_stream_read(s, buf, sizeof(buf))) > 0) {
 		ssize_t i = 0;
@@ -415,15 +409,10 @@ static char *stream_body_hash(GMimeStream *s)
 			}
 		}
 		if (in_body && i < n)
-			EVP_DigestUpdate(ctx, buf + i, (size_t)(n - i));
+			util_sha256_update(h, buf + i, (size_t)(n - i));
 	}
 	g_mime_stream_reset(s);
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
-	hex = g_string_sized_new(2 * mdlen + 1);
-	for (unsigned int i = 0; i < mdlen; i++)
-		g_string_append_printf(hex, "%02x", md[i]);
-	return g_string_free(hex, FALSE);
+	return util_sha256_finish_hex(h);
 }
 
 /* Appends the letters and digits of `folded` (valid UTF-8). */

@@ -89,6 +89,46 @@ static void test_hmac(void **state)
 	g_free(h);
 }
 
+/* FIPS 180-2 test vectors, whole and in pieces, from several threads (the
+ * digest is fetched once and shared). */
+static gpointer sha256_thread(gpointer unused)
+{
+	const char *abc = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	gboolean ok = TRUE;
+	(void)unused;
+	for (int i = 0; i < 200 && ok; i++) {
+		util_sha256 *h = util_sha256_new();
+		char *a, *b;
+		for (const char *p = abc; *p; p += 7)
+			util_sha256_update(h, p, MIN(7, strlen(p)));
+		a = util_sha256_finish_hex(h);
+		b = util_sha256_hex(abc, strlen(abc));
+		ok =
+		    strcmp(a, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1") ==
+		        0 &&
+		    strcmp(a, b) == 0;
+		g_free(a);
+		g_free(b);
+	}
+	return GINT_TO_POINTER(ok);
+}
+
+static void test_sha256(void **state)
+{
+	GThread *t[4];
+	char *h = util_sha256_hex("abc", 3);
+	(void)state;
+	assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	g_free(h);
+	h = util_sha256_finish_hex(util_sha256_new()); /* nothing hashed */
+	assert_string_equal(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	g_free(h);
+	for (int i = 0; i < 4; i++)
+		t[i] = g_thread_new("sha", sha256_thread, NULL);
+	for (int i = 0; i < 4; i++)
+		assert_true(GPOINTER_TO_INT(g_thread_join(t[i])));
+}
+
 static void test_sanitize_and_repair(void **state)
 {
 	char *s = util_sanitize("a\nb\x01\xd0\x96"
@@ -115,6 +155,7 @@ int main(void)
 	    cmocka_unit_test(test_str_equal_ct),
 	    cmocka_unit_test(test_str_equal_ct_timing),
 	    cmocka_unit_test(test_hmac),
+	    cmocka_unit_test(test_sha256),
 	    cmocka_unit_test(test_sanitize_and_repair),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
