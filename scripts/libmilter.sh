@@ -63,6 +63,9 @@ apt_opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$W/parts"
 	-o "Dir::State::Lists=$W/lists" -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
 timeout 300 apt-get "${apt_opts[@]}" -qq update >"$W/apt.log" 2>&1 ||
 	fail "apt-get update of the source lists failed: $(tail -n 1 "$W/apt.log")"
+# apt-get update succeeds even when nothing could be downloaded
+compgen -G "$W/lists/*Sources*" >/dev/null ||
+	fail "no source list could be downloaded from the Debian archive: $(grep -m 1 -E '^(W|E|Err):' "$W/apt.log")"
 (cd "$W/src" && timeout 300 apt-get "${apt_opts[@]}" -qq source "sendmail=$ver") >>"$W/apt.log" 2>&1 ||
 	fail "apt-get source sendmail=$ver failed: $(tail -n 1 "$W/apt.log")"
 tree=$(find "$W/src" -mindepth 1 -maxdepth 1 -type d -name 'sendmail-*' | head -n 1)
