@@ -13,18 +13,11 @@ need_bin lettergated lettergatectl
 GW=$(lg_tmpdir gw)
 PF=$(lg_tmpdir pf)
 gw_setup "$GW"
-on_exit gw_stop "$GW"
-on_exit pf_stop "$PF"
-gw_start "$GW" || { fail "lettergated starts"; done_testing; }
-port=$(free_port)
-pf_start "$PF" "$port" "unix:$(gw_socket "$GW")" letters.example.org ||
-	{ fail "postfix starts"; done_testing; }
+gw_pf_start "$GW" "$PF" letters.example.org
 
 send() { # TO N
-	swaks --server "127.0.0.1:$port" --from "writer$2@example.net" --to "$1" \
-		--header 'Subject: Письмо' --header 'Content-Type: text/plain; charset=utf-8' \
-		--header "Message-Id: <anyone-$2@example.net>" --timeout 30 \
-		--body "Здравствуйте! Это письмо номер $2 из Казани. Мы помним о вас и ждём дома." 2>&1
+	pf_send "$port" "writer$2@example.net" "$1" "anyone-$2" \
+		"Здравствуйте! Это письмо номер $2 из Казани. Мы помним о вас и ждём дома."
 }
 per_prisoner() {
 	gw_ctl "$GW" letters list --json | python3 -c '

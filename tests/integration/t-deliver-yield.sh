@@ -15,18 +15,11 @@ need_bin lettergated lettergatectl
 GW=$(lg_tmpdir gw)
 PF=$(lg_tmpdir pf)
 gw_setup "$GW" $'[delivery]\nyield_seconds = 4\ninterval_ms = 100'
-on_exit gw_stop "$GW"
-on_exit pf_stop "$PF"
-gw_start "$GW" || { fail "lettergated starts"; done_testing; }
-port=$(free_port)
-pf_start "$PF" "$port" "unix:$(gw_socket "$GW")" letters.example.org ||
-	{ fail "postfix starts"; done_testing; }
+gw_pf_start "$GW" "$PF" letters.example.org
 
 send() { # MESSAGE-ID
-	swaks --server "127.0.0.1:$port" --from anna.belova@example.net \
-		--to ivan.petrov@letters.example.org --header "Message-Id: <$1@example.net>" \
-		--header 'Subject: Письмо' --header 'Content-Type: text/plain; charset=utf-8' \
-		--body "Здравствуйте, Иван! Пишу вам снова, у нас всё хорошо ($1)." --timeout 30 2>&1
+	pf_send "$port" anna.belova@example.net ivan.petrov@letters.example.org "$1" \
+		"Здравствуйте, Иван! Пишу вам снова, у нас всё хорошо ($1)."
 }
 spooled() { ls "$GW"/out/*.json 2>/dev/null | wc -l; }
 

@@ -24,8 +24,6 @@ sendmail = /bin/sh -c \"cat > \$(mktemp $MAIL/n.XXXXXX)\"
 [retention]
 days = 30
 "
-on_exit gw_stop "$GW"
-on_exit pf_stop "$PF"
 
 cat >"$LG_TMP/dir.csv" <<'CSV'
 alias,full_name,birth_year,region,facility,status,aliases
@@ -47,10 +45,7 @@ out=$(gw_ctl "$GW" prisoner import "$LG_TMP/dir.csv" --dry-run)
 like "$out" 'facility: "ИК-15" -> "ИК-3"' "dry run shows a changed field"
 like "$out" 'status: "active" -> "transferred"' "dry run shows a status change"
 
-gw_start "$GW" || { fail "lettergated starts"; done_testing; }
-port=$(free_port)
-pf_start "$PF" "$port" "unix:$(gw_socket "$GW")" letters.example.org ||
-	{ fail "postfix starts"; done_testing; }
+gw_pf_start "$GW" "$PF" letters.example.org
 
 # send FROM RCPT ID TEXT: SMTPUTF8 when the address needs it
 send() {

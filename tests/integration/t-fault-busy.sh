@@ -19,18 +19,12 @@ PF=$(lg_tmpdir pf)
 # kept idle here so that the letter's own wait is the busy timeout alone.
 gw_setup "$GW" "[delivery]
 interval_ms = 600000"
-on_exit gw_stop "$GW"
-on_exit pf_stop "$PF"
-gw_start "$GW" || { fail "lettergated starts"; done_testing; }
-port=$(free_port)
-pf_start "$PF" "$port" "unix:$(gw_socket "$GW")" || { fail "postfix starts"; done_testing; }
+gw_pf_start "$GW" "$PF"
 DB=$GW/db/lettergate.db
 
 send() {
-	swaks --server "127.0.0.1:$port" --from anna.belova@example.net --to ivan.petrov@letters.example.org \
-		--header 'Message-Id: <busy-1@example.net>' --header 'Subject: Письмо' \
-		--header 'Content-Type: text/plain; charset=utf-8' --timeout 60 \
-		--body 'Здравствуйте, Иван! У нас всё хорошо, дети растут, весна пришла рано.' 2>&1
+	PF_TIMEOUT=60 pf_send "$port" anna.belova@example.net ivan.petrov@letters.example.org busy-1 \
+		'Здравствуйте, Иван! У нас всё хорошо, дети растут, весна пришла рано.'
 }
 
 # The holder: takes the write lock, says so, keeps it HOLD seconds.

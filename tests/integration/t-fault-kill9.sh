@@ -22,12 +22,8 @@ N=400
 GW=$(lg_tmpdir gw)
 PF=$(lg_tmpdir pf)
 gw_setup "$GW"
-on_exit gw_stop "$GW"
-on_exit pf_stop "$PF"
 gw_import_prisoners "$GW" 100
-gw_start "$GW" || { fail "lettergated starts"; done_testing; }
-port=$(free_port)
-pf_start "$PF" "$port" "unix:$(gw_socket "$GW")" || { fail "postfix starts"; done_testing; }
+gw_pf_start "$GW" "$PF"
 DB=$GW/db/lettergate.db
 
 lg_loadgen -s "127.0.0.1:$port" -m $N -c 10 -R 60 -p 100 -r k9$$ -o "$LG_TMP/res1" >"$LG_TMP/lg1" 2>&1 &

@@ -23,12 +23,8 @@ gw_setup "$GW" "[delivery]
 retry_base_seconds = 1
 retry_max_seconds = 2
 interval_ms = 200"
-on_exit gw_stop "$GW"
-on_exit pf_stop "$PF"
 gw_import_prisoners "$GW" 50
-gw_start "$GW" || { fail "lettergated starts"; done_testing; }
-port=$(free_port)
-pf_start "$PF" "$port" "unix:$(gw_socket "$GW")" || { fail "postfix starts"; done_testing; }
+gw_pf_start "$GW" "$PF"
 
 chmod 0500 "$GW/out" # owned by the daemon's user; now not writable by it
 lg_loadgen -s "127.0.0.1:$port" -m 30 -c 5 -p 50 -r sp$$ >"$LG_TMP/lg1" 2>&1

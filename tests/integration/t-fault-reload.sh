@@ -23,12 +23,8 @@ cp "$LG_ROOT"/conf/rules/*.rules "$RULES/"
 gw_setup "$GW" "[screen]
 rules_dir = $RULES
 hold_score = 5"
-on_exit gw_stop "$GW"
-on_exit pf_stop "$PF"
 gw_import_prisoners "$GW" 100
-gw_start "$GW" || { fail "lettergated starts"; done_testing; }
-port=$(free_port)
-pf_start "$PF" "$port" "unix:$(gw_socket "$GW")" || { fail "postfix starts"; done_testing; }
+gw_pf_start "$GW" "$PF"
 parent=$(cat "$GW/pid")
 child=$(gw_child_pid "$GW")
 

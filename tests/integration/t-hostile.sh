@@ -134,11 +134,7 @@ fi
 . "$LG_ROOT/tests/lib/postfix.sh"
 note "part 2: lettergated behind Postfix"
 PF=$(lg_tmpdir pf)
-on_exit gw_stop "$GW"
-on_exit pf_stop "$PF"
-gw_start "$GW" || { fail "lettergated starts"; done_testing; }
-port=$(free_port)
-pf_start "$PF" "$port" "unix:$(gw_socket "$GW")" letters.example.org || { fail "postfix starts"; done_testing; }
+gw_pf_start "$GW" "$PF" letters.example.org
 
 smtp_send() { # CASE [GEN ARGS...]
 	local c=$1 eml=$M/smtp-$1.eml

@@ -30,13 +30,9 @@ fi
 GW=$(lg_tmpdir gw)
 PF=$(lg_tmpdir pf)
 gw_setup "$GW"
-on_exit gw_stop "$GW"
-on_exit pf_stop "$PF"
 gw_import_prisoners "$GW" 2000 || { fail "2,000 prisoners imported"; done_testing; }
 syslog_listen
-gw_start "$GW" || { fail "lettergated starts"; done_testing; }
-port=$(free_port)
-pf_start "$PF" "$port" "unix:$(gw_socket "$GW")" || { fail "postfix starts"; done_testing; }
+gw_pf_start "$GW" "$PF"
 child=$(gw_child_pid "$GW")
 t0=$(proc_ticks "$child")
 d0=$(proc_thread_ticks "$child" deliver)

@@ -29,12 +29,7 @@ report_from = reports@letters.example.org
 [notify]
 sendmail = /bin/sh -c \"cat > \$(mktemp $REP/report.XXXXXX)\"
 "
-on_exit gw_stop "$GW"
-on_exit pf_stop "$PF"
-gw_start "$GW" || { fail "lettergated starts"; done_testing; }
-port=$(free_port)
-pf_start "$PF" "$port" "unix:$(gw_socket "$GW")" letters.example.org ||
-	{ fail "postfix starts"; done_testing; }
+gw_pf_start "$GW" "$PF" letters.example.org
 
 # send FILE RCPT: prints the SMTP outcome ("250 ..." or "451 ...")
 send() {

@@ -15,11 +15,7 @@ GW=$(lg_tmpdir gw)
 PF=$(lg_tmpdir pf)
 W=$(lg_tmpdir work)
 gw_setup "$GW"
-on_exit gw_stop "$GW"
-on_exit pf_stop "$PF"
-gw_start "$GW" || { fail "lettergated starts"; done_testing; }
-port=$(free_port)
-pf_start "$PF" "$port" "unix:$(gw_socket "$GW")" letters.example.org || { fail "postfix starts"; done_testing; }
+gw_pf_start "$GW" "$PF" letters.example.org
 
 vips gaussnoise "$W/noise.v" 1600 1200 && vips cast "$W/noise.v" "$W/IMG_2041.jpg" uchar
 python3 - "$W/holiday.mp4" <<'PY'

@@ -23,16 +23,10 @@ gw_setup "$GW" "[translate]
 apertium_url = $APY_URL
 routes = uk:apertium;be:apertium
 on_failure = tempfail"
-on_exit gw_stop "$GW"
-on_exit pf_stop "$PF"
-gw_start "$GW" || { fail "lettergated starts"; done_testing; }
-port=$(free_port)
-pf_start "$PF" "$port" "unix:$(gw_socket "$GW")" letters.example.org || { fail "postfix starts"; done_testing; }
+gw_pf_start "$GW" "$PF" letters.example.org
 
 send() { # TO MSGID BODY
-	swaks --server "127.0.0.1:$port" --from "$2@example.net" --to "$1" \
-		--header "Message-Id: <$2@example.net>" --header 'Subject: Лист' \
-		--header 'Content-Type: text/plain; charset=utf-8' --body "$3" --timeout 60 2>&1
+	PF_SUBJECT='Лист' PF_TIMEOUT=60 pf_send "$port" "$2@example.net" "$1" "$2" "$3"
 }
 
 spool_json_with() { # WORD: the spool JSON holding WORD

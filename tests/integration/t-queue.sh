@@ -22,18 +22,11 @@ from = letters@letters.example.org
 trusted_writers = example.net
 sendmail = /bin/sh -c \"cat > \$(mktemp $MAIL/n.XXXXXX)\"
 "
-on_exit gw_stop "$GW"
-on_exit pf_stop "$PF"
-gw_start "$GW" || { fail "lettergated starts"; done_testing; }
-port=$(free_port)
-pf_start "$PF" "$port" "unix:$(gw_socket "$GW")" letters.example.org ||
-	{ fail "postfix starts"; done_testing; }
+gw_pf_start "$GW" "$PF" letters.example.org
 
 send() { # TO ID TEXT
-	swaks --server "127.0.0.1:$port" --from anna.belova@example.net --to "$1" \
-		--header 'From: Anna Belova <anna.belova@example.net>' \
-		--header 'Subject: Letter' --header 'Content-Type: text/plain; charset=utf-8' \
-		--header "Message-Id: <$2@example.net>" --timeout 30 --body "$3" 2>&1
+	PF_SUBJECT=Letter pf_send "$port" anna.belova@example.net "$1" "$2" "$3" \
+		--header 'From: Anna Belova <anna.belova@example.net>'
 }
 EN='Dear Ivan, we think of you every day. Spring came early this year and the lilac is in bloom in our garden. We are waiting for you at home.'
 out=$(send ivan.petrov@letters.example.org m1 "$EN")

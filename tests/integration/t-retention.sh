@@ -20,12 +20,7 @@ days = 1
 purge_minutes = 1
 "
 DB=$GW/db/lettergate.db
-on_exit gw_stop "$GW"
-on_exit pf_stop "$PF"
-gw_start "$GW" || { fail "lettergated starts"; done_testing; }
-port=$(free_port)
-pf_start "$PF" "$port" "unix:$(gw_socket "$GW")" letters.example.org ||
-	{ fail "postfix starts"; done_testing; }
+gw_pf_start "$GW" "$PF" letters.example.org
 
 send() { pf_send "$port" "$@"; } # FROM TO ID TEXT
 T1='Здравствуйте, Иван! Пишу вам из Казани, у нас тёплая осень и много яблок.'

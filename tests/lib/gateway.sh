@@ -13,6 +13,11 @@
 #   gw_kill9 DIR               SIGKILL to the daemon and its child.
 #   gw_ctl DIR ARGS...         lettergatectl -c DIR/lettergate.conf ARGS...
 #   gw_socket DIR              prints the socket path
+#   gw_pf_start GW PF [ARGS...]  gw_start GW, then a private Postfix in PF
+#       on a free port (left in $port) with GW's socket as its milter (ARGS:
+#       pf_start's relay domains); both stopped at exit. When either does
+#       not start: a failed check and the end of the test. Needs
+#       tests/lib/postfix.sh; PF_* variables pass through to pf_start.
 #   GW_USER                    the user it runs as (nobody when root)
 GW_USER=${GW_USER:-nobody}
 
@@ -104,4 +109,20 @@ gw_kill9() {
 	kill -KILL "$pid" 2>/dev/null
 	sleep 0.2
 	return 0
+}
+
+gw_pf_start() {
+	local gw=$1 pf=$2
+	shift 2
+	on_exit gw_stop "$gw"
+	on_exit pf_stop "$pf"
+	gw_start "$gw" || {
+		fail "lettergated starts"
+		done_testing
+	}
+	port=$(free_port)
+	pf_start "$pf" "$port" "unix:$(gw_socket "$gw")" "$@" || {
+		fail "postfix starts"
+		done_testing
+	}
 }

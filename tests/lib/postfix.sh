@@ -24,8 +24,9 @@
 #   pf_captured DIR          capture files, one path a line, oldest first
 #   pf_wait_captured DIR N SECS   0 when at least N messages are captured
 #   pf_send PORT FROM TO MSGID TEXT [SWAKS_ARG...]  a plain UTF-8 letter
-#                            (Subject "Письмо", Message-Id <MSGID@example.net>)
-#                            to 127.0.0.1:PORT with swaks; prints the dialogue
+#                            (Subject $PF_SUBJECT or "Письмо", Message-Id
+#                            <MSGID@example.net>) to 127.0.0.1:PORT with swaks
+#                            (timeout $PF_TIMEOUT or 30 s); prints the dialogue
 #
 # Environment read by pf_start:
 #   PF_CAPTURE=CAPDIR   start smtp-sink on a free port; default_transport and
@@ -299,6 +300,6 @@ pf_send() {
 	local port=$1 from=$2 to=$3 mid=$4 text=$5
 	shift 5
 	swaks --server "127.0.0.1:$port" --from "$from" --to "$to" \
-		--header 'Subject: Письмо' --header 'Content-Type: text/plain; charset=utf-8' \
-		--header "Message-Id: <$mid@example.net>" --timeout 30 --body "$text" "$@" 2>&1
+		--header "Subject: ${PF_SUBJECT:-Письмо}" --header 'Content-Type: text/plain; charset=utf-8' \
+		--header "Message-Id: <$mid@example.net>" --timeout "${PF_TIMEOUT:-30}" --body "$text" "$@" 2>&1
 }
