@@ -20,6 +20,7 @@
 #
 #   scripts/libmilter.sh          build unless .deps/libmilter/libmilter.a is current
 #   scripts/libmilter.sh --force  build again
+#   LG_LIBMILTER_OUT=DIR          build into DIR instead (tests)
 #
 # Exit 0: the library is there. Exit 1, with the reason on stderr: nothing
 # changed, and the build keeps using the system's -lmilter (everything works
@@ -27,7 +28,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
-OUT=$PWD/.deps/libmilter
+OUT=${LG_LIBMILTER_OUT:-$PWD/.deps/libmilter}
 fail() {
 	echo "libmilter.sh: $*; the system's libmilter (worker pool) stays in use" >&2
 	exit 1
