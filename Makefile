@@ -60,8 +60,8 @@ $(BUILD)/lettergated: $(BUILD)/milter/lettergated.o $(BUILD)/liblettergate.a $(L
 	@echo "  LD $@ (libmilter: $(if $(LIBMILTER),$(LIBMILTER),system's -lmilter))"
 	@$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/liblettergate.a $(LDLIBS)
 
-$(BUILD)/lettergatectl: $(BUILD)/ctl/lettergatectl.o $(BUILD)/liblettergate.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/lettergatectl: $(BUILD)/ctl/lettergatectl.o $(BUILD)/liblettergate.a $(LIBMILTER)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/liblettergate.a $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblettergate.a
 	@mkdir -p $(dir $@)
