@@ -56,12 +56,15 @@ $(BUILD)/liblettergate.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# a program from its object and the library (relinked when LIBMILTER changes)
+LINK_PROGRAM = $(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/liblettergate.a $(LDLIBS)
+
 $(BUILD)/lettergated: $(BUILD)/milter/lettergated.o $(BUILD)/liblettergate.a $(LIBMILTER)
 	@echo "  LD $@ (libmilter: $(if $(LIBMILTER),$(LIBMILTER),system's -lmilter))"
-	@$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/liblettergate.a $(LDLIBS)
+	@$(LINK_PROGRAM)
 
 $(BUILD)/lettergatectl: $(BUILD)/ctl/lettergatectl.o $(BUILD)/liblettergate.a $(LIBMILTER)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/liblettergate.a $(LDLIBS)
+	$(LINK_PROGRAM)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/liblettergate.a
 	@mkdir -p $(dir $@)

@@ -46,13 +46,16 @@ ONLY=${BENCH_ONLY:-}
 OUTMD=${BENCH_OUT:-$LG_ROOT/tests/out/bench.md}
 need_cmd /usr/sbin/postfix vips python3 sqlite3
 need_bin lettergated lettergatectl
+# the do-nothing milter linked with Debian's shared libmilter, into OUT
+null_milter_shared() { # OUT
+	# shellcheck disable=SC2046
+	cc -O2 -g -std=gnu11 -D_GNU_SOURCE $(pkg-config --cflags gmime-3.0) -o "$1" \
+		"$LG_ROOT/tests/tools/null_milter.c" -lmilter $(pkg-config --libs gmime-3.0) -lpthread
+}
 NULL=$LG_BIN/tools/null_milter
 if [[ ! -x $NULL ]]; then
 	mkdir -p "$LG_BIN/tools"
-	# shellcheck disable=SC2046
-	cc -O2 -g -std=gnu11 -D_GNU_SOURCE $(pkg-config --cflags gmime-3.0) -o "$NULL" \
-		"$LG_ROOT/tests/tools/null_milter.c" -lmilter $(pkg-config --libs gmime-3.0) -lpthread ||
-		{ echo "bench-mta: cannot build null_milter" >&2; exit 1; }
+	null_milter_shared "$NULL" || { echo "bench-mta: cannot build null_milter" >&2; exit 1; }
 fi
 
 W=$(lg_tmpdir bench)
@@ -279,11 +282,8 @@ if ldd "$LG_BIN/lettergated" | grep -q 'libmilter\.so'; then
 else
 	LIBMILTER_KIND="libmilter built by scripts/libmilter.sh (thread per session)"
 	NULL_DEBIAN=$W/null_milter_debian
-	# shellcheck disable=SC2046
-	if cc -O2 -g -std=gnu11 -D_GNU_SOURCE $(pkg-config --cflags gmime-3.0) -o "$NULL_DEBIAN" \
-		"$LG_ROOT/tests/tools/null_milter.c" -lmilter $(pkg-config --libs gmime-3.0) -lpthread; then
+	null_milter_shared "$NULL_DEBIAN" &&
 		configs=(postfix null null-debian null-gmime mimedefang lettergated)
-	fi
 fi
 md_ok=no
 if [[ -z $ONLY || mimedefang =~ $ONLY ]]; then
