@@ -6,11 +6,15 @@
 # pool and the daemon under test is linked with it, not with Debian's shared
 # library; otherwise the daemon uses the shared one. (Building the library
 # for real is scripts/test.sh's first step, so every suite run exercises it.)
+# With the built library, behind a real Postfix: a finished session's thread
+# waits for the next session and runs it, and ends after 10 s without one.
 set -u
 . "$(dirname "$0")/../lib/common.sh"
+. "$LG_ROOT/tests/lib/postfix.sh"
+. "$LG_ROOT/tests/lib/gateway.sh"
 
-need_cmd nm ldd
-need_bin lettergated
+need_cmd nm ldd swaks /usr/sbin/postfix
+need_bin lettergated lettergatectl
 
 # An unreachable archive: a proxy nothing listens on.
 out=$LG_TMP/lib
@@ -34,6 +38,9 @@ if [[ -f $lib ]]; then
 	nm "$lib" 2>/dev/null | grep -q ' U poll$' &&
 		ok "it waits with poll (descriptors above 1024 work)" ||
 		fail "it waits with poll (descriptors above 1024 work)"
+	nm "$lib" 2>/dev/null | grep -q ' t mi_session_thread$' &&
+		ok "it keeps session threads (scripts/libmilter-session-threads.patch)" ||
+		fail "it keeps session threads (scripts/libmilter-session-threads.patch)"
 	if ldd "$LG_BIN/lettergated" | grep -q 'libmilter\.so'; then
 		fail "lettergated is linked with the built libmilter" "$(ldd "$LG_BIN/lettergated" | grep milter)"
 	else
@@ -43,5 +50,46 @@ else
 	ldd "$LG_BIN/lettergated" | grep -q 'libmilter\.so' &&
 		ok "without a built libmilter, lettergated uses the system's" ||
 		fail "without a built libmilter, lettergated uses the system's"
+	done_testing
 fi
+
+# Session threads, behind a real Postfix: one milter session per SMTP session.
+GW=$(lg_tmpdir gw)
+PF=$(lg_tmpdir pf)
+gw_setup "$GW"
+gw_pf_start "$GW" "$PF" letters.example.org
+pid=$(gw_child_pid "$GW")
+# libmilter's threads carry the process's name (the daemon's own are named);
+# the first two are the listener and the signal thread, started before any
+# session, the others are session threads
+session_tids() {
+	local t
+	for t in /proc/"$pid"/task/*; do
+		[[ $(cat "$t/comm" 2>/dev/null) == lettergated ]] && echo "${t##*/}"
+	done | sort -n | tail -n +3
+}
+send() { # N
+	pf_send "$port" "writer$1@example.net" ivan.petrov@letters.example.org "threads-$1" \
+		"Здравствуйте, Иван! Пишу вам в $1-й раз из Самары: у нас всё хорошо, ждём вас дома."
+}
+like "$(send 1)" '250 2\.0\.0' "letter 1 accepted"
+sleep 1
+first=$(session_tids)
+is "$(echo "$first" | grep -c .)" 1 "the finished session's thread stays, waiting for the next session"
+for i in 2 3 4 5; do
+	like "$(send "$i")" '250 2\.0\.0' "letter $i accepted"
+	sleep 0.5
+done
+is "$(session_tids)" "$first" "the next four sessions ran on it: no thread started or ended"
+pids=()
+for i in 6 7 8 9; do
+	send "$i" >"$LG_TMP/send$i" &
+	pids+=($!)
+done
+wait "${pids[@]}"
+for i in 6 7 8 9; do like "$(cat "$LG_TMP/send$i")" '250 2\.0\.0' "letter $i, of four at once, accepted"; done
+idle() { [[ -z $(session_tids) ]]; }
+wait_until 30 idle && ok "waiting threads end after 10 s without a session" ||
+	fail "waiting threads end after 10 s without a session" "$(session_tids)"
+is "$(gw_ctl "$GW" letters list --json | grep -c '"id"')" 9 "nine letters stored"
 done_testing

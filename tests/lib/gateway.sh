@@ -100,6 +100,13 @@ gw_stop() {
 	return 0
 }
 
+# the daemon's worker process (the supervisor's child): sessions and delivery
+gw_child_pid() {
+	local pid
+	pid=$(cat "$1/pid" 2>/dev/null) || return 1
+	pgrep -P "$pid" | head -n1
+}
+
 gw_kill9() {
 	local dir=$1 pid
 	[ -f "$dir/pid" ] || return 0

@@ -53,12 +53,6 @@ gw_import_prisoners() {
 	return 0
 }
 
-gw_child_pid() {
-	local pid
-	pid=$(cat "$1/pid" 2>/dev/null) || return 1
-	pgrep -P "$pid" | head -n1
-}
-
 proc_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
