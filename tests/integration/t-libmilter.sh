@@ -41,6 +41,9 @@ if [[ -f $lib ]]; then
 	nm "$lib" 2>/dev/null | grep -q ' t mi_session_thread$' &&
 		ok "it keeps session threads (scripts/libmilter-session-threads.patch)" ||
 		fail "it keeps session threads (scripts/libmilter-session-threads.patch)"
+	nm "$lib" 2>/dev/null | grep -q ' T mi_rd_cmd_buffered$' &&
+		ok "it reads commands ahead (scripts/libmilter-read-ahead.patch)" ||
+		fail "it reads commands ahead (scripts/libmilter-read-ahead.patch)"
 	if ldd "$LG_BIN/lettergated" | grep -q 'libmilter\.so'; then
 		fail "lettergated is linked with the built libmilter" "$(ldd "$LG_BIN/lettergated" | grep milter)"
 	else
