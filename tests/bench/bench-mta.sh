@@ -280,7 +280,7 @@ configs=(postfix null null-gmime mimedefang lettergated)
 if ldd "$LG_BIN/lettergated" | grep -q 'libmilter\.so'; then
 	LIBMILTER_KIND="Debian's shared libmilter (worker pool)"
 else
-	LIBMILTER_KIND="libmilter built by scripts/libmilter.sh (thread per session)"
+	LIBMILTER_KIND="libmilter built by scripts/libmilter.sh (thread per session, threads kept, commands read ahead)"
 	NULL_DEBIAN=$W/null_milter_debian
 	null_milter_shared "$NULL_DEBIAN" &&
 		configs=(postfix null null-debian null-gmime mimedefang lettergated)

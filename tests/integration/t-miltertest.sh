@@ -27,7 +27,7 @@ mt_run() { # SCRIPT GW: its output in $out (also printed as comments), exit code
 mt_run gateway.lua "$GW"
 is "$rc" 0 "miltertest script passes"
 like "$out" '# [0-9]+ passed, 0 failed' "every miltertest check passed"
-n=$(gw_ctl "$GW" letters list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+n=$(gw_letter_count "$GW")
 is "$n" 2 "two letters stored (the discarded and the mixed message)"
 gw_stop "$GW"
 

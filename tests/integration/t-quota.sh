@@ -55,6 +55,6 @@ like "$out" '250 2\.0\.0' "third letter to ivan.petrov today accepted"
 out=$(send dora@example.net ivan.petrov@letters.example.org q7 'Иван, привет от Доры из Омска.')
 like "$out" '451 4\.7\.1' "fourth letter to the prisoner today: 451 4.7.1"
 like "$out" 'letters to this prisoner \(3 a day\)' "the reply names the prisoner quota"
-n=$(gw_ctl "$GW" letters list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+n=$(gw_letter_count "$GW")
 is "$n" 4 "only the accepted letters are stored"
 done_testing

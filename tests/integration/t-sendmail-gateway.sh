@@ -37,7 +37,7 @@ send() { # TO[,TO...] [swaks args...]
 		--header 'Subject: Письмо' --header 'Content-Type: text/plain; charset=utf-8' \
 		--timeout 30 "$@" 2>&1
 }
-nletters() { gw_ctl "$GW" letters list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+nletters() { gw_letter_count "$GW"; }
 
 BODY='Здравствуйте, Иван! Пишу вам из Казани. Весна пришла рано, во дворе расцвела сирень.'
 out=$(send ivan.petrov@letters.example.org --header 'Message-Id: <sm-1@example.net>' --body "$BODY")

@@ -13,6 +13,8 @@
 #   gw_kill9 DIR               SIGKILL to the daemon and its child.
 #   gw_ctl DIR ARGS...         lettergatectl -c DIR/lettergate.conf ARGS...
 #   gw_socket DIR              prints the socket path
+#   gw_letter_count DIR        how many letters the database holds
+#   gw_child_pid DIR           the daemon's worker process (sessions, delivery)
 #   gw_pf_start GW PF [ARGS...]  gw_start GW, then a private Postfix in PF
 #       on a free port (left in $port) with GW's socket as its milter (ARGS:
 #       pf_start's relay domains); both stopped at exit. When either does
@@ -98,6 +100,11 @@ gw_stop() {
 	pkill -KILL -P "$pid" 2>/dev/null
 	kill -KILL "$pid" 2>/dev/null
 	return 0
+}
+
+# how many letters the database holds
+gw_letter_count() {
+	gw_ctl "$1" letters list --json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))'
 }
 
 # the daemon's worker process (the supervisor's child): sessions and delivery

@@ -88,11 +88,9 @@ class Wire:
         while True:
             (n,) = struct.unpack(">I", self.recv_exact(4))
             body = self.recv_exact(n)
-            if body[:1] in (b"p",):  # progress: keep waiting
-                continue
-            if body[:1] in [bytes([c]) for c in FINAL] or body[:1] == OPTNEG:
+            if body[:1] == OPTNEG or body[0] in FINAL:
                 return body
-            # a modification request (header, recipient): more follow
+            # progress, or a modification request (header, recipient): more follow
 
 
 def letter_text(writer, mode):
