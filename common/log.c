@@ -1,6 +1,7 @@
 /* common/log.c - see log.h. */
 #include "common/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <syslog.h>
@@ -12,6 +13,14 @@ static gboolean log_debug_on = FALSE;
 static int log_max = LOG_INFO;
 static char log_ident[32] = "lettergate";
 static GMutex log_lock;
+/* this process's id for stderr lines (getpid() is a system call each time),
+ * forgotten in a child at fork */
+static pid_t log_pid;
+
+static void log_forget_pid(void)
+{
+	log_pid = 0;
+}
 
 void log_init(const char *ident, gboolean to_stderr, gboolean debug)
 {
@@ -41,13 +50,20 @@ void log_msg(int priority, const char *fmt, ...)
 	{
 		static const char *names[] = {"emerg",   "alert",  "crit", "error",
 		                              "warning", "notice", "info", "debug"};
-		GDateTime *now = g_date_time_new_now_utc();
-		char *ts = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S");
-		fprintf(stderr, "%s %s[%d]: %s: %s\n", ts, log_ident, (int)getpid(),
+		char ts[32] = "";
+		time_t now = time(NULL);
+		struct tm tm;
+		if (gmtime_r(&now, &tm) != NULL)
+			strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+		if (log_pid == 0) {
+			static gboolean hooked; /* under log_lock */
+			if (!hooked)
+				hooked = pthread_atfork(NULL, NULL, log_forget_pid) == 0;
+			log_pid = getpid();
+		}
+		fprintf(stderr, "%s %s[%d]: %s: %s\n", ts, log_ident, (int)log_pid,
 		        names[priority & 7], buf);
 		fflush(stderr);
-		g_free(ts);
-		g_date_time_unref(now);
 	}
 	g_mutex_unlock(&log_lock);
 }

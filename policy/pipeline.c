@@ -1068,6 +1068,9 @@ lg_outcome *pipeline_run(lg_pipeline *p, const lg_envelope *env, GMimeStream *st
 	}
 	shared_analyse(p, &w);
 	notify = org == NULL && notify_writer_trusted(p->cfg, w.msg);
+	/* the recipients' lookups (prisoner, retry, quotas) in one read
+	 * transaction: their pages are read once */
+	store_read_begin(p->store);
 	for (guint i = 0; i < rcpts->len; i++) {
 		lg_letter *l = letter_new(g_ptr_array_index(rcpts, i));
 		g_ptr_array_add(o->letters, l);
@@ -1092,6 +1095,7 @@ lg_outcome *pipeline_run(lg_pipeline *p, const lg_envelope *env, GMimeStream *st
 		if (!letter_quotas(p, l, tally, NULL, &e))
 			break;
 	}
+	store_read_end(p->store);
 db_check:
 	if (e) {
 		g_ptr_array_set_size(o->lines, 0);

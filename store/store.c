@@ -7,9 +7,10 @@
  * the leader, takes every write queued so far and runs them in one
  * transaction, each inside its own savepoint, so a write that fails rolls
  * back alone and the others share one WAL sync instead of paying one each.
- * Lookups on the session path use a second connection: under WAL a reader
- * never waits for the writer's fsync. WAL also lets lettergatectl read while
- * the daemon writes.
+ * Lookups on the session path use other connections, a small pool of them:
+ * under WAL a reader never waits for the writer's fsync, and sessions looking
+ * up at once do not queue behind one connection. WAL also lets lettergatectl
+ * read while the daemon writes.
  */
 #include "store/store.h"
 
@@ -25,12 +26,21 @@
 
 G_DEFINE_QUARK(lg - store - error - quark, lg_store_error)
 
+/* lookup connections at most: more sessions than this at the lookup step at
+ * once wait for one (a lookup is a few tens of microseconds) */
+#define RD_MAX 8
+
 struct lg_store {
 	sqlite3 *db; /* the writer connection, under lock */
 	GMutex lock;
-	sqlite3 *rdb; /* a second connection for the session's lookups, under rlock;
-	                 NULL (an in-memory database): lookups use db */
-	GMutex rlock;
+	/* the lookups' connections: none for an in-memory database (a second
+	 * connection would not see it), whose lookups use db under lock */
+	gboolean rpool;
+	GMutex rlock; /* guards the four below, held only to take or give back */
+	GCond rcond;  /* a connection was given back */
+	sqlite3 *rfree[RD_MAX];
+	guint nfree, nopen;
+	gboolean ropen_failed; /* opening one more failed: make do with those open */
 	char *path;
 	/* group commit: writes queued by concurrent threads, one leader at a time */
 	GMutex q_lock;
@@ -126,8 +136,9 @@ static gboolean exec(sqlite3 *db, const char *sql, GError **err)
  * Prepared statements are kept per connection, keyed by their SQL text (every
  * statement here is a literal): preparing took a tenth of a letter's CPU.
  * prep() hands out the cached statement reset and unbound; unprep() resets it
- * (ending its read transaction) instead of finalizing it. Both run under the
- * store's lock, and no statement is used twice at once.
+ * (ending its read transaction) instead of finalizing it. Both run by the
+ * one thread using the connection (under the writer's lock, or holding a
+ * lookup connection from the pool), and no statement is used twice at once.
  */
 static GMutex stmt_cache_lock;
 /* sqlite3* -> stmt_cache_t */
@@ -234,23 +245,87 @@ static gboolean step_letter(lg_store *s, sqlite3_stmt *st, const char *id, const
 	return TRUE;
 }
 
-/* ---- reads on the second connection ---- */
+/* ---- reads on the lookup connections ---- */
 
-/* The connection for a lookup: the read connection when there is one, so a
- * lookup never waits behind the writer's WAL sync. */
-static sqlite3 *rd_lock(lg_store *s)
+/* A lookup connection: read-only, used by one thread at a time (the pool
+ * hands it out), so SQLite's own per-call mutex is not needed. */
+static sqlite3 *rd_open(const char *path, GError **err)
 {
-	if (s->rdb) {
-		g_mutex_lock(&s->rlock);
-		return s->rdb;
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		set_db_error(err, db, rc, path);
+		sqlite3_close_v2(db);
+		return NULL;
 	}
-	g_mutex_lock(&s->lock);
-	return s->db;
+	sqlite3_busy_timeout(db, 5000);
+	sqlite3_extended_result_codes(db, 1);
+	/* a commit empties a reader's page cache anyway: a small one will do */
+	if (!exec(db, "PRAGMA query_only=1; PRAGMA foreign_keys=ON; PRAGMA cache_size=-4096;",
+	          err)) {
+		sqlite3_close_v2(db);
+		return NULL;
+	}
+	return db;
 }
 
-static void rd_unlock(lg_store *s)
+/* the lookup connection this thread holds between store_read_begin() and
+ * store_read_end(), and its store */
+static __thread struct {
+	lg_store *s;
+	sqlite3 *db;
+} pinned;
+
+/* A connection for a lookup, given back with rd_unlock(): the one this
+ * thread holds for a read transaction (store_read_begin()), an idle one from
+ * the pool, a new one while fewer than RD_MAX are open, else the next one
+ * given back. Without a pool, the writer connection under its lock. */
+static sqlite3 *rd_lock(lg_store *s)
 {
-	g_mutex_unlock(s->rdb ? &s->rlock : &s->lock);
+	sqlite3 *db = NULL;
+	if (!s->rpool) {
+		g_mutex_lock(&s->lock);
+		return s->db;
+	}
+	if (pinned.s == s)
+		return pinned.db;
+	g_mutex_lock(&s->rlock);
+	while (db == NULL) {
+		if (s->nfree > 0) {
+			db = s->rfree[--s->nfree];
+		} else if (s->nopen < RD_MAX && !s->ropen_failed) {
+			GError *e = NULL;
+			s->nopen++; /* counted while it opens, outside the lock */
+			g_mutex_unlock(&s->rlock);
+			db = rd_open(s->path, &e);
+			g_mutex_lock(&s->rlock);
+			if (db == NULL) {
+				/* one is open already (store_open): wait for it */
+				s->nopen--;
+				s->ropen_failed = TRUE;
+				lg_warn("database: another lookup connection: %s", e->message);
+				g_error_free(e);
+			}
+		} else {
+			g_cond_wait(&s->rcond, &s->rlock);
+		}
+	}
+	g_mutex_unlock(&s->rlock);
+	return db;
+}
+
+static void rd_unlock(lg_store *s, sqlite3 *db)
+{
+	if (!s->rpool) {
+		g_mutex_unlock(&s->lock);
+		return;
+	}
+	if (pinned.s == s && pinned.db == db)
+		return; /* store_read_end() gives it back */
+	g_mutex_lock(&s->rlock);
+	s->rfree[s->nfree++] = db;
+	g_cond_signal(&s->rcond);
+	g_mutex_unlock(&s->rlock);
 }
 
 /* ---- group commit ---- */
@@ -431,6 +506,7 @@ lg_store *store_open(const char *path, GError **err)
 	int rc;
 	g_mutex_init(&s->lock);
 	g_mutex_init(&s->rlock);
+	g_cond_init(&s->rcond);
 	g_mutex_init(&s->q_lock);
 	g_queue_init(&s->queue);
 	s->path = g_strdup(path);
@@ -462,21 +538,16 @@ lg_store *store_open(const char *path, GError **err)
 		goto fail;
 	if (!migrate(s->db, err))
 		goto fail;
-	/* the lookups' connection (not for an in-memory database, which a
-	 * second connection would not see) */
+	/* the first lookup connection; more are opened as sessions need them
+	 * (not for an in-memory database, which another connection would not
+	 * see) */
 	if (strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0) {
-		rc = sqlite3_open_v2(path, &s->rdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
-		                     NULL);
-		if (rc != SQLITE_OK) {
-			set_db_error(err, s->rdb, rc, path);
+		sqlite3 *rdb = rd_open(path, err);
+		if (rdb == NULL)
 			goto fail;
-		}
-		sqlite3_busy_timeout(s->rdb, 5000);
-		sqlite3_extended_result_codes(s->rdb, 1);
-		if (!exec(s->rdb,
-		          "PRAGMA query_only=1; PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384;",
-		          err))
-			goto fail;
+		s->rfree[s->nfree++] = rdb;
+		s->nopen = 1;
+		s->rpool = TRUE;
 	}
 	return s;
 fail:
@@ -490,9 +561,11 @@ void store_close(lg_store **ps)
 	*ps = NULL;
 	if (s == NULL)
 		return;
-	if (s->rdb) {
-		stmt_cache_drop(s->rdb);
-		sqlite3_close_v2(s->rdb);
+	/* every lookup has ended: all the pool's connections are idle */
+	while (s->nfree > 0) {
+		sqlite3 *rdb = s->rfree[--s->nfree];
+		stmt_cache_drop(rdb);
+		sqlite3_close_v2(rdb);
 	}
 	if (s->db) {
 		stmt_cache_drop(s->db);
@@ -500,6 +573,7 @@ void store_close(lg_store **ps)
 	}
 	g_mutex_clear(&s->lock);
 	g_mutex_clear(&s->rlock);
+	g_cond_clear(&s->rcond);
 	g_mutex_clear(&s->q_lock);
 	g_free(s->path);
 	g_free(s);
@@ -520,13 +594,67 @@ gboolean store_with_db(lg_store *st, gboolean (*fn)(sqlite3 *db, gpointer data, 
 	return ok;
 }
 
+/* A cached statement that returns no rows, on a lookup connection. */
+static gboolean rd_sql(sqlite3 *db, const char *sql, GError **err)
+{
+	sqlite3_stmt *st = prep(db, sql, err);
+	int rc;
+	if (st == NULL)
+		return FALSE;
+	rc = sqlite3_step(st);
+	unprep(st);
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, db, rc, sql);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+void store_read_begin(lg_store *st)
+{
+	sqlite3 *db;
+	GError *e = NULL;
+	if (st == NULL || !st->rpool || pinned.s != NULL)
+		return;
+	db = rd_lock(st);
+	/* deferred: the snapshot is taken at the first lookup. Should BEGIN
+	 * fail, each lookup runs on its own as without it. */
+	if (!rd_sql(db, "BEGIN", &e)) {
+		lg_debug("database: read transaction: %s", e->message);
+		g_error_free(e);
+	}
+	pinned.s = st;
+	pinned.db = db;
+}
+
+void store_read_end(lg_store *st)
+{
+	sqlite3 *db = pinned.db;
+	if (st == NULL || pinned.s != st)
+		return;
+	pinned.s = NULL;
+	pinned.db = NULL;
+	if (!sqlite3_get_autocommit(db) && !rd_sql(db, "COMMIT", NULL))
+		rd_sql(db, "ROLLBACK", NULL);
+	rd_unlock(st, db);
+}
+
+guint store_lookup_connections(lg_store *st)
+{
+	guint n;
+	g_mutex_lock(&st->rlock);
+	n = st->nopen;
+	g_mutex_unlock(&st->rlock);
+	return n;
+}
+
 gboolean store_with_rdb(lg_store *st, gboolean (*fn)(sqlite3 *db, gpointer data, GError **err),
                         gpointer data, GError **err)
 {
 	gboolean ok;
 	sqlite3 *db = rd_lock(st);
 	ok = fn(db, data, err);
-	rd_unlock(st);
+	rd_unlock(st, db);
 	return ok;
 }
 
@@ -598,7 +726,7 @@ lg_prisoner *store_prisoner_get(lg_store *s, const char *alias, GError **err)
 		set_db_error(err, db, rc, "prisoner lookup");
 out:
 	unprep(st);
-	rd_unlock(s);
+	rd_unlock(s, db);
 	g_free(key);
 	return p;
 }
@@ -875,7 +1003,7 @@ char *store_prisoner_find(lg_store *s, const char *full_name, int birth_year, GE
 			set_db_error(err, db, rc, "prisoner find");
 	}
 	unprep(st);
-	rd_unlock(s);
+	rd_unlock(s, db);
 	return alias;
 }
 
@@ -897,7 +1025,7 @@ int store_prisoner_pending(lg_store *s, const char *alias, GError **err)
 			set_db_error(err, db, rc, "pending");
 	}
 	unprep(st);
-	rd_unlock(s);
+	rd_unlock(s, db);
 	return n;
 }
 
@@ -1026,7 +1154,7 @@ GHashTable *store_prisoner_letter_counts(lg_store *s, gint64 since, GError **err
 			set_db_error(err, db, rc, "letter counts");
 	}
 	unprep(st);
-	rd_unlock(s);
+	rd_unlock(s, db);
 	if (rc != SQLITE_DONE) {
 		g_hash_table_unref(h);
 		return NULL;
@@ -1177,7 +1305,7 @@ gboolean store_dedup_exists(lg_store *s, const char *key, GError **err)
 	gboolean found = FALSE;
 	sqlite3 *db = rd_lock(s);
 	dedup_locked(db, key, &found, err);
-	rd_unlock(s);
+	rd_unlock(s, db);
 	return found;
 }
 
@@ -1777,7 +1905,7 @@ static int count_query(lg_store *s, const char *sql, const char *a, const char *
 		set_db_error(err, db, rc, "count");
 out:
 	unprep(st);
-	rd_unlock(s);
+	rd_unlock(s, db);
 	return n;
 }
 
@@ -1844,7 +1972,7 @@ char *store_cache_get(lg_store *s, const char *backend, const char *src, const c
 		set_db_error(err, db, rc, "cache get");
 out:
 	unprep(st);
-	rd_unlock(s);
+	rd_unlock(s, db);
 	return text;
 }
 

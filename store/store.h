@@ -154,6 +154,19 @@ gboolean store_letters_commit(lg_store *st, GPtrArray *recs, gboolean *duplicate
 gboolean store_batch_commit(lg_store *st, const lg_batch_rec *batch, GPtrArray *recs,
                             gboolean *duplicate_r, GError **err);
 gboolean store_dedup_exists(lg_store *st, const char *dedup_key, GError **err);
+
+/* The calling thread's lookups on st from store_read_begin() to
+ * store_read_end() share one read transaction on one lookup connection: one
+ * snapshot of the database, whose pages are read once, where each lookup
+ * alone would start its own (a commit in between makes a new one read its
+ * pages again). Only for a few lookups in a row, with nothing slow or any
+ * write of st in between: the connection is this thread's until the end.
+ * No nesting; both do nothing for an in-memory database or a NULL st. */
+void store_read_begin(lg_store *st);
+void store_read_end(lg_store *st);
+/* Lookup connections open now (none for an in-memory database), for tests
+ * and diagnostics. */
+guint store_lookup_connections(lg_store *st);
 lg_letter_rec *store_letter_get(lg_store *st, const char *id, gboolean with_photos, GError **err);
 GPtrArray *store_letter_list(lg_store *st, const char *state, int limit, GError **err);
 gboolean store_letter_set_state(lg_store *st, const char *id, const char *state, const char *actor,
@@ -195,8 +208,8 @@ struct sqlite3;
 gboolean store_with_db(lg_store *st,
                        gboolean (*fn)(struct sqlite3 *db, gpointer data, GError **err),
                        gpointer data, GError **err);
-/* The same on the lookups' connection (which never waits for a commit's
- * sync): fn must only read. */
+/* The same on one of the lookup connections (which never wait for a commit's
+ * sync), used by this thread alone until fn returns: fn must only read. */
 gboolean store_with_rdb(lg_store *st,
                         gboolean (*fn)(struct sqlite3 *db, gpointer data, GError **err),
                         gpointer data, GError **err);

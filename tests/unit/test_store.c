@@ -364,6 +364,117 @@ static void test_group_commit(void **state)
 	g_ptr_array_unref(claimed);
 }
 
+typedef struct {
+	lg_store *st;
+	int found, errors;
+} lookup_thread;
+
+static gpointer lookup_run(gpointer data)
+{
+	lookup_thread *t = data;
+	for (int i = 0; i < 300; i++) {
+		GError *e = NULL;
+		lg_prisoner *p = store_prisoner_get(t->st, "ivan.petrov", &e);
+		if (p && !strcmp(p->alias, "ivan.petrov"))
+			t->found++;
+		if (e)
+			t->errors++;
+		g_clear_error(&e);
+		prisoner_free(p);
+		(void)store_dedup_exists(t->st, "nothing-here", &e);
+		if (e)
+			t->errors++;
+		g_clear_error(&e);
+	}
+	return NULL;
+}
+
+/* Sessions looking up at once, while letters are committed: each lookup
+ * gets a connection of the pool, which never grows past its bound. */
+static void test_lookup_pool(void **state)
+{
+	fixture *f = *state;
+	enum { N = 16 };
+	lookup_thread t[N];
+	GThread *th[N];
+	lg_prisoner *p = pris("ivan.petrov", "active");
+	assert_true(store_prisoner_upsert(f->st, p, NULL));
+	prisoner_free(p);
+	assert_int_equal(store_lookup_connections(f->st), 1);
+	for (int k = 0; k < N; k++) {
+		memset(&t[k], 0, sizeof(t[k]));
+		t[k].st = f->st;
+		th[k] = g_thread_new("lookup", lookup_run, &t[k]);
+	}
+	for (int i = 0; i < 40; i++) {
+		GPtrArray *recs = g_ptr_array_new_with_free_func((GDestroyNotify)letter_rec_free);
+		char id[16];
+		gboolean dup = FALSE;
+		g_snprintf(id, sizeof(id), "p%d", i);
+		g_ptr_array_add(recs, rec(id, "queued", "ivan.petrov", "vera@example.net", id));
+		assert_true(store_letters_commit(f->st, recs, &dup, NULL));
+		g_ptr_array_unref(recs);
+	}
+	for (int k = 0; k < N; k++) {
+		g_thread_join(th[k]);
+		assert_int_equal(t[k].found, 300);
+		assert_int_equal(t[k].errors, 0);
+	}
+	assert_true(store_lookup_connections(f->st) >= 1);
+	assert_true(store_lookup_connections(f->st) <= 8);
+	assert_int_equal(store_count_letters(f->st, NULL, "ivan.petrov", 0, NULL), 40);
+}
+
+static gpointer commit_k1(gpointer data)
+{
+	GPtrArray *recs = g_ptr_array_new_with_free_func((GDestroyNotify)letter_rec_free);
+	gboolean dup = FALSE, ok;
+	g_ptr_array_add(recs, rec("l1", "queued", "ivan.petrov", "vera@example.net", "k1"));
+	ok = store_letters_commit(data, recs, &dup, NULL);
+	g_ptr_array_unref(recs);
+	return GINT_TO_POINTER(ok);
+}
+
+static gpointer lookup_k1(gpointer data)
+{
+	return GINT_TO_POINTER(store_dedup_exists(data, "k1", NULL));
+}
+
+/* Lookups between store_read_begin() and store_read_end() see one snapshot;
+ * other threads' lookups go on meanwhile on other connections. */
+static void test_read_transaction(void **state)
+{
+	fixture *f = *state;
+	lg_store *mem;
+	GError *e = NULL;
+	store_read_end(f->st); /* none begun: nothing to end */
+	store_read_begin(f->st);
+	store_read_begin(f->st); /* no nesting: still the first one */
+	assert_false(store_dedup_exists(f->st, "k1", NULL));
+	/* committed by another thread after the snapshot was taken */
+	assert_true(GPOINTER_TO_INT(g_thread_join(g_thread_new("w", commit_k1, f->st))));
+	assert_false(store_dedup_exists(f->st, "k1", NULL));
+	/* another thread reads the database as it is now */
+	assert_true(GPOINTER_TO_INT(g_thread_join(g_thread_new("r", lookup_k1, f->st))));
+	assert_int_equal(store_lookup_connections(f->st), 2);
+	store_read_end(f->st);
+	assert_true(store_dedup_exists(f->st, "k1", NULL));
+	store_read_end(f->st);
+	assert_true(store_dedup_exists(f->st, "k1", NULL));
+
+	/* an in-memory database has no lookup connections: begin and end do
+	 * nothing, lookups use the one connection */
+	mem = store_open(":memory:", &e);
+	assert_non_null(mem);
+	assert_int_equal(store_lookup_connections(mem), 0);
+	store_read_begin(mem);
+	assert_false(store_dedup_exists(mem, "k1", NULL));
+	assert_true(GPOINTER_TO_INT(commit_k1(mem)));
+	assert_true(store_dedup_exists(mem, "k1", NULL));
+	store_read_end(mem);
+	store_close(&mem);
+}
+
 static void test_busy_is_reported(void **state)
 {
 	fixture *f = *state;
@@ -393,6 +504,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_busy_is_reported, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lookup_pool, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_transaction, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
