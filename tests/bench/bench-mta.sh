@@ -381,5 +381,27 @@ if c.get("cpu2") is not None:
         verdict(c["cpu2"] <= 1.5), c["cpu2"], fmt(c.get("cpuall"), ".2f")))
 print()
 print("Targets: " + "; ".join(parts))
+
+# The same ratios round by round: in a round the configurations ran one after
+# the other, minutes apart, so a slow or fast spell of the machine weighs on
+# both sides of a round's ratio alike. Shown beside the ratios of the medians
+# above, which the targets are judged on.
+def per_round(name, other, kind):
+    a, b = rows.get((name, kind)), rows.get((other, kind))
+    if not a or not b or len(a) != len(b):
+        return None
+    return [float(x[3]) / float(y[3]) for x, y in zip(a, b) if float(y[3]) > 0]
+
+lines = []
+for kind in ("a", "b"):
+    for name, other in (("lettergated", "mimedefang"), ("lettergated", "null"),
+                        ("null", "mimedefang")):
+        rr = per_round(name, other, kind)
+        if rr:
+            lines.append("(%s) %s / %s: %s; median %.2f" % (
+                kind, name, other, " ".join("%.2f" % v for v in rr), statistics.median(rr)))
+if lines:
+    print()
+    print("Per round: " + "; ".join(lines))
 PY
 } | tee "$OUTMD"
