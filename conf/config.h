@@ -99,9 +99,8 @@ typedef struct lg_config {
 	char *status_poll_url;
 	int poll_seconds;
 	int delivery_interval_ms;
-	int delivery_yield_seconds;  /* delivery waits while SMTP messages are in progress, at most
-	                                this long */
-	int delivery_yield_quiet_ms; /* ... and until none has been for this long */
+	int delivery_yield_seconds; /* delivery waits while SMTP messages are in progress, at most
+	                               this long */
 
 	/* [notify] */
 	gboolean notify_enabled;

@@ -109,7 +109,7 @@ static gpointer reload_thread(gpointer data)
 			g_clear_error(&e);
 		} else {
 			milter_set_pipeline(p);
-			milter_set_limits(cfg->sessions, cfg->delivery_yield_quiet_ms);
+			milter_set_limits(cfg->sessions);
 			config_swap(config_ref(cfg));
 			lg_info("reloaded configuration and rules");
 			pipeline_free(&p);
@@ -385,7 +385,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	milter_set_pipeline(pipeline);
-	milter_set_limits(cfg->sessions, cfg->delivery_yield_quiet_ms);
+	milter_set_limits(cfg->sessions);
 	worker = worker_start(cfg, store, &e);
 	if (worker == NULL) {
 		lg_err("delivery: %s", e->message);

@@ -115,31 +115,17 @@ void milter_set_worker(lg_worker *w)
 	g_mutex_unlock(&state_lock);
 }
 
-/* messages between MAIL FROM and their end, and when the last one ended
- * (monotonic microseconds, 0: none yet): delivery yields to them */
-static gint messages_active;
-static gint64 messages_ended_at;
-/* A busy spell goes on this long after its last message ended. Under load,
- * moments with no message in progress come and go between sessions (a
- * session's connect and QUIT are outside its message); a delivery thread
- * that looked at such a moment rendered a batch of letters in the middle of
- * the burst. */
-static gint quiet_ms = 1000;
-
-void milter_set_limits(int sessions, int quiet)
+void milter_set_limits(int sessions)
 {
 	sessions_max = sessions;
-	g_atomic_int_set(&quiet_ms, quiet);
 }
+
+/* messages between MAIL FROM and their end: delivery yields to them */
+static gint messages_active;
 
 gboolean milter_busy(void)
 {
-	gint64 ended;
-	if (g_atomic_int_get(&messages_active) > 0)
-		return TRUE;
-	ended = __atomic_load_n(&messages_ended_at, __ATOMIC_RELAXED);
-	return ended != 0 &&
-	       g_get_monotonic_time() - ended < (gint64)g_atomic_int_get(&quiet_ms) * 1000;
+	return g_atomic_int_get(&messages_active) > 0;
 }
 
 static void msg_done(conn_ctx *c)
@@ -149,8 +135,6 @@ static void msg_done(conn_ctx *c)
 		return;
 	m = c->msg;
 	c->msg = NULL;
-	/* the time first: no moment when neither says busy */
-	__atomic_store_n(&messages_ended_at, g_get_monotonic_time(), __ATOMIC_RELAXED);
 	g_atomic_int_add(&messages_active, -1);
 	g_ptr_array_unref(m->rcpts);
 	g_ptr_array_unref(m->ours);

@@ -23,12 +23,9 @@
 gboolean milter_register(void);
 void milter_set_pipeline(lg_pipeline *p);
 void milter_set_worker(lg_worker *w);
-/* sessions: the most at once; quiet_ms: how long after the last message
- * ended milter_busy() still says busy */
-void milter_set_limits(int sessions, int quiet_ms);
-/* TRUE while some SMTP message is between MAIL FROM and its end, or one
- * ended less than quiet_ms ago (the delivery threads yield to them:
- * worker_set_busy). */
+void milter_set_limits(int sessions);
+/* TRUE while some SMTP message is between MAIL FROM and its end (the
+ * delivery threads yield to it: worker_set_busy). */
 gboolean milter_busy(void);
 
 #endif
