@@ -344,11 +344,21 @@ typedef struct write_req {
 /* writes in one transaction at most; the rest wait for the next one */
 #define GROUP_MAX 64
 
-/* A cached statement that returns no rows (BEGIN, COMMIT, SAVEPOINT...). */
-static gboolean run_sql(lg_store *s, const char *sql, GError **err)
+/* A cached statement that returns no rows (BEGIN, COMMIT, SAVEPOINT...), on
+ * the writer or a lookup connection. */
+static gboolean run_sql(sqlite3 *db, const char *sql, GError **err)
 {
-	sqlite3_stmt *st = prep(s->db, sql, err);
-	return st != NULL && step_done(s, st, sql, err);
+	sqlite3_stmt *st = prep(db, sql, err);
+	int rc;
+	if (st == NULL)
+		return FALSE;
+	rc = sqlite3_step(st);
+	unprep(st);
+	if (rc != SQLITE_DONE) {
+		set_db_error(err, db, rc, sql);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 static void req_fail(write_req *r, const GError *e)
@@ -366,14 +376,14 @@ static void group_run(lg_store *s, write_req **reqs, guint n)
 	GError *e = NULL;
 	gboolean multi = n > 1;
 	g_mutex_lock(&s->lock);
-	if (!run_sql(s, "BEGIN IMMEDIATE", &e)) {
+	if (!run_sql(s->db, "BEGIN IMMEDIATE", &e)) {
 		for (guint i = 0; i < n; i++)
 			req_fail(reqs[i], e);
 		goto out;
 	}
 	for (guint i = 0; i < n; i++) {
 		write_req *r = reqs[i];
-		if (multi && !run_sql(s, "SAVEPOINT w", &r->err)) {
+		if (multi && !run_sql(s->db, "SAVEPOINT w", &r->err)) {
 			r->ok = FALSE;
 			continue;
 		}
@@ -390,17 +400,17 @@ static void group_run(lg_store *s, write_req **reqs, guint n)
 		}
 		if (!multi) {
 			if (!r->ok) {
-				run_sql(s, "ROLLBACK", NULL);
+				run_sql(s->db, "ROLLBACK", NULL);
 				goto out;
 			}
 			continue;
 		}
 		if (!r->ok)
-			run_sql(s, "ROLLBACK TO w", NULL);
-		run_sql(s, "RELEASE w", NULL);
+			run_sql(s->db, "ROLLBACK TO w", NULL);
+		run_sql(s->db, "RELEASE w", NULL);
 	}
-	if (!run_sql(s, "COMMIT", &e)) {
-		run_sql(s, "ROLLBACK", NULL);
+	if (!run_sql(s->db, "COMMIT", &e)) {
+		run_sql(s->db, "ROLLBACK", NULL);
 		for (guint i = 0; i < n; i++)
 			if (reqs[i]->ok)
 				req_fail(reqs[i], e);
@@ -594,22 +604,6 @@ gboolean store_with_db(lg_store *st, gboolean (*fn)(sqlite3 *db, gpointer data, 
 	return ok;
 }
 
-/* A cached statement that returns no rows, on a lookup connection. */
-static gboolean rd_sql(sqlite3 *db, const char *sql, GError **err)
-{
-	sqlite3_stmt *st = prep(db, sql, err);
-	int rc;
-	if (st == NULL)
-		return FALSE;
-	rc = sqlite3_step(st);
-	unprep(st);
-	if (rc != SQLITE_DONE) {
-		set_db_error(err, db, rc, sql);
-		return FALSE;
-	}
-	return TRUE;
-}
-
 void store_read_begin(lg_store *st)
 {
 	sqlite3 *db;
@@ -619,7 +613,7 @@ void store_read_begin(lg_store *st)
 	db = rd_lock(st);
 	/* deferred: the snapshot is taken at the first lookup. Should BEGIN
 	 * fail, each lookup runs on its own as without it. */
-	if (!rd_sql(db, "BEGIN", &e)) {
+	if (!run_sql(db, "BEGIN", &e)) {
 		lg_debug("database: read transaction: %s", e->message);
 		g_error_free(e);
 	}
@@ -634,8 +628,8 @@ void store_read_end(lg_store *st)
 		return;
 	pinned.s = NULL;
 	pinned.db = NULL;
-	if (!sqlite3_get_autocommit(db) && !rd_sql(db, "COMMIT", NULL))
-		rd_sql(db, "ROLLBACK", NULL);
+	if (!sqlite3_get_autocommit(db) && !run_sql(db, "COMMIT", NULL))
+		run_sql(db, "ROLLBACK", NULL);
 	rd_unlock(st, db);
 }
 
