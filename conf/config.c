@@ -102,6 +102,7 @@ static const key_def keys[] = {
     {"delivery", "poll_seconds", T_INT, O(poll_seconds), "300", 1, 86400, NULL},
     {"delivery", "interval_ms", T_INT, O(delivery_interval_ms), "1000", 10, 600000, NULL},
     {"delivery", "yield_seconds", T_INT, O(delivery_yield_seconds), "30", 0, 3600, NULL},
+    {"delivery", "yield_idle_percent", T_INT, O(delivery_yield_idle_percent), "25", 0, 100, NULL},
 
     {"notify", "enabled", T_BOOL, O(notify_enabled), "false", 0, 0, NULL},
     {"notify", "from", T_STR, O(notify_from), "", 0, 0, NULL},

@@ -101,6 +101,8 @@ typedef struct lg_config {
 	int delivery_interval_ms;
 	int delivery_yield_seconds; /* delivery waits while SMTP messages are in progress, at most
 	                               this long */
+	int delivery_yield_idle_percent; /* ... and in a burst's gaps while the CPUs are less
+	                                    idle than this (0: only in progress) */
 
 	/* [notify] */
 	gboolean notify_enabled;

@@ -2,10 +2,12 @@
 #include "deliver/worker.h"
 
 #include <string.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/cpuload.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "deliver/backoff.h"
@@ -15,6 +17,10 @@
 #define BATCH 16
 /* how often a yielding thread looks whether the SMTP sessions are done */
 #define YIELD_POLL_MS 50
+/* a message ended this recently: the sessions are still in a spell */
+#define YIELD_RECENT_MS 1000
+/* a CPU sample older than this says nothing about now: measure again */
+#define YIELD_STALE_MS 1000
 
 struct lg_worker {
 	lg_config *cfg;
@@ -26,8 +32,12 @@ struct lg_worker {
 	GCond cond;
 	gboolean stop;
 	gboolean kicked;
-	int idle;               /* threads in the idle wait: the only ones a kick wakes */
-	gboolean (*busy)(void); /* SMTP messages in progress (NULL: never) */
+	int idle; /* threads in the idle wait: the only ones a kick wakes */
+	/* SMTP messages in progress; *last_end the monotonic time the last one
+	 * ended (0: none yet). NULL: never busy. */
+	gboolean (*busy)(gint64 *last_end);
+	gint64 own_ns;   /* CPU time the delivery threads used, all together (under lock) */
+	gboolean cpu_ok; /* /proc/stat readable (checked at start) */
 };
 
 static void deliver_one(const lg_config *cfg, lg_store *st, lg_partner *partner, lg_letter_rec *r)
@@ -147,6 +157,62 @@ static void retention_run(const lg_config *cfg, lg_store *st)
 	}
 }
 
+gboolean worker_should_yield(gboolean in_progress, gint64 since_end_ms, int idle_percent,
+                             int idle_threshold)
+{
+	if (in_progress)
+		return TRUE;
+	if (idle_threshold <= 0 || since_end_ms < 0 || since_end_ms >= YIELD_RECENT_MS)
+		return FALSE;
+	/* Sessions ended a moment ago and may go on: yield while the CPUs are
+	 * busy, and for one look when that is not known yet (a poll measures). */
+	return idle_percent < idle_threshold;
+}
+
+static gint64 thread_cpu_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (gint64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* One delivery thread's view of the machine: the CPU sample of its last look
+ * and the delivery threads' CPU time then. */
+typedef struct {
+	lg_cpu_sample cpu;
+	gint64 own_ns;
+	gint64 my_cpu_ns; /* this thread's CPU time, last added to w->own_ns */
+} yield_view;
+
+/* Whether to yield now, given busy() and the delivery threads' CPU time so far
+ * (own_ns). Reads a CPU sample only when no message is in progress but one
+ * ended a moment ago: the gaps of a burst. */
+static gboolean must_yield(const lg_config *cfg, gboolean cpu_ok, yield_view *v,
+                           gboolean (*busy)(gint64 *last_end), gint64 own_ns)
+{
+	gint64 last_end = 0, since_end, stale = YIELD_STALE_MS * G_TIME_SPAN_MILLISECOND;
+	lg_cpu_sample cur;
+	int idle = -1;
+
+	if (busy(&last_end))
+		return TRUE;
+	since_end =
+	    last_end > 0 ? (g_get_monotonic_time() - last_end) / G_TIME_SPAN_MILLISECOND : -1;
+	if (!cpu_ok || cfg->delivery_yield_idle_percent <= 0 || since_end < 0 ||
+	    since_end >= YIELD_RECENT_MS || !cpuload_read(NULL, &cur))
+		return FALSE;
+	if (v->cpu.at > 0 && cur.at - v->cpu.at < stale)
+		idle = cpuload_idle_percent(&v->cpu, &cur, own_ns - v->own_ns,
+		                            3 * (guint64)g_get_num_processors());
+	if (idle >= 0 || v->cpu.at == 0 || cur.at - v->cpu.at >= stale) {
+		/* a new window starts here; one too short to judge grows on */
+		v->cpu = cur;
+		v->own_ns = own_ns;
+	}
+	return worker_should_yield(FALSE, since_end, idle, cfg->delivery_yield_idle_percent);
+}
+
 static gpointer worker_thread(gpointer data)
 {
 	thread_arg *a = data;
@@ -154,6 +220,7 @@ static gpointer worker_thread(gpointer data)
 	lg_partner *partner = w->partners[a->index];
 	gint64 busy_since = 0; /* start of the busy spell we are yielding to */
 	gint64 purge_at = 0;   /* next retention purge (monotonic); first thread only */
+	yield_view view = {{0, 0, 0}, 0, thread_cpu_ns()};
 	g_free(a);
 	/* Delivery (PDF rendering, photos, HTTP) can wait; SMTP sessions cannot:
 	 * on a busy machine the writers' sessions get the CPU first. */
@@ -161,14 +228,20 @@ static gpointer worker_thread(gpointer data)
 		lg_debug("delivery thread: setpriority failed");
 	for (;;) {
 		int n;
-		gboolean (*busy)(void);
+		gboolean (*busy)(gint64 * last_end);
+		gint64 me = thread_cpu_ns(), own_ns;
 		g_mutex_lock(&w->lock);
 		if (w->stop) {
 			g_mutex_unlock(&w->lock);
 			break;
 		}
 		busy = w->busy;
-		if (busy && w->cfg->delivery_yield_seconds > 0 && busy()) {
+		w->own_ns += me - view.my_cpu_ns;
+		own_ns = w->own_ns;
+		g_mutex_unlock(&w->lock);
+		view.my_cpu_ns = me;
+		if (busy && w->cfg->delivery_yield_seconds > 0 &&
+		    must_yield(w->cfg, w->cpu_ok, &view, busy, own_ns)) {
 			/* SMTP sessions first: wait while they run, but not longer
 			 * than yield_seconds of one busy spell */
 			gint64 now = g_get_monotonic_time();
@@ -176,15 +249,17 @@ static gpointer worker_thread(gpointer data)
 				busy_since = now;
 			if (now - busy_since <
 			    (gint64)w->cfg->delivery_yield_seconds * G_TIME_SPAN_SECOND) {
-				g_cond_wait_until(&w->cond, &w->lock,
-				                  now + YIELD_POLL_MS * G_TIME_SPAN_MILLISECOND);
+				g_mutex_lock(&w->lock);
+				if (!w->stop)
+					g_cond_wait_until(&w->cond, &w->lock,
+					                  now + YIELD_POLL_MS *
+					                            G_TIME_SPAN_MILLISECOND);
 				g_mutex_unlock(&w->lock);
 				continue;
 			}
 		} else {
 			busy_since = 0;
 		}
-		g_mutex_unlock(&w->lock);
 		n = worker_run_once(w->cfg, w->st, partner, BATCH);
 		if (a_index_is_first(w, partner)) {
 			notify_retry_pending(w->cfg, w->st, 50);
@@ -220,6 +295,13 @@ lg_worker *worker_start(lg_config *cfg, lg_store *st, GError **err)
 	g_mutex_init(&w->lock);
 	g_cond_init(&w->cond);
 	w->threads = g_new0(GThread *, w->n);
+	{
+		lg_cpu_sample probe;
+		w->cpu_ok = cpuload_read(NULL, &probe);
+		if (!w->cpu_ok && cfg->delivery_yield_idle_percent > 0)
+			lg_info("delivery: /proc/stat unreadable: yielding only while a message "
+			        "is in progress");
+	}
 	w->partners = g_new0(lg_partner *, w->n);
 	for (int i = 0; i < w->n; i++) {
 		w->partners[i] = partner_new(cfg, err);
@@ -241,7 +323,7 @@ lg_worker *worker_start(lg_config *cfg, lg_store *st, GError **err)
 	return w;
 }
 
-void worker_set_busy(lg_worker *w, gboolean (*busy)(void))
+void worker_set_busy(lg_worker *w, gboolean (*busy)(gint64 *last_end))
 {
 	if (w == NULL)
 		return;

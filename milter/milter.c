@@ -122,9 +122,13 @@ void milter_set_limits(int sessions)
 
 /* messages between MAIL FROM and their end: delivery yields to them */
 static gint messages_active;
+/* g_get_monotonic_time() when the last message ended (0: none yet) */
+static gint64 message_last_end;
 
-gboolean milter_busy(void)
+gboolean milter_busy(gint64 *last_end)
 {
+	if (last_end)
+		*last_end = __atomic_load_n(&message_last_end, __ATOMIC_RELAXED);
 	return g_atomic_int_get(&messages_active) > 0;
 }
 
@@ -135,6 +139,7 @@ static void msg_done(conn_ctx *c)
 		return;
 	m = c->msg;
 	c->msg = NULL;
+	__atomic_store_n(&message_last_end, g_get_monotonic_time(), __ATOMIC_RELAXED);
 	g_atomic_int_add(&messages_active, -1);
 	g_ptr_array_unref(m->rcpts);
 	g_ptr_array_unref(m->ours);

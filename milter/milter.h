@@ -25,7 +25,9 @@ void milter_set_pipeline(lg_pipeline *p);
 void milter_set_worker(lg_worker *w);
 void milter_set_limits(int sessions);
 /* TRUE while some SMTP message is between MAIL FROM and its end (the
- * delivery threads yield to it: worker_set_busy). */
-gboolean milter_busy(void);
+ * delivery threads yield to it: worker_set_busy); *last_end (when not NULL)
+ * is the g_get_monotonic_time() at which the last message ended, 0 before
+ * the first. */
+gboolean milter_busy(gint64 *last_end);
 
 #endif
