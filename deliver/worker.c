@@ -1,6 +1,7 @@
 /* deliver/worker.c - see worker.h. */
 #include "deliver/worker.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
@@ -22,6 +23,10 @@
 /* a CPU sample older than this says nothing about now: measure again */
 #define YIELD_STALE_MS 1000
 
+/* SMTP messages in progress; *last_end the g_get_monotonic_time() at which
+ * the last one ended (0: none yet) */
+typedef gboolean (*busy_fn)(gint64 *last_end);
+
 struct lg_worker {
 	lg_config *cfg;
 	lg_store *st;
@@ -32,11 +37,10 @@ struct lg_worker {
 	GCond cond;
 	gboolean stop;
 	gboolean kicked;
-	int idle; /* threads in the idle wait: the only ones a kick wakes */
-	/* SMTP messages in progress; *last_end the monotonic time the last one
-	 * ended (0: none yet). NULL: never busy. */
-	gboolean (*busy)(gint64 *last_end);
-	gint64 own_ns;   /* CPU time the delivery threads used, all together (under lock) */
+	int idle;          /* threads in the idle wait: the only ones a kick wakes */
+	busy_fn busy;      /* NULL: never busy */
+	clockid_t *clocks; /* each delivery thread's CPU clock, set when it starts */
+	gboolean *clock_set;
 	gboolean cpu_ok; /* /proc/stat readable (checked at start) */
 };
 
@@ -169,29 +173,36 @@ gboolean worker_should_yield(gboolean in_progress, gint64 since_end_ms, int idle
 	return idle_percent < idle_threshold;
 }
 
-static gint64 thread_cpu_ns(void)
+/* CPU time all delivery threads have used so far. Read from their clocks
+ * at the moment of looking, so that a window holds exactly the delivery
+ * work done inside it (a batch counted when it ends would lend a window
+ * more delivery time than it held, making the CPUs look idle). */
+static gint64 delivery_cpu_ns(lg_worker *w)
 {
-	struct timespec ts;
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-		return 0;
-	return (gint64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	gint64 sum = 0;
+	g_mutex_lock(&w->lock);
+	for (int i = 0; i < w->n; i++) {
+		struct timespec ts;
+		if (w->clock_set[i] && clock_gettime(w->clocks[i], &ts) == 0)
+			sum += (gint64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	}
+	g_mutex_unlock(&w->lock);
+	return sum;
 }
 
-/* One delivery thread's view of the machine: the CPU sample of its last look
- * and the delivery threads' CPU time then. */
+/* One delivery thread's view of the machine: the CPU sample at the start of
+ * its window and the delivery threads' CPU time then. */
 typedef struct {
 	lg_cpu_sample cpu;
 	gint64 own_ns;
-	gint64 my_cpu_ns; /* this thread's CPU time, last added to w->own_ns */
 } yield_view;
 
-/* Whether to yield now, given busy() and the delivery threads' CPU time so far
- * (own_ns). Reads a CPU sample only when no message is in progress but one
- * ended a moment ago: the gaps of a burst. */
-static gboolean must_yield(const lg_config *cfg, gboolean cpu_ok, yield_view *v,
-                           gboolean (*busy)(gint64 *last_end), gint64 own_ns)
+/* Whether to yield now. Reads a CPU sample only when no message is in
+ * progress but one ended a moment ago: the gaps of a burst. */
+static gboolean must_yield(lg_worker *w, yield_view *v, busy_fn busy)
 {
-	gint64 last_end = 0, since_end, stale = YIELD_STALE_MS * G_TIME_SPAN_MILLISECOND;
+	const lg_config *cfg = w->cfg;
+	gint64 last_end = 0, since_end, own_ns, stale = YIELD_STALE_MS * G_TIME_SPAN_MILLISECOND;
 	lg_cpu_sample cur;
 	int idle = -1;
 
@@ -199,8 +210,11 @@ static gboolean must_yield(const lg_config *cfg, gboolean cpu_ok, yield_view *v,
 		return TRUE;
 	since_end =
 	    last_end > 0 ? (g_get_monotonic_time() - last_end) / G_TIME_SPAN_MILLISECOND : -1;
-	if (!cpu_ok || cfg->delivery_yield_idle_percent <= 0 || since_end < 0 ||
-	    since_end >= YIELD_RECENT_MS || !cpuload_read(NULL, &cur))
+	if (!w->cpu_ok || cfg->delivery_yield_idle_percent <= 0 || since_end < 0 ||
+	    since_end >= YIELD_RECENT_MS)
+		return FALSE;
+	own_ns = delivery_cpu_ns(w);
+	if (!cpuload_read(NULL, &cur))
 		return FALSE;
 	if (v->cpu.at > 0 && cur.at - v->cpu.at < stale)
 		idle = cpuload_idle_percent(&v->cpu, &cur, own_ns - v->own_ns,
@@ -220,7 +234,14 @@ static gpointer worker_thread(gpointer data)
 	lg_partner *partner = w->partners[a->index];
 	gint64 busy_since = 0; /* start of the busy spell we are yielding to */
 	gint64 purge_at = 0;   /* next retention purge (monotonic); first thread only */
-	yield_view view = {{0, 0, 0}, 0, thread_cpu_ns()};
+	yield_view view = {{0, 0, 0}, 0};
+	clockid_t clock;
+	if (pthread_getcpuclockid(pthread_self(), &clock) == 0) {
+		g_mutex_lock(&w->lock);
+		w->clocks[a->index] = clock;
+		w->clock_set[a->index] = TRUE;
+		g_mutex_unlock(&w->lock);
+	}
 	g_free(a);
 	/* Delivery (PDF rendering, photos, HTTP) can wait; SMTP sessions cannot:
 	 * on a busy machine the writers' sessions get the CPU first. */
@@ -228,20 +249,15 @@ static gpointer worker_thread(gpointer data)
 		lg_debug("delivery thread: setpriority failed");
 	for (;;) {
 		int n;
-		gboolean (*busy)(gint64 * last_end);
-		gint64 me = thread_cpu_ns(), own_ns;
+		busy_fn busy;
 		g_mutex_lock(&w->lock);
 		if (w->stop) {
 			g_mutex_unlock(&w->lock);
 			break;
 		}
 		busy = w->busy;
-		w->own_ns += me - view.my_cpu_ns;
-		own_ns = w->own_ns;
 		g_mutex_unlock(&w->lock);
-		view.my_cpu_ns = me;
-		if (busy && w->cfg->delivery_yield_seconds > 0 &&
-		    must_yield(w->cfg, w->cpu_ok, &view, busy, own_ns)) {
+		if (busy && w->cfg->delivery_yield_seconds > 0 && must_yield(w, &view, busy)) {
 			/* SMTP sessions first: wait while they run, but not longer
 			 * than yield_seconds of one busy spell */
 			gint64 now = g_get_monotonic_time();
@@ -295,6 +311,8 @@ lg_worker *worker_start(lg_config *cfg, lg_store *st, GError **err)
 	g_mutex_init(&w->lock);
 	g_cond_init(&w->cond);
 	w->threads = g_new0(GThread *, w->n);
+	w->clocks = g_new0(clockid_t, w->n);
+	w->clock_set = g_new0(gboolean, w->n);
 	{
 		lg_cpu_sample probe;
 		w->cpu_ok = cpuload_read(NULL, &probe);
@@ -323,7 +341,7 @@ lg_worker *worker_start(lg_config *cfg, lg_store *st, GError **err)
 	return w;
 }
 
-void worker_set_busy(lg_worker *w, gboolean (*busy)(gint64 *last_end))
+void worker_set_busy(lg_worker *w, busy_fn busy)
 {
 	if (w == NULL)
 		return;
@@ -363,6 +381,8 @@ void worker_stop(lg_worker **pw)
 		partner_free(&w->partners[i]);
 	g_free(w->threads);
 	g_free(w->partners);
+	g_free(w->clocks);
+	g_free(w->clock_set);
 	g_mutex_clear(&w->lock);
 	g_cond_clear(&w->cond);
 	config_unref(&w->cfg);
