@@ -50,7 +50,7 @@ int cpuload_idle_percent(const lg_cpu_sample *a, const lg_cpu_sample *b, gint64 
 		return -1;
 	total = b->total - a->total;
 	busy = b->busy - a->busy;
-	if (total < min_ticks || total == 0)
+	if (total < min_ticks)
 		return -1;
 	if (hz <= 0)
 		hz = 100;

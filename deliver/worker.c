@@ -210,8 +210,9 @@ static gboolean must_yield(lg_worker *w, yield_view *v, busy_fn busy)
 		return TRUE;
 	since_end =
 	    last_end > 0 ? (g_get_monotonic_time() - last_end) / G_TIME_SPAN_MILLISECOND : -1;
-	if (!w->cpu_ok || cfg->delivery_yield_idle_percent <= 0 || since_end < 0 ||
-	    since_end >= YIELD_RECENT_MS)
+	/* the CPUs matter only where the rule would yield while they are busy */
+	if (!w->cpu_ok ||
+	    !worker_should_yield(FALSE, since_end, -1, cfg->delivery_yield_idle_percent))
 		return FALSE;
 	own_ns = delivery_cpu_ns(w);
 	if (!cpuload_read(NULL, &cur))
