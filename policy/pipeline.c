@@ -681,6 +681,26 @@ static void letter_from_shared(lg_letter *l, const shared_work *w, const lg_enve
 	}
 }
 
+/* The closing line of a refusal by the sum of scores, after the reasons in
+ * SAID (one or several). */
+static const char *score_refusal_en(GHashTable *said)
+{
+	return g_hash_table_size(said) > 1
+	           ? "Together these make the letter too risky to pass on, so it was refused "
+	             "and not kept for a moderator; please write it again without them."
+	           : "This makes the letter too risky to pass on, so it was refused and not "
+	             "kept for a moderator; please write it again without it.";
+}
+
+static const char *score_refusal_ru(GHashTable *said)
+{
+	return g_hash_table_size(said) > 1
+	           ? "Всё это вместе делает письмо слишком рискованным, поэтому оно отклонено "
+	             "и не передано модератору; пожалуйста, напишите его заново без этого."
+	           : "Это делает письмо слишком рискованным, поэтому оно отклонено и не "
+	             "передано модератору; пожалуйста, напишите его заново без этого.";
+}
+
 /* Text, translation and screening decisions for one letter. */
 static void letter_decide(lg_pipeline *p, lg_letter *l, const shared_work *w)
 {
@@ -711,8 +731,11 @@ static void letter_decide(lg_pipeline *p, lg_letter *l, const shared_work *w)
 	}
 	if (w->screen_action == LG_ACT_REJECT) {
 		GHashTable *said = g_hash_table_new(g_str_hash, g_str_equal);
+		gboolean forced = FALSE; /* a rule that rejects by itself matched */
 		for (guint i = 0; i < l->findings->len; i++) {
 			const lg_finding *f = g_ptr_array_index(l->findings, i);
+			if (f->action == LG_ACT_REJECT)
+				forced = TRUE;
 			if (f->action == LG_ACT_STRIP || f->reason_en[0] == '\0')
 				continue;
 			if (f->action != LG_ACT_REJECT && f->score <= 0)
@@ -728,6 +751,12 @@ static void letter_decide(lg_pipeline *p, lg_letter *l, const shared_work *w)
 			    l, LG_VERDICT_REJECT, "550", "5.7.1",
 			    "The letter contains content that prison censorship would refuse.",
 			    "Письмо содержит то, что не пропустит тюремная цензура.");
+		else if (!forced)
+			/* refused by the sum of scores: each rule alone would only have
+			 * held the letter for a moderator, and the writer must not read
+			 * a refusal as a letter in review */
+			letter_refuse(l, LG_VERDICT_REJECT, "550", "5.7.1", score_refusal_en(said),
+			              score_refusal_ru(said));
 		g_hash_table_unref(said);
 		return;
 	}

@@ -59,8 +59,9 @@
  *   score    = NUMBER           added once per text; thresholds decide
  *   lang     = ru|en|...|any    applies to originals in that language;
  *                               any (default): language-independent
- *   reason_en = ...             writer-facing; never quote offending words
- *   reason_ru = ...
+ *   reason_en = ...             writer-facing; never quote offending words;
+ *   reason_ru = ...             say what is wrong and what to do, not what
+ *                               happens next: a refusal quotes it (pipeline.c)
  *   stem   = W W ...            words matched by Snowball stem (inflections)
  *   word   = W W ...            exact folded words
  *   prefix = P P ...            words beginning with P (2-63 bytes)

@@ -35,6 +35,27 @@ for eml in "$LG_ROOT"/tests/eml/check/*.eml; do
 		fail "$name" "$why" "$(head -c 3000 "$OUT/$name.json")"
 	fi
 done
+# A refusal never reads as a letter kept for review: no line of any
+# refusal above promises a moderator, and the closing line of a refusal by the
+# sum of scores comes only when no rule refused the letter by itself.
+why=$(python3 - "$OUT" <<'PY'
+import glob, json, re, sys
+bad = []
+for p in sorted(glob.glob(sys.argv[1] + "/*.json")):
+    try:
+        d = json.load(open(p, encoding="utf-8"))
+    except ValueError:
+        continue
+    lines = (d.get("smtp") or {}).get("text", [])
+    for t in lines:
+        if re.search(r"(?i)moderator will|will review|проверит модератор|проверит переводчик", t):
+            bad.append("%s: %s" % (p.rsplit("/", 1)[1], t[:80]))
+    if p.endswith("/forced-and-held.json") and len(lines) != 2:
+        bad.append("forced-and-held: %d lines, not 2" % len(lines))
+print("; ".join(bad))
+PY
+)
+is "$why" "" "no refusal says the letter waits for a moderator; a forced refusal has no score line"
 after=$(sha256sum "$GW/db/lettergate.db" | cut -d' ' -f1)
 is "$after" "$before" "check wrote nothing to the database"
 out=$(gw_ctl "$GW" check --rcpt ivan.petrov@letters.example.org - <"$LG_ROOT/tests/eml/check/ru-plain.eml")
