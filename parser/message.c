@@ -14,6 +14,7 @@
 
 #include "common/util.h"
 #include "conf/config.h"
+#include "parser/charset.h"
 
 G_DEFINE_QUARK(lg - message - error - quark, lg_message_error)
 
@@ -145,34 +146,22 @@ static GBytes *part_bytes(GMimePart *part, gsize max)
 	return out;
 }
 
-/* Text of a text part in UTF-8, invalid bytes repaired, bounded. */
-static char *part_text(GMimePart *part, gsize max)
+/* Text of a text part in UTF-8, bounded, whatever its charset label says
+ * (parser/charset.h); HTML without a MIME charset gives its <meta> one. */
+static char *part_text(GMimePart *part, gsize max, gboolean html)
 {
 	GBytes *raw = part_bytes(part, max);
 	gsize len = 0;
 	const char *data = g_bytes_get_data(raw, &len);
 	const char *charset =
 	    g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
-	char *out = NULL;
+	char *sniffed = NULL;
+	char *out;
 
-	if (charset && *charset && g_ascii_strcasecmp(charset, "utf-8") &&
-	    g_ascii_strcasecmp(charset, "us-ascii") && g_ascii_strcasecmp(charset, "utf8")) {
-		const char *iconv_name = g_mime_charset_iconv_name(charset);
-		GError *e = NULL;
-		gsize written = 0;
-		char *conv = NULL;
-		if (iconv_name)
-			conv =
-			    g_convert_with_fallback(data ? data : "", (gssize)len, "UTF-8",
-			                            iconv_name, "\xEF\xBF\xBD", NULL, &written, &e);
-		g_clear_error(&e);
-		if (conv) {
-			out = util_utf8_repair(conv, (gssize)written);
-			g_free(conv);
-		}
-	}
-	if (out == NULL)
-		out = util_utf8_repair(data ? data : "", (gssize)len);
+	if (html && (charset == NULL || *charset == '\0'))
+		sniffed = charset_sniff_html(data, len);
+	out = charset_to_utf8(data, len, sniffed ? sniffed : charset, NULL);
+	g_free(sniffed);
 	g_bytes_unref(raw);
 	return out;
 }
@@ -403,12 +392,12 @@ static gboolean walk(lg_message *m, GMimeMessage *gm, const lg_limits *lim, int 
 				    g_mime_object_get_content_type_parameter(obj, "format");
 				const char *delsp =
 				    g_mime_object_get_content_type_parameter(obj, "delsp");
-				replace(&m->plain, part_text(part, text_max));
+				replace(&m->plain, part_text(part, text_max, FALSE));
 				m->plain_flowed = fmt && !g_ascii_strcasecmp(fmt, "flowed");
 				m->plain_delsp = delsp && !g_ascii_strcasecmp(delsp, "yes");
 				any_text = m->plain[0] != '\0' || any_text;
 			} else if (is_text && !strcmp(type, "text/html") && m->html[0] == '\0') {
-				replace(&m->html, part_text(part, html_max));
+				replace(&m->html, part_text(part, html_max, TRUE));
 			} else if (is_text &&
 			           (!strcmp(type, "text/plain") || !strcmp(type, "text/html"))) {
 				/* later alternative or extra inline text: the first one is the

@@ -9,7 +9,8 @@
  *    caller frees with message_free(). On a limit hit or a message that
  *    cannot be read at all it returns NULL, sets *err in LG_MESSAGE_ERROR
  *    with one of the lg_message_errc codes and a writer-safe message.
- *  - Charsets are converted to UTF-8; invalid bytes become U+FFFD; encoded
+ *  - Charsets are converted to UTF-8, missing and wrong labels too
+ *    (parser/charset.h); invalid bytes become U+FFFD; encoded
  *    words are decoded. NUL bytes are dropped.
  *  - Every part is visited (message/rfc822 included). The top-level
  *    message's text goes to plain/html; message/rfc822 attachments are

@@ -1,0 +1,177 @@
+/* tests/unit/test_charset.c - parser/charset: text parts whose charset label
+ * is missing, wrong or unknown still reach the letter as the writer wrote
+ * them (cases seen in ../shared/corpus/real: UTF-8 labelled windows-1251,
+ * unlabelled KOI8, unlabelled ISO-2022-JP, an emoji ISO-2022-JP cannot
+ * read). The legacy bytes are made with iconv from the UTF-8 below. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <glib.h>
+#include <gmime/gmime.h>
+
+#include "parser/charset.h"
+
+static const char RU[] = "Дорогой Иван, держись! Мы все помним о тебе и ждём домой.";
+static const char DE[] = "Die Hasen klagten einst über ihre mißliche Lage.";
+
+/* UTF-8 text in CHARSET, as a writer's client would send it */
+static char *encode(const char *utf8, const char *charset, gsize *len)
+{
+	GError *e = NULL;
+	char *out = g_convert(utf8, -1, charset, "UTF-8", NULL, len, &e);
+	assert_null(e);
+	assert_non_null(out);
+	return out;
+}
+
+static void check(const char *data, gsize len, const char *declared, const char *want,
+                  const char *want_used)
+{
+	const char *used = NULL;
+	char *got = charset_to_utf8(data, len, declared, &used);
+	assert_true(g_utf8_validate(got, -1, NULL));
+	assert_string_equal(got, want);
+	if (want_used)
+		assert_string_equal(used, want_used);
+	g_free(got);
+}
+
+static void test_declared_right(void **state)
+{
+	gsize n;
+	char *b;
+	(void)state;
+	b = encode(RU, "WINDOWS-1251", &n);
+	check(b, n, "windows-1251", RU, NULL);
+	g_free(b);
+	b = encode(RU, "KOI8-R", &n);
+	check(b, n, "koi8-r", RU, NULL);
+	g_free(b);
+	b = encode(DE, "ISO-8859-1", &n);
+	check(b, n, "iso-8859-1", DE, NULL);
+	g_free(b);
+	check(RU, strlen(RU), "utf-8", RU, "UTF-8");
+	check(RU, strlen(RU), NULL, RU, "UTF-8");
+	check("plain", 5, "us-ascii", "plain", "UTF-8");
+	check("", 0, NULL, "", "UTF-8");
+	check(NULL, 0, "windows-1251", "", NULL);
+	/* UTF-16 text is mostly ASCII-range bytes: never taken for UTF-8 */
+	b = encode("Hi Ivan", "UTF-16LE", &n);
+	check(b, n, "utf-16le", "Hi Ivan", NULL);
+	g_free(b);
+}
+
+static void test_utf8_mislabelled(void **state)
+{
+	(void)state;
+	/* a Kazakh bill in the corpus: UTF-8 bytes labelled windows-1251 */
+	check(RU, strlen(RU), "windows-1251", RU, "UTF-8");
+	check(DE, strlen(DE), "iso-8859-1", DE, "UTF-8");
+	check(RU, strlen(RU), "koi8-r", RU, "UTF-8");
+	/* pure ASCII under any label is itself */
+	check("Hello Ivan", 10, "windows-1251", "Hello Ivan", NULL);
+}
+
+static void test_unlabelled_legacy(void **state)
+{
+	gsize n;
+	char *b;
+	(void)state;
+	b = encode(RU, "WINDOWS-1251", &n);
+	check(b, n, NULL, RU, "WINDOWS-1251");
+	check(b, n, "us-ascii", RU, "WINDOWS-1251");
+	check(b, n, "utf-8", RU, "WINDOWS-1251"); /* a wrong UTF-8 label too */
+	g_free(b);
+	b = encode(RU, "KOI8-R", &n);
+	check(b, n, NULL, RU, "KOI8-R");
+	g_free(b);
+	/* scattered accents in Latin text */
+	b = encode(DE, "WINDOWS-1252", &n);
+	check(b, n, NULL, DE, "WINDOWS-1252");
+	g_free(b);
+	/* a charset iconv does not know: as if there were none */
+	b = encode(RU, "WINDOWS-1251", &n);
+	check(b, n, "x-no-such-charset", RU, "WINDOWS-1251");
+	g_free(b);
+}
+
+static void test_damaged_utf8(void **state)
+{
+	(void)state;
+	/* UTF-8 with one stray byte stays UTF-8, the byte a U+FFFD */
+	check("Привет\xff, Иван", strlen("Привет\xff, Иван"), NULL, "Привет\xEF\xBF\xBD, Иван",
+	      "UTF-8");
+	/* a multibyte character cut by a length bound is dropped, not replaced */
+	check("Иван", strlen("Иван") - 1, NULL, "Ива", "UTF-8");
+	check("Иван", strlen("Иван") - 1, "windows-1251", "Ива", "UTF-8");
+	check("a\xe2\x82", 3, NULL, "a", "UTF-8");
+	/* NUL bytes go */
+	check("Iv\0an", 5, NULL, "Ivan", "UTF-8");
+}
+
+static void test_iso2022(void **state)
+{
+	gsize n;
+	char *b;
+	static const char JA[] = "あけましておめでとうございます！";
+	(void)state;
+	b = encode(JA, "ISO-2022-JP", &n);
+	check(b, n, NULL, JA, "ISO-2022-JP");
+	check(b, n, "iso-2022-jp", JA, NULL);
+	g_free(b);
+	/* an emoji a phone company put in its own ISO-2022-JP extension: iconv
+	 * cannot read it; it becomes U+FFFD and the rest is still read */
+	{
+		static const char raw[] = "\x1b$B$\"$1$^$7$F!*y_\x1b(B ok";
+		const char *used = NULL;
+		char *got = charset_to_utf8(raw, strlen(raw), "iso-2022-jp", &used);
+		assert_true(g_utf8_validate(got, -1, NULL));
+		assert_non_null(strstr(got, "あけまして！"));
+		assert_non_null(strstr(got, "\xEF\xBF\xBD"));
+		assert_true(g_str_has_suffix(got, " ok"));
+		g_free(got);
+	}
+	/* 8-bit bytes: not ISO-2022 whatever escapes it holds */
+	check("\x1b$B\xff", 4, NULL, "\x1b$B\xC3\xBF", "WINDOWS-1252");
+}
+
+static void test_sniff_html(void **state)
+{
+	char *cs;
+	(void)state;
+	cs = charset_sniff_html("<html><head><meta http-equiv=\"Content-Type\" "
+	                        "content=\"text/html; charset=windows-1251\"></head>",
+	                        -1 + sizeof "<html><head><meta http-equiv=\"Content-Type\" "
+	                                    "content=\"text/html; charset=windows-1251\"></head>");
+	assert_string_equal(cs, "windows-1251");
+	g_free(cs);
+	cs = charset_sniff_html("<META CHARSET='koi8-r'>", 23);
+	assert_string_equal(cs, "koi8-r");
+	g_free(cs);
+	/* "charset" in the text, not in a <meta>: nothing */
+	cs = charset_sniff_html("<p>charset=koi8-r</p>", 21);
+	assert_null(cs);
+	cs = charset_sniff_html("<html><body>no meta</body></html>", 33);
+	assert_null(cs);
+	cs = charset_sniff_html(NULL, 0);
+	assert_null(cs);
+	cs = charset_sniff_html("<meta charset=", 14);
+	assert_null(cs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_declared_right),   cmocka_unit_test(test_utf8_mislabelled),
+	    cmocka_unit_test(test_unlabelled_legacy), cmocka_unit_test(test_damaged_utf8),
+	    cmocka_unit_test(test_iso2022),           cmocka_unit_test(test_sniff_html),
+	};
+	int rc;
+	g_mime_init();
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	g_mime_shutdown();
+	return rc;
+}
