@@ -17,9 +17,9 @@
 /* Labels that promise UTF-8 or plain ASCII: checked against the bytes. */
 static gboolean names_utf8(const char *cs)
 {
-	static const char *const names[] = {"utf-8",   "utf8",           "us-ascii",
-	                                    "ascii",   "ansi_x3.4-1968", "iso646-us",
-	                                    "unicode-1-1-utf-8"};
+	static const char *const names[] = {
+	    "utf-8",          "utf8",      "us-ascii",         "ascii",
+	    "ansi_x3.4-1968", "iso646-us", "unicode-1-1-utf-8"};
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
 		if (g_ascii_strcasecmp(cs, names[i]) == 0)
 			return TRUE;
@@ -229,7 +229,8 @@ char *charset_sniff_html(const char *data, gsize len)
 		/* inside a <meta ...> tag */
 		for (lt = i; lt > 0 && data[lt] != '<' && data[lt] != '>'; lt--)
 			;
-		if (data[lt] != '<' || i - lt < 5 || g_ascii_strncasecmp(data + lt, "<meta", 5) != 0)
+		if (data[lt] != '<' || i - lt < 5 ||
+		    g_ascii_strncasecmp(data + lt, "<meta", 5) != 0)
 			continue;
 		j = i + 7;
 		while (j < n && g_ascii_isspace(data[j]))

@@ -166,6 +166,56 @@ static char *part_text(GMimePart *part, gsize max, gboolean html)
 	return out;
 }
 
+static gboolean name_is_txt(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	return n > 4 && g_ascii_strcasecmp(name + n - 4, ".txt") == 0;
+}
+
+/*
+ * The text before a multipart's first boundary, when the message has no text
+ * part at all: a multipart without boundary lines, or a text/plain header
+ * overridden by a second Content-Type, leaves the writer's words there.
+ * Lines that speak of MIME ("This is a multi-part message in MIME format.")
+ * are the client's notice, not the writer's; "" when nothing else is left,
+ * and when the prologue holds part headers (a boundary that did not match:
+ * raw MIME structure, never a letter).
+ */
+static char *prologue_text(GMimeMultipart *mp, gsize max)
+{
+	const char *pro = g_mime_multipart_get_prologue(mp);
+	char *text, **lines;
+	GString *out;
+	gboolean words = FALSE;
+	if (pro == NULL || *pro == '\0')
+		return g_strdup("");
+	text = charset_to_utf8(pro, MIN(strlen(pro), max), NULL, NULL);
+	lines = g_strsplit(text, "\n", -1);
+	out = g_string_new(NULL);
+	for (char **l = lines; *l; l++) {
+		char *low = g_ascii_strdown(*l, -1);
+		gboolean notice = strstr(low, "mime") != NULL;
+		gboolean structure = g_str_has_prefix(low, "content-type:") ||
+		                     g_str_has_prefix(low, "content-transfer-encoding:");
+		g_free(low);
+		if (structure) {
+			words = FALSE;
+			break;
+		}
+		if (notice)
+			continue;
+		for (const char *c = *l; *c && !words; c = g_utf8_next_char(c))
+			words = g_unichar_isalnum(g_utf8_get_char(c));
+		g_string_append(out, *l);
+		g_string_append_c(out, '\n');
+	}
+	g_strfreev(lines);
+	g_free(text);
+	if (!words)
+		g_string_truncate(out, 0);
+	return g_string_free(out, FALSE);
+}
+
 static gboolean is_signature_type(const char *t)
 {
 	return !strcmp(t, "application/pkcs7-signature") ||
@@ -419,15 +469,21 @@ static gboolean walk(lg_message *m, GMimeMessage *gm, const lg_limits *lim, int 
 		g_free(type);
 		g_free(path);
 	}
+	if (m->plain[0] == '\0' && m->html[0] == '\0' && !any_encrypted && GMIME_IS_MULTIPART(top))
+		replace(&m->plain, prologue_text(GMIME_MULTIPART(top), text_max));
 	if (m->plain[0] == '\0' && m->html[0] == '\0') {
-		/* A lone text/plain attachment is still the writer's text. */
+		/* A lone text/plain attachment (or a ".txt" file sent as bytes) is
+		 * still the writer's text. */
 		for (guint i = 0; i < m->parts->len; i++) {
 			lg_part *p = g_ptr_array_index(m->parts, i);
-			if (!strcmp(p->content_type, "text/plain") && !p->is_encrypted) {
+			if (!p->is_encrypted &&
+			    (!strcmp(p->content_type, "text/plain") ||
+			     (!strcmp(p->content_type, "application/octet-stream") &&
+			      name_is_txt(p->filename)))) {
 				gsize len;
 				const char *d = g_bytes_get_data(p->data, &len);
 				replace(&m->plain,
-				        util_utf8_repair(d ? d : "", (gssize)MIN(len, text_max)));
+				        charset_to_utf8(d, MIN(len, text_max), NULL, NULL));
 				m->plain_is_attachment = TRUE;
 				g_ptr_array_remove_index(m->parts, i);
 				break;

@@ -13,7 +13,12 @@
  *    (parser/charset.h); invalid bytes become U+FFFD; encoded
  *    words are decoded. NUL bytes are dropped.
  *  - Every part is visited (message/rfc822 included). The top-level
- *    message's text goes to plain/html; message/rfc822 attachments are
+ *    message's text goes to plain/html. A message without a text part
+ *    takes the text before its first boundary (a multipart whose boundary
+ *    never comes, a text/plain header overridden by a second Content-Type;
+ *    not a client's MIME notice, not raw part headers), else its first
+ *    text/plain attachment or ".txt" file sent as application/octet-stream
+ *    (plain_is_attachment). message/rfc822 attachments are
  *    parsed recursively into `inner` (same limits, depth counted
  *    through them) and their text does not leak into the outer text.
  *  - Strings are never NULL ("" when absent) except where noted.
@@ -67,7 +72,7 @@ typedef struct lg_message {
 	gboolean plain_flowed;        /* format=flowed */
 	gboolean plain_delsp;         /* delsp=yes */
 	char *html;                   /* first text/html body, UTF-8, "" when none */
-	gboolean plain_is_attachment; /* the only text is a text/plain attachment */
+	gboolean plain_is_attachment; /* the only text is a text/plain or .txt attachment */
 
 	GPtrArray *parts;        /* lg_part*, every non-text leaf part in order */
 	GPtrArray *inner;        /* lg_message*, each message/rfc822 attachment */

@@ -165,7 +165,7 @@ static void test_sniff_html(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_declared_right),   cmocka_unit_test(test_utf8_mislabelled),
+	    cmocka_unit_test(test_declared_right),    cmocka_unit_test(test_utf8_mislabelled),
 	    cmocka_unit_test(test_unlabelled_legacy), cmocka_unit_test(test_damaged_utf8),
 	    cmocka_unit_test(test_iso2022),           cmocka_unit_test(test_sniff_html),
 	};

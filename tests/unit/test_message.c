@@ -146,6 +146,65 @@ static void test_multipart_without_boundary(void **state)
 	g_free(msg);
 }
 
+/* No text part at all: the writer's words before the first boundary (or in
+ * a ".txt" file sent as bytes) are the letter; a client's MIME notice and
+ * raw part headers are not. */
+static lg_message *parse_ok(const char *fmt, const char *body)
+{
+	char *msg = g_strdup_printf(fmt, HEAD, body);
+	GError *e = NULL;
+	lg_message *m = parse_str(msg, &e);
+	assert_null(e);
+	assert_non_null(m);
+	g_free(msg);
+	return m;
+}
+
+static void test_text_outside_parts(void **state)
+{
+	lg_message *m;
+	(void)state;
+	/* a multipart whose boundary never comes */
+	m = parse_ok("%sContent-Type: multipart/report; boundary=\"zz\"\r\n\r\n%s",
+	             "Dear Ivan, we all think of you.\r\n");
+	assert_non_null(strstr(m->plain, "Dear Ivan, we all think of you."));
+	message_free(&m);
+	/* before the first boundary, a text attachment after it: the words win */
+	m = parse_ok("%sContent-Type: multipart/mixed; boundary=\"zz\"\r\n\r\n%s",
+	             "Dear Ivan, hold on.\r\n\r\n--zz\r\nContent-Type: text/plain\r\n"
+	             "Content-Disposition: attachment; filename=a.txt\r\n\r\nsent from my "
+	             "phone\r\n--zz--\r\n");
+	assert_non_null(strstr(m->plain, "Dear Ivan, hold on."));
+	assert_null(strstr(m->plain, "phone"));
+	message_free(&m);
+	/* only the client's notice: no text */
+	m = parse_ok("%sContent-Type: multipart/mixed; boundary=\"zz\"\r\n\r\n%s",
+	             "This is a multi-part message in MIME format.\r\n\r\n--zz\r\n"
+	             "Content-Type: image/gif\r\n\r\nGIF89a\r\n--zz--\r\n");
+	assert_string_equal(m->plain, "");
+	message_free(&m);
+	/* a boundary that does not match: raw MIME structure is not a letter */
+	m = parse_ok("%sContent-Type: multipart/mixed; boundary=\"zz\"\r\n\r\n%s",
+	             "--yy\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n"
+	             "\r\nPGI+SGk8L2I+\r\n--yy--\r\n");
+	assert_string_equal(m->plain, "");
+	message_free(&m);
+	/* a signed or encrypted message's notice never stands in for it */
+	m = parse_ok("%sContent-Type: multipart/encrypted; boundary=\"zz\";"
+	             " protocol=\"application/pgp-encrypted\"\r\n\r\n%s",
+	             "This is an encrypted message.\r\n--zz\r\nContent-Type: "
+	             "application/pgp-encrypted\r\n\r\nVersion: 1\r\n--zz--\r\n");
+	assert_string_equal(m->plain, "");
+	assert_true(m->encrypted_only);
+	message_free(&m);
+	/* a ".txt" sent as application/octet-stream, in windows-1251 */
+	m = parse_ok("%sContent-Type: application/octet-stream; name=\"letter.txt\"\r\n"
+	             "Content-Transfer-Encoding: base64\r\n\r\n%s",
+	             "z/Do4uXyLCDI4uDtIQ==\r\n"); /* "Привет, Иван!" */
+	assert_string_equal(m->plain, "Привет, Иван!");
+	message_free(&m);
+}
+
 static void test_boundaries(void **state)
 {
 	GError *e = NULL;
@@ -330,6 +389,7 @@ int main(void)
 	    cmocka_unit_test(test_gmime165_variants),
 	    cmocka_unit_test(test_param_names_ok),
 	    cmocka_unit_test(test_multipart_without_boundary),
+	    cmocka_unit_test(test_text_outside_parts),
 	    cmocka_unit_test(test_boundaries),
 	    cmocka_unit_test(test_long_fields),
 	    cmocka_unit_test(test_nesting_and_parts),
