@@ -39,7 +39,8 @@ static gboolean names_wide(const char *cs)
 }
 
 /* Valid multibyte UTF-8 characters and bytes that are not UTF-8; a sequence
- * cut at the very end (a length bound) counts as neither. */
+ * cut at the very end (a length bound) counts as neither after valid
+ * multibyte characters, as a bad byte when there are none. */
 static void utf8_shape(const guchar *p, gsize len, gsize *multi_r, gsize *bad_r)
 {
 	gsize i = 0, multi = 0, bad = 0;
@@ -50,8 +51,12 @@ static void utf8_shape(const guchar *p, gsize len, gsize *multi_r, gsize *bad_r)
 			continue;
 		}
 		c = g_utf8_get_char_validated((const char *)p + i, (gssize)(len - i));
-		if (c == (gunichar)-2)
+		if (c == (gunichar)-2) {
+			/* a character cut by a length bound, if the text is UTF-8 at
+			 * all; else a legacy byte */
+			bad += multi == 0 ? 1 : 0;
 			break;
+		}
 		if (c == (gunichar)-1) {
 			bad++;
 			i++;
@@ -82,23 +87,36 @@ static const char *iso2022_of(const guchar *p, gsize len)
 	return jp ? "ISO-2022-JP" : kr ? "ISO-2022-KR" : NULL;
 }
 
-/* 8-bit text that is not UTF-8 and says nothing: Cyrillic when the non-ASCII
- * bytes come in runs (words), Latin accents when they are scattered. */
+/* 8-bit text that is not UTF-8 and says nothing. In the words that hold
+ * non-ASCII bytes, Cyrillic makes (nearly) every letter one ("Ольга"), Latin
+ * accents only some ("Grüße", "José"): Cyrillic when they are at least 60%
+ * of those words' letters. ASCII words (an address beside a name, English
+ * among Russian) do not count. */
 static const char *guess_legacy(const guchar *p, gsize len)
 {
-	gsize high = 0, in_runs = 0, koi_lower = 0, cp_lower = 0;
-	for (gsize i = 0; i < len; i++) {
-		if (p[i] < 0x80)
-			continue;
-		high++;
-		if ((i > 0 && p[i - 1] >= 0x80) || (i + 1 < len && p[i + 1] >= 0x80))
-			in_runs++;
-		if (p[i] >= 0xC0 && p[i] <= 0xDF)
-			koi_lower++; /* KOI8-R's lower case, windows-1251's upper */
-		else if (p[i] >= 0xE0)
-			cp_lower++; /* windows-1251's lower case, KOI8-R's upper */
+	gsize high = 0, letters = 0, koi_lower = 0, cp_lower = 0;
+	gsize i = 0;
+	while (i < len) {
+		gsize w_high = 0, w_len = 0;
+		while (i < len && (p[i] >= 0x80 || g_ascii_isalpha(p[i]))) {
+			if (p[i] >= 0x80) {
+				w_high++;
+				if (p[i] >= 0xC0 && p[i] <= 0xDF)
+					koi_lower++; /* KOI8-R's lower case, windows-1251's upper */
+				else if (p[i] >= 0xE0)
+					cp_lower++; /* windows-1251's lower case, KOI8-R's upper */
+			}
+			w_len++;
+			i++;
+		}
+		if (w_high > 0) {
+			high += w_high;
+			letters += w_len;
+		}
+		if (w_len == 0)
+			i++;
 	}
-	if (high > 0 && in_runs * 2 >= high)
+	if (high > 0 && high * 10 >= letters * 6)
 		return koi_lower > cp_lower ? "KOI8-R" : "WINDOWS-1251";
 	return "WINDOWS-1252";
 }

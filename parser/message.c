@@ -236,13 +236,49 @@ static gboolean is_encrypted_type(GMimeObject *obj, const char *t)
 	return FALSE;
 }
 
+/*
+ * A header sent as raw 8-bit bytes that are not UTF-8 (old clients write the
+ * writer's name and the subject unencoded in their own charset): GMime reads
+ * those bytes as Latin-1, and a Russian name would be printed on the letter
+ * as mojibake. Returns the unfolded value in UTF-8 by the same guess as an
+ * unlabelled text part (parser/charset.h), or NULL when the header is absent
+ * or GMime's reading stands.
+ */
+static char *header_8bit_utf8(GMimeObject *obj, const char *name)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, name) : NULL;
+	const char *raw = h ? g_mime_header_get_raw_value(h) : NULL;
+	gboolean high = FALSE;
+	char *utf8, *unfolded;
+	if (raw == NULL)
+		return NULL;
+	for (const char *c = raw; *c && !high; c++)
+		high = (guchar)*c >= 0x80;
+	if (!high || g_utf8_validate(raw, -1, NULL))
+		return NULL;
+	utf8 = charset_to_utf8(raw, strlen(raw), NULL, NULL);
+	unfolded = g_mime_utils_header_unfold(utf8);
+	g_free(utf8);
+	return unfolded;
+}
+
 static void read_headers(lg_message *m, GMimeMessage *gm)
 {
 	InternetAddressList *from = g_mime_message_get_from(gm);
+	InternetAddressList *from_8bit = NULL;
+	char *raw8;
 	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(gm));
 	const char *v;
 	int n = hl ? g_mime_header_list_get_count(hl) : 0;
 
+	raw8 = header_8bit_utf8(GMIME_OBJECT(gm), "From");
+	if (raw8) {
+		from_8bit = internet_address_list_parse(NULL, raw8);
+		if (from_8bit && internet_address_list_length(from_8bit) > 0)
+			from = from_8bit;
+		g_free(raw8);
+	}
 	if (from && internet_address_list_length(from) > 0) {
 		InternetAddress *ia = internet_address_list_get_address(from, 0);
 		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
@@ -260,8 +296,18 @@ static void read_headers(lg_message *m, GMimeMessage *gm)
 			replace(&m->from_addr, util_addr_normalize(addr ? addr : ""));
 		}
 	}
-	v = g_mime_message_get_subject(gm);
-	replace(&m->subject, util_utf8_repair(v ? v : "", -1));
+	if (from_8bit)
+		g_object_unref(from_8bit);
+	raw8 = header_8bit_utf8(GMIME_OBJECT(gm), "Subject");
+	if (raw8) {
+		char *dec = g_mime_utils_header_decode_text(NULL, raw8);
+		replace(&m->subject, util_utf8_repair(g_strstrip(dec), -1));
+		g_free(dec);
+		g_free(raw8);
+	} else {
+		v = g_mime_message_get_subject(gm);
+		replace(&m->subject, util_utf8_repair(v ? v : "", -1));
+	}
 	v = g_mime_message_get_message_id(gm);
 	replace(&m->message_id, util_utf8_repair(v ? v : "", -1));
 	v = g_mime_object_get_header(GMIME_OBJECT(gm), "Date");

@@ -107,7 +107,9 @@ static void test_damaged_utf8(void **state)
 	/* a multibyte character cut by a length bound is dropped, not replaced */
 	check("Иван", strlen("Иван") - 1, NULL, "Ива", "UTF-8");
 	check("Иван", strlen("Иван") - 1, "windows-1251", "Ива", "UTF-8");
-	check("a\xe2\x82", 3, NULL, "a", "UTF-8");
+	check("\xd0\x96 a\xe2\x82", 6, NULL, "\xd0\x96 a", "UTF-8");
+	/* the only non-ASCII byte, last: a legacy letter, not a cut character */
+	check("caf\xe9", 4, NULL, "caf\xc3\xa9", "WINDOWS-1252");
 	/* NUL bytes go */
 	check("Iv\0an", 5, NULL, "Ivan", "UTF-8");
 }
@@ -135,7 +137,7 @@ static void test_iso2022(void **state)
 		g_free(got);
 	}
 	/* 8-bit bytes: not ISO-2022 whatever escapes it holds */
-	check("\x1b$B\xff", 4, NULL, "\x1b$B\xC3\xBF", "WINDOWS-1252");
+	check("\x1b$B caf\xe9", 8, NULL, "\x1b$B caf\xC3\xA9", "WINDOWS-1252");
 }
 
 static void test_sniff_html(void **state)

@@ -205,6 +205,49 @@ static void test_text_outside_parts(void **state)
 	message_free(&m);
 }
 
+/* The writer's name and the subject sent as raw 8-bit bytes: read by the
+ * same guess as unlabelled text, not as Latin-1 (the name is printed on the
+ * letter). */
+static void test_raw_8bit_headers(void **state)
+{
+	static const struct {
+		const char *from, *subject, *charset, *want_name, *want_subject;
+	} cases[] = {
+	    {"Ольга Смирнова", "Привет из Твери", "WINDOWS-1251", "Ольга Смирнова",
+	     "Привет из Твери"},
+	    {"Ольга Смирнова", "Привет из Твери", "KOI8-R", "Ольга Смирнова", "Привет из Твери"},
+	    {"José Müller", "Grüße aus München", "WINDOWS-1252", "José Müller",
+	     "Grüße aus München"},
+	    {"Ольга Смирнова", "Привет из Твери", "UTF-8", "Ольга Смирнова", "Привет из Твери"},
+	};
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *name =
+		    g_convert(cases[i].from, -1, cases[i].charset, "UTF-8", NULL, NULL, NULL);
+		char *subj =
+		    g_convert(cases[i].subject, -1, cases[i].charset, "UTF-8", NULL, NULL, NULL);
+		char *msg = g_strdup_printf("From: %s <olga.smirnova@example.net>\r\n"
+		                            "To: ivan.petrov@letters.example.org\r\n"
+		                            "Subject: %s =?utf-8?q?=E2=84=961?=\r\n"
+		                            "MIME-Version: 1.0\r\n"
+		                            "Content-Type: text/plain; charset=utf-8\r\n\r\nhi\r\n",
+		                            name, subj);
+		char *want = g_strdup_printf("%s №1", cases[i].want_subject);
+		GError *e = NULL;
+		lg_message *m = parse_str(msg, &e);
+		assert_null(e);
+		assert_non_null(m);
+		assert_string_equal(m->from_name, cases[i].want_name);
+		assert_string_equal(m->from_addr, "olga.smirnova@example.net");
+		assert_string_equal(m->subject, want);
+		message_free(&m);
+		g_free(want);
+		g_free(msg);
+		g_free(name);
+		g_free(subj);
+	}
+}
+
 static void test_boundaries(void **state)
 {
 	GError *e = NULL;
@@ -390,6 +433,7 @@ int main(void)
 	    cmocka_unit_test(test_param_names_ok),
 	    cmocka_unit_test(test_multipart_without_boundary),
 	    cmocka_unit_test(test_text_outside_parts),
+	    cmocka_unit_test(test_raw_8bit_headers),
 	    cmocka_unit_test(test_boundaries),
 	    cmocka_unit_test(test_long_fields),
 	    cmocka_unit_test(test_nesting_and_parts),
