@@ -682,23 +682,18 @@ static void letter_from_shared(lg_letter *l, const shared_work *w, const lg_enve
 }
 
 /* The closing line of a refusal by the sum of scores, after the reasons in
- * SAID (one or several). */
-static const char *score_refusal_en(GHashTable *said)
+ * SAID (one or several), in English and Russian. */
+static void score_refusal(GHashTable *said, const char **en, const char **ru)
 {
-	return g_hash_table_size(said) > 1
-	           ? "Together these make the letter too risky to pass on, so it was refused "
-	             "and not kept for a moderator; please write it again without them."
-	           : "This makes the letter too risky to pass on, so it was refused and not "
-	             "kept for a moderator; please write it again without it.";
-}
-
-static const char *score_refusal_ru(GHashTable *said)
-{
-	return g_hash_table_size(said) > 1
-	           ? "Всё это вместе делает письмо слишком рискованным, поэтому оно отклонено "
-	             "и не передано модератору; пожалуйста, напишите его заново без этого."
-	           : "Это делает письмо слишком рискованным, поэтому оно отклонено и не "
-	             "передано модератору; пожалуйста, напишите его заново без этого.";
+	gboolean several = g_hash_table_size(said) > 1;
+	*en = several ? "Together these make the letter too risky to pass on, so it was refused "
+	                "and not kept for a moderator; please write it again without them."
+	              : "This makes the letter too risky to pass on, so it was refused and not "
+	                "kept for a moderator; please write it again without it.";
+	*ru = several ? "Всё это вместе делает письмо слишком рискованным, поэтому оно отклонено "
+	                "и не передано модератору; пожалуйста, напишите его заново без этого."
+	              : "Это делает письмо слишком рискованным, поэтому оно отклонено и не "
+	                "передано модератору; пожалуйста, напишите его заново без этого.";
 }
 
 /* Text, translation and screening decisions for one letter. */
@@ -751,12 +746,14 @@ static void letter_decide(lg_pipeline *p, lg_letter *l, const shared_work *w)
 			    l, LG_VERDICT_REJECT, "550", "5.7.1",
 			    "The letter contains content that prison censorship would refuse.",
 			    "Письмо содержит то, что не пропустит тюремная цензура.");
-		else if (!forced)
+		else if (!forced) {
 			/* refused by the sum of scores: each rule alone would only have
 			 * held the letter for a moderator, and the writer must not read
 			 * a refusal as a letter in review */
-			letter_refuse(l, LG_VERDICT_REJECT, "550", "5.7.1", score_refusal_en(said),
-			              score_refusal_ru(said));
+			const char *en, *ru;
+			score_refusal(said, &en, &ru);
+			letter_refuse(l, LG_VERDICT_REJECT, "550", "5.7.1", en, ru);
+		}
 		g_hash_table_unref(said);
 		return;
 	}
