@@ -20,8 +20,14 @@
 #define YIELD_POLL_MS 50
 /* a message ended this recently: the sessions are still in a spell */
 #define YIELD_RECENT_MS 1000
-/* a CPU sample older than this says nothing about now: measure again */
-#define YIELD_STALE_MS 1000
+/* a CPU sample older than this says nothing about now: measure again (a
+ * window must not reach back into the quiet before a burst) */
+#define YIELD_STALE_MS 400
+/* ticks (1/100 s) per CPU a window needs before its idle share is believed:
+ * /proc/stat rounds each of its ten fields down to a tick, so a window of a
+ * few ticks can read 28% idle on CPUs a busy loop keeps full (seen in
+ * t-deliver-yield); at 20 a CPU (0.2 s) the rounding is a few percent */
+#define YIELD_MIN_TICKS_PER_CPU 20
 
 /* SMTP messages in progress; *last_end the g_get_monotonic_time() at which
  * the last one ended (0: none yet) */
@@ -210,16 +216,21 @@ static gboolean must_yield(lg_worker *w, yield_view *v, busy_fn busy)
 		return TRUE;
 	since_end =
 	    last_end > 0 ? (g_get_monotonic_time() - last_end) / G_TIME_SPAN_MILLISECOND : -1;
-	/* the CPUs matter only where the rule would yield while they are busy */
+	/* the CPUs matter only where the rule would yield while they are busy;
+	 * elsewhere the window is dropped, so that the first look of the next
+	 * spell measures the spell and not the quiet before it */
 	if (!w->cpu_ok ||
-	    !worker_should_yield(FALSE, since_end, -1, cfg->delivery_yield_idle_percent))
+	    !worker_should_yield(FALSE, since_end, -1, cfg->delivery_yield_idle_percent)) {
+		v->cpu.at = 0;
 		return FALSE;
+	}
 	own_ns = delivery_cpu_ns(w);
 	if (!cpuload_read(NULL, &cur))
 		return FALSE;
 	if (v->cpu.at > 0 && cur.at - v->cpu.at < stale)
-		idle = cpuload_idle_percent(&v->cpu, &cur, own_ns - v->own_ns,
-		                            3 * (guint64)g_get_num_processors());
+		idle =
+		    cpuload_idle_percent(&v->cpu, &cur, own_ns - v->own_ns,
+		                         YIELD_MIN_TICKS_PER_CPU * (guint64)g_get_num_processors());
 	if (idle >= 0 || v->cpu.at == 0 || cur.at - v->cpu.at >= stale) {
 		/* a new window starts here; one too short to judge grows on */
 		v->cpu = cur;

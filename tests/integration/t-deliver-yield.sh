@@ -115,6 +115,10 @@ PY
 # A burst on busy CPUs: every CPU runs a busy loop while sessions follow
 # one another. Between two messages nothing is in progress, but a message
 # ended a moment ago and the CPUs are not idle: delivery waits.
+# First a quiet second: a delivery thread that yielded since the last
+# message (a spell) counts yield_seconds from the spell's start, and a spell
+# carried into the burst would end the wait before the burst does.
+sleep 1.5
 burners=()
 for _ in $(seq 1 "$(nproc)"); do
 	timeout 30 bash -c 'while :; do :; done' &
