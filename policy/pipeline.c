@@ -564,7 +564,10 @@ static void shared_analyse(lg_pipeline *p, shared_work *w)
 	attach_process(cfg, w->msg, w->photos, w->dropped);
 
 	/* translation */
-	if (w->text[0] == '\0') {
+	if (w->text[0] == '\0' || w->chars > cfg->text_chars) {
+		/* nothing to translate, or a letter refused as too long whatever
+		 * it says: neither translated nor screened (a text cut at four
+		 * times the limit can still be 80,000 characters of noise) */
 		w->lang = g_strdup("unknown");
 		w->backend = g_strdup("");
 		w->text_ru = g_strdup("");
@@ -592,7 +595,8 @@ static void shared_analyse(lg_pipeline *p, shared_work *w)
 	 * A letter written in Russian is its own Russian text: one pass, with
 	 * every rule, does for both. */
 	gboolean same_text = w->text_ru != NULL && !w->translated && !strcmp(w->text_ru, w->text);
-	if (p->rules && w->text[0] && !same_text) {
+	gboolean too_long = w->chars > cfg->text_chars;
+	if (p->rules && w->text[0] && !same_text && !too_long) {
 		char *orig = screen_text(p->rules, w->text, w->lang, "original", TRUE, w->findings);
 		g_free(orig);
 	}

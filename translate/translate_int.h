@@ -24,7 +24,9 @@ typedef struct lg_langid lg_langid;
 lg_langid *langid_new(const char *languages, const char *lm_dir, int short_chars, GError **err);
 void langid_free(lg_langid **l);
 /* Language code of text[0..len) (len -1: NUL-terminated), a static string,
- * "unknown" when unsure, too short or not configured. *short_r (may be
+ * "unknown" when unsure, too short or not configured; only the first 16 KB
+ * are read (a language shows there; textcat's cost grows with a text's
+ * distinct n-grams). *short_r (may be
  * NULL) is set TRUE when the text was too short or too unsure to tell. */
 const char *langid_detect(lg_langid *l, const char *text, gssize len, gboolean *unsure_r);
 /* TRUE when code is one of the configured languages. */

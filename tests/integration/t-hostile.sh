@@ -87,6 +87,9 @@ d=json.load(open(sys.argv[1]))
 for l in d["letters"]:
     for x in l.get("dropped", []): print(x["name"] + "|" + x["reason"])' "$1"
 }
+reply() {
+	python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1])).get("smtp", {}).get("text", [])))' "$1"
+}
 text_ru() {
 	python3 -c 'import json,sys; print("".join(l.get("text_ru","") for l in json.load(open(sys.argv[1]))["letters"]))' "$1"
 }
@@ -115,6 +118,13 @@ fi
 hcheck video "$GW" reject 552
 hcheck video.big "$GWBIG" accept 250
 like "$(dropped "$J")" 'holiday\.mp4\|.*[Vv]ideo' "video.big: the 30 MB video is dropped with a reason"
+# Noise as an HTML part: millions of characters once decoded, refused as too
+# long within the time bound (an ISO-2022-JP label made it minutes in
+# language identification, a UTF-8 one 17 s in Unicode normalisation)
+hcheck noise_html.jp "$GW" reject 550 --mb 3 --cs iso-2022-jp
+like "$(reply "$J")" 'too long' "noise_html.jp: refused as too long"
+hcheck noise_html.utf8 "$GW" reject 550 --mb 3 --cs utf-8
+like "$(reply "$J")" 'too long' "noise_html.utf8: refused as too long"
 hcheck zipbomb "$GW" accept 250 --n 1
 like "$(dropped "$J")" 'photos\.zip\|.*[Aa]rchive' "zipbomb: the archive is dropped unopened"
 hcheck png_bomb "$GW" accept 250

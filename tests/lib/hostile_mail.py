@@ -22,6 +22,8 @@ text itself. Cases (the expected verdict is the test's business):
   bad_utf8        invalid UTF-8 in a utf-8 body, broken encoded-words
   video           a base64 video/mp4 attachment of MB megabytes (default 30)
   zipbomb         a zip whose one member inflates to 1 GB (never unpacked)
+  noise_html      MB megabytes of noise as a base64 text/html part in charset CS
+                  (--cs, default utf-8): millions of characters once decoded
   png_bomb        a PNG declaring 30000x30000 whose IDAT really inflates to it
   jpeg_bomb       a JPEG (--jpeg FILE, a small real one) whose frame header
                   is patched to 60000x60000
@@ -127,7 +129,8 @@ def main():
     if len(args) < 2:
         sys.exit(__doc__)
     case, out = args[0], args[1]
-    opts = {"--to": "ivan.petrov@letters.example.org", "--n": None, "--mb": "30", "--jpeg": None}
+    opts = {"--to": "ivan.petrov@letters.example.org", "--n": None, "--mb": "30", "--jpeg": None,
+            "--cs": None}
     rest = args[2:]
     while rest:
         opts[rest[0]] = rest[1]
@@ -192,6 +195,15 @@ def main():
         data = (b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom" + bytes(range(256)) * 4096) * (mb * 4 + 1)
         data = data[:mb << 20]
         msg = mixed(to, [attachment(b"video/mp4", b"holiday.mp4", data)])
+    elif case == "noise_html":
+        # megabytes of noise as an HTML part in a charset: decoded, it is a
+        # text of millions of characters (composing pairs, CJK from
+        # ISO-2022-JP) that must be refused as too long in seconds
+        import random
+        data = random.Random(7).randbytes(int(opts["--mb"]) << 20)
+        cs = (opts.get("--cs") or "utf-8").encode()
+        msg = (head(to, extra=b"Content-Transfer-Encoding: base64\r\n",
+                    ctype=b"text/html; charset=" + cs) + b"\r\n" + b64(data))
     elif case == "zipbomb":
         msg = mixed(to, [attachment(b"application/zip", b"photos.zip", zipbomb(n or 1))])
     elif case == "png_bomb":

@@ -413,6 +413,44 @@ static void test_norm(void **state)
 	t = text_norm_chars("e\u0301");
 	assert_string_equal(t, "\u00e9");
 	g_free(t);
+	/* a long text is normalised piece by piece (g_utf8_normalize() is
+	 * quadratic on one long buffer full of compositions): the same result
+	 * as each piece alone, with newlines, with only spaces, with only
+	 * Cyrillic between the compositions, and (hostile) with none */
+	{
+		static const char *const pieces[] = {
+		    "Приве\u0301т, е\u0301сть и\u0306 cafe\u0301.\n", /* newlines */
+		    "Приве\u0301т и\u0306 cafe\u0301 ",               /* spaces */
+		    "и\u0306и\u0306ё\u0308",                          /* Cyrillic only */
+		    "e\u0301",                                        /* ASCII and marks */
+		};
+		for (size_t i = 0; i < G_N_ELEMENTS(pieces); i++) {
+			GString *in = g_string_new(NULL), *want = g_string_new(NULL);
+			char *one = text_norm_chars(pieces[i]), *got;
+			while (in->len < 200000) {
+				g_string_append(in, pieces[i]);
+				g_string_append(want, one);
+			}
+			got = text_norm_chars(in->str);
+			assert_int_equal(strlen(got), want->len);
+			assert_string_equal(got, want->str);
+			g_free(got);
+			g_free(one);
+			g_string_free(in, TRUE);
+			g_string_free(want, TRUE);
+		}
+		/* nothing but combining marks: no crash, valid UTF-8 */
+		{
+			GString *in = g_string_new(NULL);
+			char *got;
+			while (in->len < 100000)
+				g_string_append(in, "\u0301\u0316");
+			got = text_norm_chars(in->str);
+			assert_true(g_utf8_validate(got, -1, NULL));
+			g_free(got);
+			g_string_free(in, TRUE);
+		}
+	}
 	/* invalid UTF-8 */
 	t = text_norm_chars("ok\xff\xfe!");
 	assert_string_equal(t, "ok!");
