@@ -11,7 +11,8 @@
 #             reach sockets in it); created and removed here when not given
 #
 # Functions:
-#   lg_tmpdir [NAME]            new 0755 folder under LG_TMP, prints its path
+#   lg_tmpdir [NAME]            new 0755 folder under LG_TMP (NAME, or NAME.XXXXXX
+#                               when NAME exists), prints its path
 #   free_port                   prints a free TCP port on 127.0.0.1
 #   wait_for_socket PATH SECS   0 when PATH is a socket within SECS, else 1
 #   wait_for_port PORT SECS [HOST]  0 when HOST:PORT accepts a connection
@@ -159,8 +160,11 @@ need_bin() {
 lg_tmpdir() {
 	local d
 	if [[ -n ${1:-} ]]; then
+		# always a new folder: with an LG_TMP set by hand and shared by
+		# several runs (benchmarks, soaks), a reused "gw" brought the last
+		# run's letters into the next one's counts
 		d=$LG_TMP/$1
-		mkdir -p "$d"
+		mkdir "$d" 2>/dev/null || d=$(mktemp -d "$LG_TMP/$1.XXXXXX")
 	else
 		d=$(mktemp -d "$LG_TMP/d.XXXXXX")
 	fi
