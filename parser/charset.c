@@ -207,7 +207,8 @@ char *charset_to_utf8(const char *data, gsize len, const char *declared, const c
 	 * be ISO-2022, whose escapes are plain bytes) */
 	if (multi == 0 && bad == 0 && g_utf8_validate((const char *)p, (gssize)len, NULL) &&
 	    memchr(p, 0x1b, len) == NULL) {
-		out = as_utf8((const char *)p, len);
+		/* validated with a length: no NUL, no bad or cut character */
+		out = g_strndup((const char *)p, len);
 		goto done;
 	}
 	used = iso2022_of(p, len);

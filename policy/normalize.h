@@ -83,10 +83,19 @@ norm_tokens *norm_tokenize(const norm_text *n, const guint32 *skip, guint nskip,
 /* Hash of the first two characters of s (which holds at least two): the bit
  * a word sets in a map of first characters (NORM_PAIR_BYTES bytes). */
 #define NORM_PAIR_BYTES 8192
+static inline gunichar norm_pair_char(const char *s)
+{
+	guchar c = (guchar)s[0];
+	if (c < 0x80)
+		return c;
+	if ((c & 0xE0) == 0xC0) /* two bytes, inline: Cyrillic and accented Latin */
+		return ((c & 0x1Fu) << 6) | ((guchar)s[1] & 0x3Fu);
+	return g_utf8_get_char(s);
+}
 static inline guint norm_pair(const char *s)
 {
-	gunichar a = g_utf8_get_char(s);
-	gunichar b = g_utf8_get_char(g_utf8_next_char(s));
+	gunichar a = norm_pair_char(s);
+	gunichar b = norm_pair_char(g_utf8_next_char(s));
 	return ((a * 40503u) ^ b) & 0xFFFF;
 }
 

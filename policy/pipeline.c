@@ -444,6 +444,14 @@ static char *normalized_hash(const char *text)
 		if (b < 0x80) {
 			if (g_ascii_isalnum(b))
 				g_string_append_c(g, g_ascii_tolower(b));
+		} else if (((guchar)c[1] & 0xC0) == 0x80 && ((b == 0xD0 && (guchar)c[1] >= 0x90) ||
+		                                             (b == 0xD1 && (guchar)c[1] < 0x90))) {
+			/* А-я (U+0410-U+044F), the common case: lower case is А-Я + 0x20 */
+			gunichar u = ((b & 0x1Fu) << 6) | ((guchar)c[1] & 0x3Fu);
+			if (u < 0x430)
+				u += 0x20;
+			g_string_append_c(g, (char)(0xC0 | (u >> 6))); /* inline while room */
+			g_string_append_c(g, (char)(0x80 | (u & 0x3F)));
 		} else {
 			gunichar u = g_utf8_get_char(c);
 			if (u >= 0x400 && u <= 0x4FF) {
@@ -561,10 +569,11 @@ static void shared_analyse(lg_pipeline *p, shared_work *w)
 	w->dropped = g_ptr_array_new_with_free_func((GDestroyNotify)dropped_free);
 	w->text = text_extract(w->msg, &topts);
 	w->chars = text_chars(w->text);
+	gboolean too_long = w->chars > cfg->text_chars;
 	attach_process(cfg, w->msg, w->photos, w->dropped);
 
 	/* translation */
-	if (w->text[0] == '\0' || w->chars > cfg->text_chars) {
+	if (w->text[0] == '\0' || too_long) {
 		/* nothing to translate, or a letter refused as too long whatever
 		 * it says: neither translated nor screened (a text cut at four
 		 * times the limit can still be 80,000 characters of noise) */
@@ -595,7 +604,6 @@ static void shared_analyse(lg_pipeline *p, shared_work *w)
 	 * A letter written in Russian is its own Russian text: one pass, with
 	 * every rule, does for both. */
 	gboolean same_text = w->text_ru != NULL && !w->translated && !strcmp(w->text_ru, w->text);
-	gboolean too_long = w->chars > cfg->text_chars;
 	if (p->rules && w->text[0] && !same_text && !too_long) {
 		char *orig = screen_text(p->rules, w->text, w->lang, "original", TRUE, w->findings);
 		g_free(orig);

@@ -909,6 +909,8 @@ static void index_rules(rules_set *rs)
 			rule_seq *s = g_ptr_array_index(r->seqs, j);
 			rule_el *h = &s->el[0];
 			char *key = g_strdup_printf("%c%s", h->kind, h->s);
+			guint bit = rules_key_hash(key, strlen(key));
+			rs->head_bloom[bit >> 3] |= 1 << (bit & 7);
 			GArray *refs = g_hash_table_lookup(rs->heads, key);
 			if (refs == NULL) {
 				refs = g_array_new(FALSE, FALSE, sizeof(seq_ref));

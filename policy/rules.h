@@ -17,6 +17,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <glib.h>
 #include <pcre2.h>
+#include <string.h>
 
 #include "policy/letter.h"
 #include "policy/normalize.h"
@@ -107,18 +108,44 @@ typedef struct seq_ref {
 	guint seq;
 } seq_ref;
 
+/* A cheap hash of a heads key (kind byte and text, len bytes), for the
+ * filter in front of the heads table: most words a letter holds head no
+ * rule, and the table's own lookup costs several times more. */
+#define RULES_BLOOM_BYTES 16384
+static inline guint rules_key_hash(const char *k, gsize len)
+{
+	guint64 h = (guint64)len * G_GUINT64_CONSTANT(0x9E3779B97F4A7C15);
+	while (len >= 8) {
+		guint64 v;
+		memcpy(&v, k, 8);
+		h = (h ^ v) * G_GUINT64_CONSTANT(0x9E3779B97F4A7C15);
+		h ^= h >> 29;
+		k += 8;
+		len -= 8;
+	}
+	if (len > 0) {
+		guint64 v = 0;
+		memcpy(&v, k, len);
+		h = (h ^ v) * G_GUINT64_CONSTANT(0x9E3779B97F4A7C15);
+		h ^= h >> 29;
+	}
+	return (guint)(h >> 32) % (RULES_BLOOM_BYTES * 8);
+}
+
 typedef struct rules_set {
 	GPtrArray *rules;    /* rule* */
 	GHashTable *heads;   /* "K" + text -> GArray of seq_ref (first element of a seq) */
 	guint64 prefix_lens; /* bit k: some prefix has k bytes */
 	guint64 root_lens;
-	guint8 root_first[NORM_PAIR_BYTES]; /* bit norm_pair(): some root begins so */
-	guint8 head_first[NORM_PAIR_BYTES]; /* bit norm_pair(): some stem, word or prefix head
-	                                       begins so */
-	gboolean head_short;                /* some stem or word head has one character */
-	guint8 stem_first[NORM_PAIR_BYTES]; /* bit norm_pair(): some stem element begins so */
-	gboolean stem_short;                /* some stem element has one character */
-	GHashTable *cat_en;                 /* category -> reason */
+	guint8 root_first[NORM_PAIR_BYTES];   /* bit norm_pair(): some root begins so */
+	guint8 head_first[NORM_PAIR_BYTES];   /* bit norm_pair(): some stem, word or prefix head
+	                                         begins so */
+	gboolean head_short;                  /* some stem or word head has one character */
+	guint8 head_bloom[RULES_BLOOM_BYTES]; /* bit rules_key_hash() of every heads key: a
+	                                         key whose bit is clear is not there */
+	guint8 stem_first[NORM_PAIR_BYTES];   /* bit norm_pair(): some stem element begins so */
+	gboolean stem_short;                  /* some stem element has one character */
+	GHashTable *cat_en;                   /* category -> reason */
 	GHashTable *cat_ru;
 	guint nfiles;
 } rules_set;

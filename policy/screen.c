@@ -217,6 +217,9 @@ static gboolean excepted(const run *x, const rule *r, guint i, guint e)
 
 static void try_heads(run *x, guint i, char *key, gsize klen)
 {
+	guint bit = rules_key_hash(key, klen);
+	if (!((x->rs->head_bloom[bit >> 3] >> (bit & 7)) & 1))
+		return;
 	key[klen] = '\0';
 	GArray *refs = g_hash_table_lookup(x->rs->heads, key);
 	if (refs == NULL)

@@ -273,25 +273,38 @@ typedef struct para_info {
 	int cyrillic; /* 1 when mostly Cyrillic */
 } para_info;
 
-static glong count_letters(const char *s)
+/* Letters in s, and whether it is mostly Cyrillic: more characters of the
+ * Cyrillic blocks (U+0400-U+052F) than letters of other scripts. One pass,
+ * ASCII and U+0400-U+047F (all letters) decoded inline. */
+static glong count_letters(const char *s, int *cyrillic_r)
 {
-	glong n = 0;
-	for (const char *p = s; *p; p = g_utf8_next_char(p))
-		n += g_unichar_isalpha(g_utf8_get_char(p)) != 0;
-	return n;
-}
-
-static int mostly_cyrillic(const char *s)
-{
-	glong cyr = 0, other = 0;
-	for (const char *p = s; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (c >= 0x400 && c <= 0x52f)
+	glong n = 0, cyr = 0, other = 0;
+	const guchar *p = (const guchar *)s;
+	while (*p) {
+		if (*p < 0x80) {
+			if (g_ascii_isalpha(*p)) {
+				n++;
+				other++;
+			}
+			p++;
+		} else if ((*p == 0xD0 || *p == 0xD1) && (p[1] & 0xC0) == 0x80) {
+			n++;
 			cyr++;
-		else if (g_unichar_isalpha(c))
-			other++;
+			p += 2;
+		} else {
+			gunichar c = g_utf8_get_char((const char *)p);
+			gboolean alpha = g_unichar_isalpha(c) != 0;
+			n += alpha;
+			if (c >= 0x400 && c <= 0x52f)
+				cyr++;
+			else if (alpha)
+				other++;
+			p = (const guchar *)g_utf8_next_char(p);
+		}
 	}
-	return cyr > other;
+	if (cyrillic_r)
+		*cyrillic_r = cyr > other;
+	return n;
 }
 
 /* Cyrillic, without the letters of Ukrainian or Belarusian only. */
@@ -343,11 +356,12 @@ lg_tr_status translate_letter(lg_translator *t, const char *text, lg_translation
 		g_string_truncate(ptext, 0);
 		for (guint i = 0; i < pieces->len; i++) {
 			lg_piece *pc = pieces->pdata[i];
-			if (pc->para == p && pc->translate)
-				g_string_append_printf(ptext, "%s\n", pc->text);
+			if (pc->para == p && pc->translate) {
+				g_string_append(ptext, pc->text);
+				g_string_append_c(ptext, '\n');
+			}
 		}
-		pi[p].letters = count_letters(ptext->str);
-		pi[p].cyrillic = mostly_cyrillic(ptext->str);
+		pi[p].letters = count_letters(ptext->str, &pi[p].cyrillic);
 		pi[p].lang = langid_detect(t->lid, ptext->str, (gssize)ptext->len, NULL);
 		total += pi[p].letters;
 		if (strcmp(pi[p].lang, "unknown")) {
@@ -365,8 +379,10 @@ lg_tr_status translate_letter(lg_translator *t, const char *text, lg_translation
 		g_string_truncate(ptext, 0);
 		for (guint i = 0; i < pieces->len; i++) {
 			lg_piece *pc = pieces->pdata[i];
-			if (pc->translate)
-				g_string_append_printf(ptext, "%s\n", pc->text);
+			if (pc->translate) {
+				g_string_append(ptext, pc->text);
+				g_string_append_c(ptext, '\n');
+			}
 		}
 		main_lang = langid_detect(t->lid, ptext->str, (gssize)ptext->len, NULL);
 		if (!strcmp(main_lang, "unknown") &&
