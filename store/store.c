@@ -36,10 +36,11 @@ struct lg_store {
 	/* the lookups' connections: none for an in-memory database (a second
 	 * connection would not see it), whose lookups use db under lock */
 	gboolean rpool;
-	GMutex rlock; /* guards the four below, held only to take or give back */
+	GMutex rlock; /* guards the five below, held only to take or give back */
 	GCond rcond;  /* a connection was given back */
 	sqlite3 *rfree[RD_MAX];
 	guint nfree, nopen;
+	guint rwaiting;        /* threads waiting on rcond (GLib signals with a system call) */
 	gboolean ropen_failed; /* opening one more failed: make do with those open */
 	char *path;
 	/* group commit: writes queued by concurrent threads, one leader at a time */
@@ -307,7 +308,9 @@ static sqlite3 *rd_lock(lg_store *s)
 				g_error_free(e);
 			}
 		} else {
+			s->rwaiting++;
 			g_cond_wait(&s->rcond, &s->rlock);
+			s->rwaiting--;
 		}
 	}
 	g_mutex_unlock(&s->rlock);
@@ -324,7 +327,8 @@ static void rd_unlock(lg_store *s, sqlite3 *db)
 		return; /* store_read_end() gives it back */
 	g_mutex_lock(&s->rlock);
 	s->rfree[s->nfree++] = db;
-	g_cond_signal(&s->rcond);
+	if (s->rwaiting > 0)
+		g_cond_signal(&s->rcond);
 	g_mutex_unlock(&s->rlock);
 }
 
