@@ -28,9 +28,20 @@ static gunichar fold_char(gunichar c)
 	return c;
 }
 
-static void emit(norm_text *n, gunichar c, gsize *cap, guint32 os, guint32 oe)
+static inline void emit(norm_text *n, gunichar c, gsize *cap, guint32 os, guint32 oe)
 {
 	gsize at = n->s->len;
+	if (c >= 0x430 && c <= 0x44F && at + 4 <= *cap) {
+		/* а-я, most of a Russian text: two bytes, a Cyrillic letter */
+		guchar *o = (guchar *)n->s->str + at;
+		o[0] = 0xC0 | (c >> 6);
+		o[1] = 0x80 | (c & 0x3F);
+		n->ostart[at] = n->ostart[at + 1] = os;
+		n->oend[at] = n->oend[at + 1] = oe;
+		n->s->len = at + 2;
+		n->cyr_letters++;
+		return;
+	}
 	if (at + 4 > *cap) {
 		*cap = (at + 4) * 2;
 		n->ostart = g_renew(guint32, n->ostart, *cap);
@@ -359,6 +370,18 @@ static inline void pool_put(GString *pool, gunichar c)
 	}
 }
 
+/* Appends len bytes to the pool, in place while it has room. */
+static inline void pool_put_bytes(GString *pool, const char *b, gsize len)
+{
+	if (pool->len + len + 1 <= pool->allocated_len) {
+		memmove(pool->str + pool->len, b, len); /* b may be in the pool */
+		pool->len += len;
+		pool->str[pool->len] = '\0';
+	} else {
+		g_string_append_len(pool, b, (gssize)len);
+	}
+}
+
 typedef struct stemming {
 	struct sb_stemmer *ru, *en;
 	const guint8 *first; /* NULL or the first characters worth stemming */
@@ -512,10 +535,11 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, const
 	if (skip) {
 		t.slen = 0;
 	} else if (stem) {
-		g_string_append_len(ts->pool, (const char *)stem, slen);
+		pool_put_bytes(ts->pool, (const char *)stem, (gsize)slen);
 		t.slen = MIN(slen, G_MAXUINT16);
 	} else {
-		g_string_append_len(ts->pool, ts->pool->str + t.woff, t.wlen);
+		/* the word itself (g_string_append_len copes with a source inside the pool) */
+		pool_put_bytes(ts->pool, ts->pool->str + t.woff, t.wlen);
 		t.slen = t.wlen;
 	}
 	g_string_append_c(ts->pool, '\0');
