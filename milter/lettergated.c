@@ -13,6 +13,7 @@
 #include <grp.h>
 #include <libmilter/mfapi.h>
 #include <pwd.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +249,39 @@ static int supervise(pid_t child)
 	return 1;
 }
 
+/*
+ * glibc keeps up to 7 freed blocks of each size per thread (its tcache).
+ * A letter frees its GMime tree and the pipeline's strings all at once, so
+ * most of those frees, and the next letter's mallocs, went down glibc's slow
+ * path: about 11% of a session's instructions were malloc and free. More
+ * slots can only be set with GLIBC_TUNABLES before the process starts, so the
+ * daemon sets it and starts itself again, once; tunables already in the
+ * environment are left alone. 200 slots: 4.5% fewer instructions a letter
+ * (callgrind over a whole session, 300 Postfix letters), memory bounded by
+ * the slots of the sizes a letter uses.
+ */
+#define LG_MALLOC_TUNABLES "glibc.malloc.tcache_count=200"
+static void tune_malloc(char **argv)
+{
+#ifdef __GLIBC__
+	char self[PATH_MAX];
+	ssize_t n;
+	if (getenv("GLIBC_TUNABLES") != NULL)
+		return;
+	/* the program's path (under valgrind /proc/self/exe is valgrind) */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0 || n >= (ssize_t)sizeof(self) - 1)
+		return;
+	self[n] = '\0';
+	if (setenv("GLIBC_TUNABLES", LG_MALLOC_TUNABLES, 1) != 0)
+		return;
+	execv(self, argv);
+	unsetenv("GLIBC_TUNABLES"); /* could not: glibc's defaults then */
+#else
+	(void)argv;
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	GError *e = NULL;
@@ -262,6 +296,7 @@ int main(int argc, char **argv)
 	/* Nothing the daemon creates (database journals, spool files, temp
 	 * bodies) is for others to read. */
 	umask(027);
+	tune_malloc(argv);
 	while ((opt = getopt(argc, argv, "c:fndh")) != -1) {
 		switch (opt) {
 		case 'c':
