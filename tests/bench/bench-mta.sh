@@ -226,6 +226,25 @@ stop_config() {
 	esac
 }
 
+# Waits (at most 60 s) until the machine is quiet: at least 90% of the CPUs
+# idle over half a second, so that nothing one configuration leaves running
+# after its burst (MIMEDefang's processes, Postfix delivering, lettergated's
+# delivery) can slow the next one's. Prints the seconds waited (each row's
+# quiet_wait_s; 0.5 is the shortest: the machine was quiet already).
+cpu_idle_total() { awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
+wait_quiet() {
+	local t0 i0 a0 i1 a1 n=0
+	t0=$(date +%s%N)
+	while ((n < 120)); do
+		read -r i0 a0 < <(cpu_idle_total)
+		sleep 0.5
+		read -r i1 a1 < <(cpu_idle_total)
+		(((a1 - a0) > 0 && (i1 - i0) * 100 >= (a1 - a0) * 90)) && break
+		n=$((n + 1))
+	done
+	awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'
+}
+
 ROWS=$W/rows
 spooled() { find "$GW/out" -maxdepth 1 -name '*.json' 2>/dev/null | wc -l; }
 spooled_at_least() { (($(spooled) >= $1)); }
@@ -241,6 +260,8 @@ run_one() { # NAME KIND
 	lg_loadgen -s "127.0.0.1:$port" -m 40 -c "$CONC" -p 2000 -r "w$name$kind${round:-1}x$$" "${args[@]}" >/dev/null 2>&1
 	pf_wait_queue_empty "$PF" 60 >/dev/null 2>&1
 	[[ $name == lettergated ]] && wait_until 120 spooled_at_least $((s0 + 40))
+	local quiet
+	quiet=$(wait_quiet)
 	t0=$(milter_ticks "$name")
 	[[ $name == lettergated ]] && d0=$(proc_thread_ticks "$(gw_child_pid "$GW")" deliver)
 	lg_loadgen -s "127.0.0.1:$port" -m "$n" -c "$CONC" -p 2000 -r "m$name$kind${round:-1}x$$" "${args[@]}" >"$out" 2>&1
@@ -272,7 +293,7 @@ run_one() { # NAME KIND
 		cpu = (m == "postfix") ? "-" : sprintf("%.2f", t * 1000 / hz / n);
 		cpu2 = (m == "lettergated") ? sprintf("%.2f", (t - d) * 1000 / hz / n) : cpu;
 		printf "%s %s %d %s %s %s %s %d %s %s %s %s %s\n", name, kind, n, rate, p50, p99, ok, n - ok, rss, cpu, cpu2, drain, cpuall }' >>"$ROWS"
-	echo "bench-mta: $name ($kind): $(tr '\n' ' ' <"$out")" >&2
+	echo "bench-mta: $name ($kind): $(tr '\n' ' ' <"$out")quiet_wait_s=$quiet" >&2
 }
 
 configs=(postfix null null-gmime mimedefang lettergated)
