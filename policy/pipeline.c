@@ -20,6 +20,7 @@
 #include "parser/text.h"
 #include "deliver/notify.h"
 #include "policy/attach.h"
+#include "policy/normalize.h"
 #include "policy/org.h"
 #include "policy/quota.h"
 
@@ -444,17 +445,16 @@ static char *normalized_hash(const char *text)
 		if (b < 0x80) {
 			if (g_ascii_isalnum(b))
 				g_string_append_c(g, g_ascii_tolower(b));
-		} else if (((guchar)c[1] & 0xC0) == 0x80 && ((b == 0xD0 && (guchar)c[1] >= 0x90) ||
-		                                             (b == 0xD1 && (guchar)c[1] < 0x90))) {
-			/* А-я (U+0410-U+044F), the common case: lower case is А-Я + 0x20 */
-			gunichar u = ((b & 0x1Fu) << 6) | ((guchar)c[1] & 0x3Fu);
-			if (u < 0x430)
-				u += 0x20;
-			g_string_append_c(g, (char)(0xC0 | (u >> 6))); /* inline while room */
-			g_string_append_c(g, (char)(0x80 | (u & 0x3F)));
 		} else {
-			gunichar u = g_utf8_get_char(c);
-			if (u >= 0x400 && u <= 0x4FF) {
+			gunichar u = norm_pair_char(c); /* valid UTF-8: two bytes inline */
+			if (u >= 0x410 && u <= 0x44F) {
+				/* А-я, the common case: lower case is А-Я + 0x20 */
+				if (u < 0x430)
+					u += 0x20;
+				g_string_append_c(g,
+				                  (char)(0xC0 | (u >> 6))); /* inline while room */
+				g_string_append_c(g, (char)(0x80 | (u & 0x3F)));
+			} else if (u >= 0x400 && u <= 0x4FF) {
 				gunichar f = g_unichar_tolower(u);
 				if (g_unichar_isalnum(f))
 					g_string_append_unichar(g, f);
