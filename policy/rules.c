@@ -928,12 +928,15 @@ static void index_rules(rules_set *rs)
 					rs->head_first[k >> 3] |= 1 << (k & 7);
 				}
 			}
-			if (h->kind == EL_PREFIX)
-				rs->prefix_lens |= G_GUINT64_CONSTANT(1) << h->len;
-			else if (h->kind == EL_ROOT) {
-				rs->root_lens |= G_GUINT64_CONSTANT(1) << h->len;
-				guint k = norm_pair(h->s);
-				rs->root_first[k >> 3] |= 1 << (k & 7);
+			/* prefixes and roots have 2 characters to 63 bytes (parse_el) */
+			if (h->kind == EL_PREFIX) {
+				guint64 lb = G_GUINT64_CONSTANT(1) << h->len;
+				rs->prefix_lens |= lb;
+				rs->prefix_lens_at[RULES_PAIR_SLOT(norm_pair(h->s))] |= lb;
+			} else if (h->kind == EL_ROOT) {
+				guint64 lb = G_GUINT64_CONSTANT(1) << h->len;
+				rs->root_lens |= lb;
+				rs->root_lens_at[RULES_PAIR_SLOT(norm_pair(h->s))] |= lb;
 			}
 		}
 	}

@@ -132,12 +132,19 @@ static inline guint rules_key_hash(const char *k, gsize len)
 	return (guint)(h >> 32) % (RULES_BLOOM_BYTES * 8);
 }
 
+#define RULES_LEN_SLOTS 4096
+#define RULES_PAIR_SLOT(pair) ((pair) & (RULES_LEN_SLOTS - 1))
+
 typedef struct rules_set {
 	GPtrArray *rules;    /* rule* */
 	GHashTable *heads;   /* "K" + text -> GArray of seq_ref (first element of a seq) */
 	guint64 prefix_lens; /* bit k: some prefix has k bytes */
 	guint64 root_lens;
-	guint8 root_first[NORM_PAIR_BYTES];   /* bit norm_pair(): some root begins so */
+	/* by a word's first two characters (slot RULES_PAIR_SLOT(norm_pair())):
+	 * bit k, some prefix or root beginning so has k bytes. Pairs sharing a
+	 * slot share its bits, which only makes the filter looser. */
+	guint64 prefix_lens_at[RULES_LEN_SLOTS];
+	guint64 root_lens_at[RULES_LEN_SLOTS];
 	guint8 head_first[NORM_PAIR_BYTES];   /* bit norm_pair(): some stem, word or prefix head
 	                                         begins so */
 	gboolean head_short;                  /* some stem or word head has one character */

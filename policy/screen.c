@@ -269,14 +269,20 @@ static void word_pass(run *x)
 		key[0] = EL_WORD;
 		memcpy(key + 1, w, t->wlen);
 		try_heads(x, i, key, t->wlen + 1);
-		if (rs->prefix_lens) {
+		if (rs->prefix_lens && t->nchars >= 2) {
+			/* the prefix lengths for the word's first two characters,
+			 * up to its own */
+			guint64 m = rs->prefix_lens_at[RULES_PAIR_SLOT(norm_pair(w))];
+			if (t->wlen < 63)
+				m &= (G_GUINT64_CONSTANT(2) << t->wlen) - 1;
 			key[0] = EL_PREFIX;
-			for (guint l = 2; l <= t->wlen && l < 64; l++)
-				if (((rs->prefix_lens >> l) & 1) &&
-				    (l == t->wlen || (w[l] & 0xC0) != 0x80)) {
-					memcpy(key + 1, w, l);
-					try_heads(x, i, key, l + 1);
-				}
+			for (; m; m &= m - 1) {
+				guint l = (guint)__builtin_ctzll(m);
+				if (l < t->wlen && (w[l] & 0xC0) == 0x80)
+					continue; /* not at a character's end */
+				memcpy(key + 1, w, l);
+				try_heads(x, i, key, l + 1);
+			}
 		}
 	roots:
 		if (rs->root_lens) {
@@ -286,12 +292,13 @@ static void word_pass(run *x)
 					continue;
 				if (g_utf8_next_char(w + s) >= w + t->wlen)
 					break; /* roots have two characters or more */
-				guint k = norm_pair(w + s);
-				if (!(rs->root_first[k >> 3] & (1 << (k & 7))))
-					continue;
-				for (guint l = 2; s + l <= t->wlen && l < 64; l++) {
-					if (!((rs->root_lens >> l) & 1) ||
-					    (s + l < t->wlen && (w[s + l] & 0xC0) == 0x80))
+				guint64 m = rs->root_lens_at[RULES_PAIR_SLOT(norm_pair(w + s))];
+				guint room = t->wlen - s;
+				if (room < 63)
+					m &= (G_GUINT64_CONSTANT(2) << room) - 1;
+				for (; m; m &= m - 1) {
+					guint l = (guint)__builtin_ctzll(m);
+					if (s + l < t->wlen && (w[s + l] & 0xC0) == 0x80)
 						continue;
 					memcpy(key + 1, w + s, l);
 					try_heads(x, i, key, l + 1);

@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy/screen.h"
@@ -192,6 +193,80 @@ static void test_regex_prefilter(void **state)
 		rm_rules(dir);
 		g_free(body);
 	}
+}
+
+/* Prefix and root heads are tried only at the lengths that begin with a
+ * word's first two characters (rules_set.prefix_lens_at, root_lens_at):
+ * random prefixes and roots of 2 to 8 characters in two scripts, and random
+ * words, against plain string comparison. */
+static void random_word(GRand *g, GString *w, guint min, guint max)
+{
+	static const char *cyr[] = {"б", "в", "г", "д", "к", "л", "м", "н",
+	                            "п", "р", "с", "т", "а", "о", "у", "и"};
+	static const char *lat[] = {"b", "d", "f", "g", "k", "l", "m", "n",
+	                            "p", "r", "s", "t", "a", "o", "u", "i"};
+	const char **abc = g_rand_boolean(g) ? cyr : lat;
+	guint n = (guint)g_rand_int_range(g, (gint32)min, (gint32)max + 1);
+	g_string_truncate(w, 0);
+	for (guint i = 0; i < n; i++)
+		/* a vowel every other letter: nothing looks like a non-word */
+		g_string_append(w, abc[(i % 2 ? 12 : 0) + g_rand_int_range(g, 0, i % 2 ? 4 : 12)]);
+}
+
+static void test_heads_random(void **state)
+{
+	(void)state;
+	GRand *g = g_rand_new_with_seed(20261206);
+	for (int round = 0; round < 20; round++) {
+		GPtrArray *heads = g_ptr_array_new_with_free_func(g_free);
+		GString *body = g_string_new(NULL), *w = g_string_new(NULL);
+		for (guint k = 0; k < 24; k++) {
+			/* short ones from the words' own letters, so that some match */
+			random_word(g, w, 2, k < 12 ? 3 : 8);
+			g_ptr_array_add(heads, g_strdup(w->str));
+			g_string_append_printf(body,
+			                       "[rule h%u]\ncategory = x\naction = flag\nscore = "
+			                       "1\nreason_en = e\nreason_ru = r\n%s = %s\n",
+			                       k, k % 2 ? "root" : "prefix", w->str);
+		}
+		char *dir = write_rules(body->str);
+		GError *err = NULL;
+		screen_rules *r = screen_load(dir, &err);
+		if (r == NULL)
+			fail_msg("round %d: %s", round, err->message);
+		GString *text = g_string_new(NULL);
+		guint want[24] = {0};
+		for (int i = 0; i < 60; i++) {
+			random_word(g, w, 4, 12);
+			g_string_append_printf(text, "%s%s", i ? " " : "", w->str);
+			for (guint k = 0; k < heads->len; k++) {
+				const char *h = g_ptr_array_index(heads, k);
+				if (k % 2 ? strstr(w->str, h) != NULL : g_str_has_prefix(w->str, h))
+					want[k]++;
+			}
+		}
+		GPtrArray *f = g_ptr_array_new_with_free_func((GDestroyNotify)finding_free);
+		g_free(screen_text(r, text->str, "ru", "ru", FALSE, f));
+		guint got[24] = {0};
+		for (guint i = 0; i < f->len; i++) {
+			const lg_finding *x = g_ptr_array_index(f, i);
+			got[atoi(x->rule + 1)]++;
+		}
+		for (guint k = 0; k < heads->len; k++)
+			if (got[k] != MIN(want[k], 32))
+				fail_msg("round %d: %s %s: %u findings, want %u", round,
+				         k % 2 ? "root" : "prefix",
+				         (const char *)g_ptr_array_index(heads, k), got[k],
+				         MIN(want[k], 32));
+		g_ptr_array_free(f, TRUE);
+		g_string_free(text, TRUE);
+		screen_unref(&r);
+		rm_rules(dir);
+		g_string_free(body, TRUE);
+		g_string_free(w, TRUE);
+		g_ptr_array_free(heads, TRUE);
+	}
+	g_rand_free(g);
 }
 
 static void test_strip_spans(void **state)
@@ -471,6 +546,7 @@ int main(void)
 	    cmocka_unit_test(test_load),
 	    cmocka_unit_test(test_broken_files),
 	    cmocka_unit_test(test_regex_prefilter),
+	    cmocka_unit_test(test_heads_random),
 	    cmocka_unit_test(test_strip_spans),
 	    cmocka_unit_test(test_disguises),
 	    cmocka_unit_test(test_original_filter),
