@@ -387,6 +387,65 @@ typedef struct stemming {
 	const guint8 *first; /* NULL or the first characters worth stemming */
 } stemming;
 
+/* Stems, remembered. A Snowball stem depends on the word and the language
+ * only, and most of a letter's words recur from letter to letter. One table
+ * for every thread: a slot holds a word of up to STEM_SLOT_BYTES bytes
+ * (longer words are stemmed each time) and is guarded by one of STEM_LOCKS
+ * mutexes. A word replaces whichever word had its slot. */
+#define STEM_SLOTS 4096
+#define STEM_SLOT_BYTES 40
+#define STEM_LOCKS 64
+
+typedef struct stem_slot {
+	guint8 used, script, wlen, slen;
+	char word[STEM_SLOT_BYTES];
+	char stem[STEM_SLOT_BYTES];
+} stem_slot;
+
+static stem_slot stem_slots[STEM_SLOTS];
+static GMutex stem_locks[STEM_LOCKS];
+
+/* The stem of the NUL-terminated word w (wlen bytes) by st, the stemmer of
+ * script; NULL when the stemmer fails. The stem is in buf (at least
+ * STEM_SLOT_BYTES bytes) or the stemmer's own buffer, until the next call. */
+static const char *stem_word(struct sb_stemmer *st, int script, const char *w, guint wlen,
+                             char *buf, int *slen_r)
+{
+	guint k = (g_str_hash(w) ^ (guint)script) % STEM_SLOTS;
+	stem_slot *sl = &stem_slots[k];
+	GMutex *lock = &stem_locks[k % STEM_LOCKS];
+	const sb_symbol *stem;
+	int slen;
+
+	if (wlen <= STEM_SLOT_BYTES) {
+		g_mutex_lock(lock);
+		if (sl->used && sl->script == script && sl->wlen == wlen &&
+		    memcmp(sl->word, w, wlen) == 0) {
+			memcpy(buf, sl->stem, sl->slen);
+			*slen_r = sl->slen;
+			g_mutex_unlock(lock);
+			return buf;
+		}
+		g_mutex_unlock(lock);
+	}
+	stem = sb_stemmer_stem(st, (const sb_symbol *)w, (int)wlen);
+	if (stem == NULL)
+		return NULL;
+	slen = sb_stemmer_length(st);
+	if (wlen <= STEM_SLOT_BYTES && slen >= 0 && slen <= STEM_SLOT_BYTES) {
+		g_mutex_lock(lock);
+		sl->used = 1;
+		sl->script = (guint8)script;
+		sl->wlen = (guint8)wlen;
+		sl->slen = (guint8)slen;
+		memcpy(sl->word, w, wlen);
+		memcpy(sl->stem, stem, (gsize)slen);
+		g_mutex_unlock(lock);
+	}
+	*slen_r = slen;
+	return (const char *)stem;
+}
+
 /* Whether the folded word w (three characters or more) is worth stemming:
  * its first two characters are plain Cyrillic or Latin letters, which the
  * stemmers keep, and some wanted stem begins with them. Not y: English
@@ -523,19 +582,18 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, const
 	                        : script == NORM_SCRIPT_LAT ? sm->en
 	                                                    : NULL;
 	const char *word = ts->pool->str + t.woff;
-	const sb_symbol *stem = NULL;
+	const char *stem = NULL;
+	char stem_buf[STEM_SLOT_BYTES];
 	int slen = 0;
 	/* no wanted stem could equal a skipped word's: it gets an empty one */
 	gboolean skip = st && nu >= 3 && !stem_wanted(sm, word);
-	if (st && nu >= 3 && !skip) {
-		stem = sb_stemmer_stem(st, (const sb_symbol *)word, t.wlen);
-		slen = stem ? sb_stemmer_length(st) : 0;
-	}
+	if (st && nu >= 3 && !skip)
+		stem = stem_word(st, script, word, t.wlen, stem_buf, &slen);
 	t.soff = ts->pool->len;
 	if (skip) {
 		t.slen = 0;
 	} else if (stem) {
-		pool_put_bytes(ts->pool, (const char *)stem, (gsize)slen);
+		pool_put_bytes(ts->pool, stem, (gsize)slen);
 		t.slen = MIN(slen, G_MAXUINT16);
 	} else {
 		/* the word itself (g_string_append_len copes with a source inside the pool) */

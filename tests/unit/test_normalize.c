@@ -1,4 +1,5 @@
-/* tests/unit/test_normalize.c - the stem filter of norm_tokenize_for().
+/* tests/unit/test_normalize.c - the stem filter of norm_tokenize_for(), and
+ * the stems it remembers.
  *
  * Screening stems only the words whose first two characters some rule stem
  * begins with. That is exact only if Snowball's Russian and English stemmers
@@ -140,10 +141,69 @@ static void test_stems_keep_first_two(void **state)
 	sb_stemmer_delete(en);
 }
 
+/* Stems come from a table shared by the threads (stem_word() in
+ * normalize.c): every stem equals Snowball's own for the word, on a first
+ * pass (slots filled and replaced: the texts have far more distinct words
+ * than the table has slots), on a second (mostly remembered), and from two
+ * threads at once. */
+static gpointer stem_cache_pass(gpointer data)
+{
+	GPtrArray *texts = data;
+	struct sb_stemmer *ru = sb_stemmer_new("russian", "UTF_8");
+	struct sb_stemmer *en = sb_stemmer_new("english", "UTF_8");
+	struct sb_stemmer *ru2 = sb_stemmer_new("russian", "UTF_8");
+	struct sb_stemmer *en2 = sb_stemmer_new("english", "UTF_8");
+	guint bad = 0, checked = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (guint i = 0; i < texts->len; i++) {
+			const char *s = g_ptr_array_index(texts, i);
+			norm_text *n = norm_new(s, strlen(s));
+			norm_tokens *a = norm_tokenize(n, NULL, 0, ru, en);
+			for (guint k = 0; k < a->tok->len; k++) {
+				const norm_token *t = &g_array_index(a->tok, norm_token, k);
+				const char *w = NORM_WORD(a, t);
+				struct sb_stemmer *st = t->script == NORM_SCRIPT_CYR   ? ru2
+				                        : t->script == NORM_SCRIPT_LAT ? en2
+				                                                       : NULL;
+				if (st == NULL || t->nchars < 3)
+					continue;
+				const sb_symbol *want =
+				    sb_stemmer_stem(st, (const sb_symbol *)w, t->wlen);
+				int wlen = want ? sb_stemmer_length(st) : 0;
+				checked++;
+				if (want == NULL || wlen != t->slen ||
+				    memcmp(want, NORM_STEM(a, t), (gsize)wlen) != 0)
+					bad++;
+			}
+			norm_tokens_free(&a);
+			norm_free(&n);
+		}
+	}
+	sb_stemmer_delete(ru);
+	sb_stemmer_delete(en);
+	sb_stemmer_delete(ru2);
+	sb_stemmer_delete(en2);
+	return GUINT_TO_POINTER(bad ? bad : (checked ? 0 : G_MAXUINT));
+}
+
+static void test_stem_cache(void **state)
+{
+	(void)state;
+	GPtrArray *texts = texts_load();
+	GThread *th[2];
+	assert_int_equal(GPOINTER_TO_UINT(stem_cache_pass(texts)), 0);
+	for (int i = 0; i < 2; i++)
+		th[i] = g_thread_new("stems", stem_cache_pass, texts);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(GPOINTER_TO_UINT(g_thread_join(th[i])), 0);
+	g_ptr_array_unref(texts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stems_keep_first_two),
+	    cmocka_unit_test(test_stem_cache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
