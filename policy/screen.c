@@ -309,25 +309,40 @@ static void word_pass(run *x)
 }
 
 /* Longest quoted passage: «…», "…", “…”, „…“ or consecutive "> " lines.
- * Returns its length in characters and its span in the normalised text. */
+ * Returns its length in characters and its span in the normalised text
+ * (valid UTF-8). One pass over the bytes: a character can open a quote only
+ * if its first byte is one of C2 ('«'), '"', E2 ('“', '„') or '>'. An
+ * opener with no closer before the end means no later opener of its kind has
+ * one either, so each kind's search for a closer runs to the end at most
+ * once. */
 static guint longest_quote(const GString *s, guint32 *qs_r, guint32 *qe_r)
 {
 	guint best = 0;
+	gboolean unclosed[4] = {FALSE, FALSE, FALSE, FALSE}; /* by kind: « " “ „ */
 	const char *p = s->str, *end = s->str + s->len;
 	while (p < end) {
+		guchar b = (guchar)*p;
+		if (b != 0xC2 && b != '"' && b != 0xE2 && b != '>') {
+			p++; /* a continuation byte, or a character that opens nothing */
+			continue;
+		}
 		gunichar c = g_utf8_get_char(p);
-		gunichar close = c == 0xAB     ? 0xBB
-		                 : c == '"'    ? '"'
-		                 : c == 0x201C ? 0x201D
-		                 : c == 0x201E ? 0x201C
-		                               : 0;
-		const char *q = NULL;
-		if (close) {
+		int kind = c == 0xAB ? 0 : c == '"' ? 1 : c == 0x201C ? 2 : c == 0x201E ? 3 : -1;
+		if (kind >= 0 && !unclosed[kind]) {
+			static const gunichar closers[4] = {0xBB, '"', 0x201D, 0x201C};
+			gunichar close = closers[kind];
+			const char *q = g_utf8_next_char(p);
 			guint nch = 0;
-			for (q = g_utf8_next_char(p); q < end; q = g_utf8_next_char(q), nch++) {
-				gunichar d = g_utf8_get_char(q);
-				if (d == close || (close == 0x201C && d == 0x201D))
-					break;
+			for (; q < end; q++) {
+				guchar d = (guchar)*q;
+				if ((d & 0xC0) == 0x80)
+					continue;
+				if (d == 0xC2 || d == '"' || d == 0xE2) {
+					gunichar e = g_utf8_get_char(q);
+					if (e == close || (kind == 3 && e == 0x201D))
+						break;
+				}
+				nch++;
 			}
 			if (q < end) {
 				if (nch > best) {
@@ -338,6 +353,7 @@ static guint longest_quote(const GString *s, guint32 *qs_r, guint32 *qe_r)
 				p = g_utf8_next_char(q);
 				continue;
 			}
+			unclosed[kind] = TRUE;
 		} else if (c == '>' && (p == s->str || p[-1] == '\n')) {
 			const char *a = p;
 			guint nch = 0;

@@ -269,6 +269,65 @@ static void test_heads_random(void **state)
 	g_rand_free(g);
 }
 
+/* heuristic = quote_chars N: the longest quoted passage, in characters
+ * between its marks (or whole "> " lines), against N. */
+static void test_quote_chars(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		int n;            /* the rule's N */
+		const char *want; /* the finding's span in the text, or NULL: none */
+	} cases[] = {
+	    {"Он сказал \xc2\xabпривет\xc2\xbb и ушёл", 6, "\xc2\xabпривет\xc2\xbb"},
+	    {"Он сказал \xc2\xabпривет\xc2\xbb и ушёл", 7, NULL},
+	    {"a \"quoted text\" b", 11, "\"quoted text\""},
+	    {"a \"quoted text\" b", 12, NULL},
+	    {"x \xe2\x80\x9cдва слова\xe2\x80\x9d y", 9, "\xe2\x80\x9cдва слова\xe2\x80\x9d"},
+	    {"x \xe2\x80\x9eдва слова\xe2\x80\x9c y", 9, "\xe2\x80\x9eдва слова\xe2\x80\x9c"},
+	    {"x \xe2\x80\x9eдва слова\xe2\x80\x9d y", 9, "\xe2\x80\x9eдва слова\xe2\x80\x9d"},
+	    /* an opener runs to the first closer after it, past other openers */
+	    {"\xc2\xab\xd0\xb0\xd0\xb0 \xc2\xab\xd0\xb1\xc2\xbb", 5,
+	     "\xc2\xab\xd0\xb0\xd0\xb0 \xc2\xab\xd0\xb1\xc2\xbb"},
+	    /* openers left open: no passage of their kind, others still found */
+	    {"\xc2\xab\xd0\xb0\xd0\xb0\xd0\xb0 \xc2\xab\xd0\xb1\xd0\xb1 \"abcd\" \xc2\xab", 4,
+	     "\"abcd\""},
+	    {"\xc2\xab\xd0\xb0\xd0\xb0\xd0\xb0 \xc2\xab\xd0\xb1\xd0\xb1 \"abcd\" \xc2\xab", 5,
+	     NULL},
+	    {"\"\xc2\xa0\u00ab", 1, NULL},
+	    {"Привет.\n> первая строка\n> вторая\nОтвет", 20, "> первая строка\n> вторая\n"},
+	    {"Привет.\n> первая строка\n> вторая\nОтвет", 30, NULL},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *body =
+		    g_strdup_printf("[rule q]\ncategory = x\naction = flag\nscore = 1\n"
+		                    "reason_en = e\nreason_ru = r\nheuristic = quote_chars %d\n",
+		                    cases[i].n);
+		char *dir = write_rules(body);
+		GError *err = NULL;
+		screen_rules *r = screen_load(dir, &err);
+		assert_non_null(r);
+		GPtrArray *f = g_ptr_array_new_with_free_func((GDestroyNotify)finding_free);
+		g_free(screen_text(r, cases[i].text, "ru", "ru", FALSE, f));
+		if (cases[i].want == NULL) {
+			if (f->len != 0)
+				fail_msg("case %zu: %u findings, want none", i, f->len);
+		} else {
+			if (f->len != 1)
+				fail_msg("case %zu: %u findings, want 1", i, f->len);
+			const lg_finding *x = g_ptr_array_index(f, 0);
+			char *span = g_strndup(cases[i].text + x->start, x->end - x->start);
+			if (strcmp(span, cases[i].want) != 0)
+				fail_msg("case %zu: span [%s], want [%s]", i, span, cases[i].want);
+			g_free(span);
+		}
+		g_ptr_array_free(f, TRUE);
+		screen_unref(&r);
+		rm_rules(dir);
+		g_free(body);
+	}
+}
+
 static void test_strip_spans(void **state)
 {
 	const char *text = "Пиши на olga.k@example.com или звони +7 912 345-67-89, обнимаю!";
@@ -547,6 +606,7 @@ int main(void)
 	    cmocka_unit_test(test_broken_files),
 	    cmocka_unit_test(test_regex_prefilter),
 	    cmocka_unit_test(test_heads_random),
+	    cmocka_unit_test(test_quote_chars),
 	    cmocka_unit_test(test_strip_spans),
 	    cmocka_unit_test(test_disguises),
 	    cmocka_unit_test(test_original_filter),
