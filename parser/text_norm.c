@@ -141,27 +141,38 @@ char *text_norm_chars(const char *s)
 	if (!s)
 		return g_strdup("");
 	gsize len = strlen(s);
-	char *clean = NULL;
-	if (!g_utf8_validate(s, (gssize)len, NULL)) {
-		clean = utf8_clean(s, len);
-		s = clean;
-		len = strlen(s);
-	}
+	char *clean = NULL, *out = NULL, *o;
+	gboolean maybe_not_nfc;
+	const char *p, *run;
+	/* One pass that also validates: printable ASCII and U+0400..U+047F
+	 * (no combining marks) are kept as they are, copied in runs, and every
+	 * other character is checked before norm_char() reads it. At the first
+	 * invalid sequence the text is repaired (utf8_clean) and read again. */
+again:
+	g_free(out);
 	/* Every rule keeps or shortens a character: len bytes are enough. */
-	char *out = g_malloc(len + 1), *o = out;
-	gboolean maybe_not_nfc = FALSE;
-	const char *p = s, *run = s;
+	out = g_malloc(len + 1);
+	o = out;
+	maybe_not_nfc = FALSE;
+	p = run = s;
 	while (*p) {
 		unsigned char b = (unsigned char)*p;
-		/* Printable ASCII and U+0400..U+047F (no combining marks) are
-		 * kept as they are: copied in runs. */
 		if (b >= 0x20 && b < 0x7F) {
 			p++;
 			continue;
 		}
-		if (b == 0xD0 || b == 0xD1) {
+		if ((b == 0xD0 || b == 0xD1) && ((unsigned char)p[1] & 0xC0) == 0x80) {
 			p += 2;
 			continue;
+		}
+		if (b >= 0x80 && clean == NULL) {
+			gunichar c = g_utf8_get_char_validated(p, (gssize)(len - (gsize)(p - s)));
+			if (c == (gunichar)-1 || c == (gunichar)-2) {
+				clean = utf8_clean(s, len);
+				s = clean;
+				len = strlen(s);
+				goto again;
+			}
 		}
 		memcpy(o, run, p - run);
 		o += p - run;

@@ -455,6 +455,28 @@ static void test_norm(void **state)
 	t = text_norm_chars("ok\xff\xfe!");
 	assert_string_equal(t, "ok!");
 	g_free(t);
+	{
+		/* bad bytes dropped wherever they stand, also after text read on
+		 * the fast paths (ASCII, two-byte Cyrillic) and inside them */
+		static const char *const bad[][2] = {
+		    {"Привет \xd0"
+		     "a",
+		     "Привет a"},                               /* lead byte, no continuation */
+		    {"Привет\xd0", "Привет"},                   /* cut at the end */
+		    {"\xd1\xd1\x8f", "я"},                      /* a lead byte before a letter */
+		    {"да \xc0\xaf!", "да !"},                   /* overlong */
+		    {"\xed\xa0\x80x", "x"},                     /* surrogate */
+		    {"ё\xf4\x90\x80\x80ж", "ёж"},               /* past U+10FFFF */
+		    {"\xe2\x80", ""},                           /* three bytes cut short */
+		    {"caf\xc3\xa9 \xe2\x82\xac\x80", "café €"}, /* stray continuation */
+		};
+		for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+			t = text_norm_chars(bad[i][0]);
+			if (strcmp(t, bad[i][1]) != 0)
+				fail_msg("invalid case %zu: [%s], want [%s]", i, t, bad[i][1]);
+			g_free(t);
+		}
+	}
 	t = text_norm_layout("\n\n  a   b  \n\n\n\n c\n \n");
 	assert_string_equal(t, "a b\n\nc");
 	g_free(t);
