@@ -203,6 +203,13 @@ static gsize char_len(const char *p)
 	return n;
 }
 
+/* Bytes that end a run text_norm_layout() copies as it is: the end, a line
+ * break, a space, and the first bytes of the invisible characters it drops
+ * (U+200D, U+FE00..FE0F, U+E0020..E007F). */
+static const guint8 layout_stop[256] = {
+    ['\0'] = 1, ['\n'] = 1, [' '] = 1, [0xE2] = 1, [0xEF] = 1, [0xF3] = 1,
+};
+
 char *text_norm_layout(const char *s)
 {
 	if (!s)
@@ -216,22 +223,27 @@ char *text_norm_layout(const char *s)
 		gboolean space = FALSE, text = FALSE;
 		while (*p && *p != '\n') {
 			unsigned char b = (unsigned char)*p;
-			gsize n = 1;
+			gsize n;
 			if (b == ' ') {
 				space = text;
 				p++;
 				continue;
 			}
-			if (b >= 0x80) {
+			if (layout_stop[b]) {
+				/* E2, EF or F3: one character, maybe dropped */
 				n = char_len(p);
-				if (b == 0xE2 || b == 0xEF || b == 0xF3) {
-					gunichar c = g_utf8_get_char(p);
-					if (c == 0x200D || (c >= 0xFE00 && c <= 0xFE0F) ||
-					    (c >= 0xE0020 && c <= 0xE007F)) {
-						p += n;
-						continue;
-					}
+				gunichar c = g_utf8_get_char(p);
+				if (c == 0x200D || (c >= 0xFE00 && c <= 0xFE0F) ||
+				    (c >= 0xE0020 && c <= 0xE007F)) {
+					p += n;
+					continue;
 				}
+			} else {
+				/* a run of bytes kept as they are */
+				const char *q = p + 1;
+				while (!layout_stop[(unsigned char)*q])
+					q++;
+				n = (gsize)(q - p);
 			}
 			if (!text) {
 				if (any) {

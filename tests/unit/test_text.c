@@ -618,6 +618,27 @@ static void test_prefilters(void **state)
 	char *l = text_norm_layout("  a \xe2\x80\x8d b  \n\n\n\xe2\x80\x8d\n c\n");
 	assert_string_equal(l, "a b\n\nc");
 	g_free(l);
+	{
+		/* runs copied whole: multi-byte text, the kept E2/EF/F3
+		 * characters beside the dropped ones, stray bytes */
+		static const char *const lay[][2] = {
+		    {"Привет,  мир \xe2\x80\x94 да", "Привет, мир \xe2\x80\x94 да"},
+		    {"a\xe2\x80\x8d\xe2\x80\x8d"
+		     "b",
+		     "ab"},
+		    {"\xef\xb8\x8f\xef\xbc\x81 \xf3\xa0\x80\xa0x", "\xef\xbc\x81 x"},
+		    {"\xf0\x9f\x98\x80\xe2\x80\x8d\xf0\x9f\x98\x80  \n\n\n \xd0",
+		     "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\n\n\xd0"},
+		    {"\x80\xbf a \xe2\x80", "\x80\xbf a \xe2\x80"},
+		    {"\xd0\n\xe2 b", "\xd0\n\xe2 b"},
+		};
+		for (size_t i = 0; i < G_N_ELEMENTS(lay); i++) {
+			l = text_norm_layout(lay[i][0]);
+			if (strcmp(l, lay[i][1]) != 0)
+				fail_msg("layout case %zu: [%s], want [%s]", i, l, lay[i][1]);
+			g_free(l);
+		}
+	}
 }
 
 int main(void)
