@@ -400,29 +400,44 @@ static const char *const words_bg[] = {
 #define WORD_MAX 32
 
 /* One table for the three lists: word -> bits (1 ru, 2 uk, 4 bg), built
- * once; a letter's words are looked up once each instead of scanned for. */
+ * once; a letter's words are looked up once each instead of scanned for.
+ * Most words have no entry: a word is looked up only when some entry has its
+ * length and first letter (first[letters]: bit k, a first letter U+0430 + k). */
+typedef struct word_table {
+	GHashTable *t;
+	guint64 first[WORD_MAX / 2 + 1];
+} word_table;
+
 static gpointer word_table_init(gpointer unused)
 {
-	GHashTable *t = g_hash_table_new(g_str_hash, g_str_equal);
+	word_table *wt = g_new0(word_table, 1);
 	const char *const *lists[] = {words_ru, words_uk, words_bg};
 	const size_t sizes[] = {G_N_ELEMENTS(words_ru), G_N_ELEMENTS(words_uk),
 	                        G_N_ELEMENTS(words_bg)};
 	(void)unused;
+	wt->t = g_hash_table_new(g_str_hash, g_str_equal);
 	for (size_t l = 0; l < 3; l++)
 		for (size_t i = 0; i < sizes[l]; i++) {
-			g_assert(strlen(lists[l][i]) <= WORD_MAX);
-			guint bits = GPOINTER_TO_UINT(g_hash_table_lookup(t, lists[l][i]));
-			g_hash_table_insert(t, (gpointer)lists[l][i],
-			                    GUINT_TO_POINTER(bits | (1u << l)));
+			const char *w = lists[l][i];
+			gunichar c = g_utf8_get_char(w);
+			g_assert(strlen(w) <= WORD_MAX && c >= 0x430 && c < 0x470);
+			wt->first[g_utf8_strlen(w, -1)] |= G_GUINT64_CONSTANT(1) << (c - 0x430);
+			guint bits = GPOINTER_TO_UINT(g_hash_table_lookup(wt->t, w));
+			g_hash_table_insert(wt->t, (gpointer)w, GUINT_TO_POINTER(bits | (1u << l)));
 		}
-	return t;
+	return wt;
 }
 
-static guint word_bits(const char *w)
+/* w: lower-case Cyrillic letters (two bytes each), len bytes, at most
+ * WORD_MAX, NUL-terminated. */
+static guint word_bits(const char *w, gsize len)
 {
 	static GOnce once = G_ONCE_INIT;
-	g_once(&once, word_table_init, NULL);
-	return GPOINTER_TO_UINT(g_hash_table_lookup(once.retval, w));
+	const word_table *wt = g_once(&once, word_table_init, NULL);
+	gunichar c = (((guchar)w[0] & 0x1Fu) << 6) | ((guchar)w[1] & 0x3Fu);
+	if (c < 0x430 || c >= 0x470 || !((wt->first[len / 2] >> (c - 0x430)) & 1))
+		return 0;
+	return GPOINTER_TO_UINT(g_hash_table_lookup(wt->t, w));
 }
 
 /* The character at p (p < end) and its length, as g_utf8_get_char() and
@@ -497,7 +512,7 @@ static void word_end(word_acc *w, letter_counts *k)
 		return;
 	if (w->len <= WORD_MAX) {
 		w->buf[w->len] = '\0';
-		guint bits = word_bits(w->buf);
+		guint bits = word_bits(w->buf, w->len);
 		k->w_ru += (bits & 1) != 0;
 		k->w_uk += (bits & 2) != 0;
 		k->w_bg += (bits & 4) != 0;
