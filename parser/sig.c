@@ -262,7 +262,10 @@ gboolean sig_is_stub(const char *plain)
 		p++;
 	if (!*p)
 		return TRUE;
-	if (g_utf8_strlen(p, -1) > 400)
-		return FALSE;
+	/* more than 400 characters: counted up to the 401st only */
+	glong left = 400;
+	for (const char *q = p; *q; q++)
+		if (((guchar)*q & 0xC0) != 0x80 && left-- == 0)
+			return FALSE;
 	return m(rx_get()->stub, p);
 }

@@ -311,6 +311,17 @@ static void test_signatures(void **state)
 	assert_true(sig_is_stub("View this email in your browser: https://example.com/v"));
 	assert_true(sig_is_stub("Your email client does not support HTML."));
 	assert_false(sig_is_stub("Dear Ivan, hello."));
+	{
+		/* a stub has at most 400 characters (here two bytes each past
+		 * the notice) */
+		GString *g = g_string_new("  Your email client does not support HTML.");
+		while (g_utf8_strlen(g->str, -1) < 402)
+			g_string_append(g, "я");
+		assert_true(sig_is_stub(g->str));
+		g_string_append(g, "я");
+		assert_false(sig_is_stub(g->str));
+		g_string_free(g, TRUE);
+	}
 }
 
 static void test_alternative_choice(void **state)
