@@ -18,7 +18,7 @@
 #                 here with apt-get only when BENCH_MIMEDEFANG=install (after
 #                 checking with `apt-get install -s` that nothing is removed),
 #                 used when already installed, else skipped.
-#   lettergated   Postfix + the real daemon (spool partner; 2,000 prisoners;
+#   lettergated   Postfix + the real daemon (spool partner; BENCH_N_A prisoners;
 #                 quotas off; delivery workers running as in production)
 # Letters are unique (distinct writers, prisoners and texts; tests/tools/
 # loadgen.c), one SMTP session each, CONC (20) at once; a short warm-up
@@ -29,7 +29,7 @@
 # processes before/after; for lettergated also without its delivery
 # threads). Writes a markdown table to tests/out/bench.md (BENCH_OUT).
 #
-# Environment: BENCH_N_A (2000), BENCH_N_B (400), BENCH_CONC (20), BENCH_REPEAT (5:
+# Environment: BENCH_N_A (6000), BENCH_N_B (400), BENCH_CONC (20), BENCH_REPEAT (5:
 # rounds, the configurations taking turns; medians reported),
 # BENCH_ONLY (regex on configuration names), LG_BUILD (build).
 set -u
@@ -38,7 +38,7 @@ set -u
 . "$LG_ROOT/tests/lib/gateway.sh"
 . "$LG_ROOT/tests/lib/loadgen.sh"
 
-N_A=${BENCH_N_A:-2000}
+N_A=${BENCH_N_A:-6000}
 N_B=${BENCH_N_B:-400}
 CONC=${BENCH_CONC:-20}
 REPEAT=${BENCH_REPEAT:-5}
@@ -103,7 +103,7 @@ pdf_kb=$(($(stat -c %s "$W/doc.pdf") / 1024))
 GW=$(lg_tmpdir gw)
 gw_setup "$GW"
 on_exit gw_stop "$GW"
-gw_import_prisoners "$GW" 2000 || exit 1
+gw_import_prisoners "$GW" "$N_A" || exit 1
 
 PF=$(lg_tmpdir pf)
 on_exit pf_stop "$PF"
@@ -257,14 +257,14 @@ run_one() { # NAME KIND
 	pf_start "$PF" "$port" "$spec" >/dev/null || { echo "bench-mta: postfix does not start" >&2; return 1; }
 	local s0=0 drain=- cpu_all=-
 	[[ $name == lettergated ]] && s0=$(spooled)
-	lg_loadgen -s "127.0.0.1:$port" -m 40 -c "$CONC" -p 2000 -r "w$name$kind${round:-1}x$$" "${args[@]}" >/dev/null 2>&1
+	lg_loadgen -s "127.0.0.1:$port" -m 40 -c "$CONC" -p "$N_A" -r "w$name$kind${round:-1}x$$" "${args[@]}" >/dev/null 2>&1
 	pf_wait_queue_empty "$PF" 60 >/dev/null 2>&1
 	[[ $name == lettergated ]] && wait_until 120 spooled_at_least $((s0 + 40))
 	local quiet
 	quiet=$(wait_quiet)
 	t0=$(milter_ticks "$name")
 	[[ $name == lettergated ]] && d0=$(proc_thread_ticks "$(gw_child_pid "$GW")" deliver)
-	lg_loadgen -s "127.0.0.1:$port" -m "$n" -c "$CONC" -p 2000 -r "m$name$kind${round:-1}x$$" "${args[@]}" >"$out" 2>&1
+	lg_loadgen -s "127.0.0.1:$port" -m "$n" -c "$CONC" -p "$N_A" -r "m$name$kind${round:-1}x$$" "${args[@]}" >"$out" 2>&1
 	t1=$(milter_ticks "$name")
 	[[ $name == lettergated ]] && d1=$(proc_thread_ticks "$(gw_child_pid "$GW")" deliver)
 	local rss
