@@ -144,6 +144,26 @@ static void test_broken_files(void **state)
 	assert_int_equal(screen_cli(NULL, 1, argv_use), 2);
 }
 
+/* The findings of text under one flag rule whose matcher line is matcher
+ * ("regex = ...", "heuristic = ..."). */
+static GPtrArray *screen_one_rule(const char *matcher, const char *text)
+{
+	char *body = g_strdup_printf("[rule t]\ncategory = x\naction = flag\nscore = 1\n"
+	                             "reason_en = e\nreason_ru = r\n%s\n",
+	                             matcher);
+	char *dir = write_rules(body);
+	GError *err = NULL;
+	screen_rules *r = screen_load(dir, &err);
+	if (r == NULL)
+		fail_msg("%s: %s", matcher, err->message);
+	GPtrArray *f = g_ptr_array_new_with_free_func((GDestroyNotify)finding_free);
+	g_free(screen_text(r, text, "ru", "ru", FALSE, f));
+	screen_unref(&r);
+	rm_rules(dir);
+	g_free(body);
+	return f;
+}
+
 /* The regex prefilter skips a regex only when the text lacks what every
  * match needs; these patterns and texts sit on its edges. */
 static void test_regex_prefilter(void **state)
@@ -175,23 +195,13 @@ static void test_regex_prefilter(void **state)
 	    {"«медуза»", "читаю «Медузу» и «медуза»", 1},
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		char *body = g_strdup_printf(
-		    "[rule t]\ncategory = x\naction = flag\nscore = 1\nreason_en = e\n"
-		    "reason_ru = r\nregex = %s\n",
-		    cases[i].regex);
-		char *dir = write_rules(body);
-		GError *err = NULL;
-		screen_rules *r = screen_load(dir, &err);
-		assert_non_null(r);
-		GPtrArray *f = g_ptr_array_new_with_free_func((GDestroyNotify)finding_free);
-		g_free(screen_text(r, cases[i].text, "ru", "ru", FALSE, f));
+		char *m = g_strdup_printf("regex = %s", cases[i].regex);
+		GPtrArray *f = screen_one_rule(m, cases[i].text);
 		if ((int)f->len != cases[i].hits)
 			fail_msg("case %zu (%s): %u findings, want %d", i, cases[i].regex, f->len,
 			         cases[i].hits);
 		g_ptr_array_free(f, TRUE);
-		screen_unref(&r);
-		rm_rules(dir);
-		g_free(body);
+		g_free(m);
 	}
 }
 
@@ -299,16 +309,9 @@ static void test_quote_chars(void **state)
 	    {"Привет.\n> первая строка\n> вторая\nОтвет", 30, NULL},
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		char *body =
-		    g_strdup_printf("[rule q]\ncategory = x\naction = flag\nscore = 1\n"
-		                    "reason_en = e\nreason_ru = r\nheuristic = quote_chars %d\n",
-		                    cases[i].n);
-		char *dir = write_rules(body);
-		GError *err = NULL;
-		screen_rules *r = screen_load(dir, &err);
-		assert_non_null(r);
-		GPtrArray *f = g_ptr_array_new_with_free_func((GDestroyNotify)finding_free);
-		g_free(screen_text(r, cases[i].text, "ru", "ru", FALSE, f));
+		char *m = g_strdup_printf("heuristic = quote_chars %d", cases[i].n);
+		GPtrArray *f = screen_one_rule(m, cases[i].text);
+		g_free(m);
 		if (cases[i].want == NULL) {
 			if (f->len != 0)
 				fail_msg("case %zu: %u findings, want none", i, f->len);
@@ -322,9 +325,6 @@ static void test_quote_chars(void **state)
 			g_free(span);
 		}
 		g_ptr_array_free(f, TRUE);
-		screen_unref(&r);
-		rm_rules(dir);
-		g_free(body);
 	}
 }
 
