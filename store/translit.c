@@ -162,9 +162,18 @@ GPtrArray *translit_alias_variants(const char *full_name)
 
 char *translit_alias_key(const char *local)
 {
-	char *nfc = g_utf8_normalize(local ? local : "", -1, G_NORMALIZE_NFC);
-	char *low, *out;
+	char *nfc, *low, *out;
 	GString *g;
+	if (local == NULL)
+		local = "";
+	/* ASCII, as most addresses are: NFC leaves it as it is, and lower case
+	 * is the ASCII one (the daemon runs in the C locale) */
+	const char *a = local;
+	while (*a && (guchar)*a < 0x80)
+		a++;
+	if (*a == '\0')
+		return g_strstrip(g_ascii_strdown(local, -1));
+	nfc = g_utf8_normalize(local, -1, G_NORMALIZE_NFC);
 	if (nfc == NULL)
 		nfc = g_strdup("");
 	low = g_utf8_strdown(g_strstrip(nfc), -1);

@@ -73,6 +73,16 @@ static void test_key(void **state)
 	k = translit_alias_key("Ivan.Petrov");
 	assert_string_equal(k, "ivan.petrov");
 	g_free(k);
+	/* ASCII takes a shorter way to the same key */
+	k = translit_alias_key(" \tOleg_Vasin-2 \n");
+	assert_string_equal(k, "oleg_vasin-2");
+	g_free(k);
+	k = translit_alias_key("");
+	assert_string_equal(k, "");
+	g_free(k);
+	k = translit_alias_key(NULL);
+	assert_string_equal(k, "");
+	g_free(k);
 }
 
 static void test_extra_valid(void **state)
