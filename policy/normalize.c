@@ -659,8 +659,10 @@ norm_tokens *norm_tokenize_for(const norm_text *n, const guint32 *skip, guint ns
 	}
 	ch.pos[ch.nc] = blen;
 
-	/* Pass 1: raw words with in-word separators. */
-	GArray *words = g_array_sized_new(FALSE, FALSE, sizeof(raw_word), blen / 8 + 4);
+	/* Pass 1: raw words with in-word separators. Two words have a
+	 * character between them that neither includes: at most nc / 2 + 1. */
+	raw_word *rw = g_new(raw_word, ch.nc / 2 + 1);
+	guint nw = 0;
 	GArray *units = g_array_sized_new(FALSE, FALSE, sizeof(guint32), ch.nc + 1);
 	guint i = 0;
 	while (i < ch.nc) {
@@ -705,12 +707,10 @@ norm_tokens *norm_tokenize_for(const norm_text *n, const guint32 *skip, guint ns
 			g_array_set_size(units, w.ustart);
 			continue;
 		}
-		g_array_append_val(words, w);
+		rw[nw++] = w;
 	}
 
 	/* Pass 2: join runs of three or more single letters ("х у й"). */
-	guint nw = words->len;
-	raw_word *rw = (raw_word *)words->data;
 	for (guint a = 0; a < nw;) {
 		guint b = a;
 		while (rw[a].nu == 1 && b + 1 < nw && rw[b + 1].nu == 1) {
@@ -737,7 +737,7 @@ norm_tokens *norm_tokenize_for(const norm_text *n, const guint32 *skip, guint ns
 		}
 	}
 	g_array_free(units, TRUE);
-	g_array_free(words, TRUE);
+	g_free(rw);
 	g_free(ch.cp);
 	g_free(ch.pos);
 	g_free(ch.cls);
