@@ -296,7 +296,9 @@ run_one() { # NAME KIND
 	echo "bench-mta: $name ($kind): $(tr '\n' ' ' <"$out")quiet_wait_s=$quiet" >&2
 }
 
-configs=(postfix null null-gmime mimedefang lettergated)
+# lettergated runs next to the do-nothing milter and MIMEDefang, the two it
+# is measured against (see the round loop below)
+configs=(postfix null-gmime mimedefang null lettergated)
 # which libmilter lettergated (and the do-nothing milter built with it) uses
 if ldd "$LG_BIN/lettergated" | grep -q 'libmilter\.so'; then
 	LIBMILTER_KIND="Debian's shared libmilter (worker pool)"
@@ -304,7 +306,7 @@ else
 	LIBMILTER_KIND="libmilter built by scripts/libmilter.sh (thread per session, threads kept, commands read ahead)"
 	NULL_DEBIAN=$W/null_milter_debian
 	null_milter_shared "$NULL_DEBIAN" &&
-		configs=(postfix null null-debian null-gmime mimedefang lettergated)
+		configs=(postfix null-debian null-gmime mimedefang null lettergated)
 fi
 md_ok=no
 if [[ -z $ONLY || mimedefang =~ $ONLY ]]; then
@@ -312,9 +314,20 @@ if [[ -z $ONLY || mimedefang =~ $ONLY ]]; then
 fi
 for kind in a b; do
 	# the configurations take turns, REPEAT rounds: a slow spell of the
-	# machine then hits every configuration alike, and the medians are kept
+	# machine then hits every configuration alike, and the medians are kept.
+	# Every other round runs them in reverse order (A B, then B A): the
+	# do-nothing milter and lettergated are always next to each other,
+	# and a machine that speeds up or slows down over a pair of rounds
+	# favours neither side of their ratio.
 	for ((round = 1; round <= REPEAT; round++)); do
-		for c in "${configs[@]}"; do
+		order=("${configs[@]}")
+		if ((round % 2 == 0)); then
+			order=()
+			for ((i = ${#configs[@]} - 1; i >= 0; i--)); do
+				order+=("${configs[i]}")
+			done
+		fi
+		for c in "${order[@]}"; do
 			[[ -n $ONLY && ! $c =~ $ONLY ]] && continue
 			[[ $c == mimedefang && $md_ok != yes ]] && continue
 			run_one "$c" "$kind"
@@ -328,7 +341,8 @@ done
 	echo "Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)), $(free -g | awk '/Mem/ { print $2 }') GB, $(uname -sr)."
 	echo "Concurrency $CONC, one SMTP session per letter, unique letters; (a) $N_A letters of about 2 KB"
 	echo "of Russian text; (b) $N_B letters: text + ${jpeg_kb} KB 1024x768 JPEG + ${pdf_kb} KB PDF (base64: about $(((jpeg_kb + pdf_kb) * 137 / 100 + 3)) KB)."
-	echo "Each configuration ran $REPEAT times, the configurations taking turns; the table gives medians."
+	echo "Each configuration ran $REPEAT times, the configurations taking turns (every other round in"
+	echo "reverse order, lettergated always next to the do-nothing milter); the table gives medians."
 	echo "libmilter: $LIBMILTER_KIND."
 	echo "Latency: client side, end of DATA to the reply. CPU: the milter's processes (utime+stime)"
 	echo "during the run; for lettergated the figure in brackets leaves out its delivery threads."
