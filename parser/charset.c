@@ -10,6 +10,7 @@
 #include <gmime/gmime.h>
 
 #include "common/util.h"
+#include "parser/charset_guess.h"
 
 #define REPLACEMENT "\xEF\xBF\xBD"
 #define SNIFF_BYTES 2048
@@ -85,40 +86,6 @@ static const char *iso2022_of(const guchar *p, gsize len)
 			kr = TRUE;
 	}
 	return jp ? "ISO-2022-JP" : kr ? "ISO-2022-KR" : NULL;
-}
-
-/* 8-bit text that is not UTF-8 and says nothing. In the words that hold
- * non-ASCII bytes, Cyrillic makes (nearly) every letter one ("Ольга"), Latin
- * accents only some ("Grüße", "José"): Cyrillic when they are at least 60%
- * of those words' letters. ASCII words (an address beside a name, English
- * among Russian) do not count. */
-static const char *guess_legacy(const guchar *p, gsize len)
-{
-	gsize high = 0, letters = 0, koi_lower = 0, cp_lower = 0;
-	gsize i = 0;
-	while (i < len) {
-		gsize w_high = 0, w_len = 0;
-		while (i < len && (p[i] >= 0x80 || g_ascii_isalpha(p[i]))) {
-			if (p[i] >= 0x80) {
-				w_high++;
-				if (p[i] >= 0xC0 && p[i] <= 0xDF)
-					koi_lower++; /* KOI8-R's lower case, windows-1251's upper */
-				else if (p[i] >= 0xE0)
-					cp_lower++; /* windows-1251's lower case, KOI8-R's upper */
-			}
-			w_len++;
-			i++;
-		}
-		if (w_high > 0) {
-			high += w_high;
-			letters += w_len;
-		}
-		if (w_len == 0)
-			i++;
-	}
-	if (high > 0 && high * 10 >= letters * 6)
-		return koi_lower > cp_lower ? "KOI8-R" : "WINDOWS-1251";
-	return "WINDOWS-1252";
 }
 
 /* iconv that replaces each byte it cannot read and goes on; NULL when iconv
@@ -224,7 +191,7 @@ char *charset_to_utf8(const char *data, gsize len, const char *declared, const c
 		out = as_utf8((const char *)p, len);
 		goto done;
 	}
-	used = guess_legacy(p, len);
+	used = charset_guess_legacy(p, len);
 	out = convert_lenient((const char *)p, len, used);
 	if (out == NULL) { /* no iconv for it on this system */
 		used = "UTF-8";

@@ -8,11 +8,12 @@
  *    bytes are valid UTF-8 with multibyte characters, which text in a legacy
  *    charset practically never is. Decoded as UTF-8.
  *  - No charset (or "us-ascii", or "utf-8") on 8-bit text that is not UTF-8:
- *    old Russian clients send windows-1251 or KOI8-R unlabelled. When
+ *    old Russian clients send windows-1251 or KOI8-R unlabelled, and now
+ *    and then Greek, Hebrew or Arabic in their Windows code pages. When
  *    non-ASCII bytes make at least 60% of the letters of the words holding
- *    them, the text is Cyrillic: KOI8-R when most of them are KOI8-R's lower
- *    case (0xC0-0xDF), windows-1251 otherwise; fewer (accents in Latin
- *    words: "Grüße", "José") are windows-1252.
+ *    them, the text is in one of those (parser/charset_guess.h says how
+ *    one is chosen); fewer (accents in Latin words: "Grüße", "José") are
+ *    windows-1252.
  *    The same guess reads a From or Subject header sent as raw 8-bit bytes
  *    (parser/message.c). UTF-8 with a few damaged
  *    bytes (more valid multibyte characters than bad bytes) stays UTF-8.

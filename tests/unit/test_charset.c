@@ -98,6 +98,55 @@ static void test_unlabelled_legacy(void **state)
 	g_free(b);
 }
 
+/* Unlabelled 8-bit text in another script's code page is read in it, and
+ * Russian (long or short, in either of its charsets) stays Russian. */
+static void test_unlabelled_scripts(void **state)
+{
+	static const struct {
+		const char *text, *charset, *want;
+	} cases[] = {
+	    {"Αγαπητέ Ιβάν, σου γράφουμε από την Αθήνα. Σκεφτόμαστε εσένα κάθε μέρα "
+	     "και περιμένουμε να σε δούμε ξανά ελεύθερο.",
+	     "WINDOWS-1253", "WINDOWS-1253"},
+	    {"Άννα και Ιβάν: Άλλη μια μέρα πέρασε, και σε σκεφτόμαστε.", "ISO-8859-7",
+	     "ISO-8859-7"},
+	    {"Γεια σου, φίλε μου!", "WINDOWS-1253", "WINDOWS-1253"},
+	    {"איוון היקר, אנחנו כותבים לך מתל אביב. אנחנו חושבים עליך כל יום ומחכים "
+	     "לראות אותך חופשי.",
+	     "WINDOWS-1255", "WINDOWS-1255"},
+	    {"שלום, חבר יקר! מה שלומך היום?", "WINDOWS-1255", "WINDOWS-1255"},
+	    {"عزيزي إيفان، نكتب إليك من القاهرة. نفكر فيك كل يوم وننتظر أن نراك حرا "
+	     "قريبا.",
+	     "WINDOWS-1256", "WINDOWS-1256"},
+	    {"Дорогий Іване, тримайся! Ми всі пам'ятаємо про тебе і чекаємо вдома.", "WINDOWS-1251",
+	     "WINDOWS-1251"},
+	    {"Скъпи Иване, дръж се! Всички мислим за теб и те чакаме у дома.", "WINDOWS-1251",
+	     "WINDOWS-1251"},
+	    {"Привет", "WINDOWS-1251", "WINDOWS-1251"},
+	    {"Привет", "KOI8-R", "KOI8-R"},
+	    {"Да", "WINDOWS-1251", "WINDOWS-1251"},
+	    /* capitals: the case rule alone would take either for the other */
+	    {"ДОРОГОЙ ИВАН, МЫ ВСЕ ЖДЁМ ТЕБЯ ДОМА!", "KOI8-R", "KOI8-R"},
+	    {"ДОРОГОЙ ИВАН, МЫ ВСЕ ЖДЁМ ТЕБЯ ДОМА!", "WINDOWS-1251", "WINDOWS-1251"},
+	    {"ИК № 5, отряд 3", "WINDOWS-1251", "WINDOWS-1251"},
+	    {"ИК-5, отряд 3", "KOI8-R", "KOI8-R"},
+	    {"«Ёжик в тумане» — наш любимый мультфильм.", "WINDOWS-1251", "WINDOWS-1251"},
+	    {"Шлём тебе привет из Ярославля; ждём, любим, верим.", "KOI8-R", "KOI8-R"},
+	    {"Юля, Эля и Щукин: ъ, ы, ь.", "WINDOWS-1251", "WINDOWS-1251"},
+	};
+	(void)state;
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		gsize n;
+		char *b = encode(cases[i].text, cases[i].charset, &n);
+		const char *used = NULL;
+		char *got = charset_to_utf8(b, n, NULL, &used);
+		if (strcmp(used, cases[i].want) != 0 || strcmp(got, cases[i].text) != 0)
+			fail_msg("case %zu (%s): read as %s", i, cases[i].charset, used);
+		g_free(got);
+		g_free(b);
+	}
+}
+
 static void test_damaged_utf8(void **state)
 {
 	(void)state;
@@ -167,9 +216,13 @@ static void test_sniff_html(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_declared_right),    cmocka_unit_test(test_utf8_mislabelled),
-	    cmocka_unit_test(test_unlabelled_legacy), cmocka_unit_test(test_damaged_utf8),
-	    cmocka_unit_test(test_iso2022),           cmocka_unit_test(test_sniff_html),
+	    cmocka_unit_test(test_declared_right),
+	    cmocka_unit_test(test_utf8_mislabelled),
+	    cmocka_unit_test(test_unlabelled_legacy),
+	    cmocka_unit_test(test_damaged_utf8),
+	    cmocka_unit_test(test_iso2022),
+	    cmocka_unit_test(test_sniff_html),
+	    cmocka_unit_test(test_unlabelled_scripts),
 	};
 	int rc;
 	g_mime_init();
