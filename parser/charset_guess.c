@@ -11,12 +11,12 @@ typedef struct freq {
 	guint16 permille;
 } freq;
 
-static const freq RU[] = {
-    {"о", 110}, {"е", 85}, {"а", 80}, {"и", 73}, {"н", 67}, {"т", 63}, {"с", 55}, {"р", 47},
-    {"в", 45},  {"л", 44}, {"к", 35}, {"м", 32}, {"д", 30}, {"п", 28}, {"у", 26}, {"я", 20},
-    {"ы", 19},  {"ь", 17}, {"г", 17}, {"з", 16}, {"б", 16}, {"ч", 14}, {"й", 12}, {"х", 10},
-    {"ж", 9},   {"ш", 7},  {"ю", 6},  {"ц", 5},  {"щ", 4},  {"э", 3},  {"ф", 3},  {"ъ", 1},
-    {"ё", 1},   {NULL, 0}};
+static const freq RU[] = {{"о", 110}, {"е", 85}, {"а", 80}, {"и", 73}, {"н", 67}, {"т", 63},
+                          {"с", 55},  {"р", 47}, {"в", 45}, {"л", 44}, {"к", 35}, {"м", 32},
+                          {"д", 30},  {"п", 28}, {"у", 26}, {"я", 20}, {"ы", 19}, {"ь", 17},
+                          {"г", 17},  {"з", 16}, {"б", 16}, {"ч", 14}, {"й", 12}, {"х", 10},
+                          {"ж", 9},   {"ш", 7},  {"ю", 6},  {"ц", 5},  {"щ", 4},  {"э", 3},
+                          {"ф", 3},   {"ъ", 1},  {"ё", 1},  {NULL, 0}};
 
 static const freq EL[] = {
     {"α", 100}, {"τ", 80}, {"ο", 80}, {"ι", 70}, {"ε", 65}, {"ν", 65}, {"σ", 45}, {"η", 45},
@@ -25,11 +25,11 @@ static const freq EL[] = {
     {"ή", 10},  {"φ", 9},  {"β", 7},  {"ύ", 6},  {"ξ", 5},  {"ώ", 5},  {"ζ", 4},  {"ψ", 2},
     {"ϊ", 1},   {"ϋ", 1},  {"ΐ", 1},  {"ΰ", 1},  {NULL, 0}};
 
-static const freq HE[] = {
-    {"י", 110}, {"ו", 100}, {"ה", 85}, {"ל", 65}, {"מ", 60}, {"א", 60}, {"ר", 55},
-    {"ת", 50},  {"ב", 45},  {"ש", 40}, {"נ", 40}, {"ע", 30}, {"כ", 25}, {"ד", 25},
-    {"ם", 25},  {"ק", 20},  {"ח", 20}, {"פ", 15}, {"ן", 15}, {"ס", 10}, {"ג", 10},
-    {"ט", 10},  {"צ", 8},   {"ז", 7},  {"ך", 5},  {"ף", 3},  {"ץ", 2},  {NULL, 0}};
+static const freq HE[] = {{"י", 110}, {"ו", 100}, {"ה", 85}, {"ל", 65}, {"מ", 60}, {"א", 60},
+                          {"ר", 55},  {"ת", 50},  {"ב", 45}, {"ש", 40}, {"נ", 40}, {"ע", 30},
+                          {"כ", 25},  {"ד", 25},  {"ם", 25}, {"ק", 20}, {"ח", 20}, {"פ", 15},
+                          {"ן", 15},  {"ס", 10},  {"ג", 10}, {"ט", 10}, {"צ", 8},  {"ז", 7},
+                          {"ך", 5},   {"ף", 3},   {"ץ", 2},  {NULL, 0}};
 
 static const freq AR[] = {
     {"ا", 120}, {"ل", 110}, {"ي", 70}, {"م", 60}, {"و", 60}, {"ن", 60}, {"ر", 45}, {"ه", 40},
@@ -44,7 +44,7 @@ static const struct {
 	const char *charset;
 	const freq *lang;
 } cands[N_CAND] = {
-    {"WINDOWS-1251", RU}, {"KOI8-R", RU}, {"WINDOWS-1253", EL},
+    {"WINDOWS-1251", RU}, {"KOI8-R", RU},       {"WINDOWS-1253", EL},
     {"WINDOWS-1255", HE}, {"WINDOWS-1256", AR},
 };
 
@@ -57,11 +57,11 @@ typedef struct byte_info {
 	guint8 sigma; /* 1: final sigma; 2: medial sigma */
 } byte_info;
 
-#define W_UNDEF (-12.0f)  /* a byte the charset does not define */
-#define W_SYMBOL (-3.0f)  /* box drawing, currency, №...: rarer in a letter */
-#define W_FOREIGN (-7.6f) /* a letter outside the language's table (0.5 per mille) */
-#define W_MARK (-5.0f)    /* a combining mark (Hebrew points) */
-#define W_CASE (-6.0f)    /* a capital after a small letter in one word */
+#define W_UNDEF (-12.0f)    /* a byte the charset does not define */
+#define W_SYMBOL (-3.0f)    /* box drawing, currency, №...: rarer in a letter */
+#define W_FOREIGN (-7.6f)   /* a letter outside the language's table (0.5 per mille) */
+#define W_MARK (-5.0f)      /* a combining mark (Hebrew points) */
+#define W_CASE (-6.0f)      /* a capital after a small letter in one word */
 #define W_CAPS_WORD (-2.0f) /* a Cyrillic word all in capitals, against other scripts */
 #define W_SIGMA_IN (-6.0f)
 #define W_SIGMA_END (-3.0f)
@@ -85,7 +85,8 @@ static gpointer build_tables(gpointer unused)
 			char in[1] = {(char)b};
 			gsize n = 0;
 			char *u = g_convert(in, 1, "UTF-8", cands[c].charset, NULL, &n, NULL);
-			gunichar ch = u && n ? g_utf8_get_char_validated(u, (gssize)n) : (gunichar)-1;
+			gunichar ch =
+			    u && n ? g_utf8_get_char_validated(u, (gssize)n) : (gunichar)-1;
 			g_free(u);
 			bi->w = 0;
 			bi->sigma = 0;
@@ -118,7 +119,7 @@ static gpointer build_tables(gpointer unused)
 typedef struct cand_state {
 	float score;
 	guint caps_words;     /* words of two letters or more, all capitals */
-	gboolean lower_seen; /* a small letter earlier in this word */
+	gboolean lower_seen;  /* a small letter earlier in this word */
 	guint letters, upper; /* the word's letters and capitals so far */
 	guint8 last_sigma;    /* the word's last letter was a sigma (1 final, 2 medial) */
 } cand_state;
