@@ -28,20 +28,41 @@ static gunichar fold_char(gunichar c)
 	return c;
 }
 
-static inline void emit(norm_text *n, gunichar c, gsize *cap, guint32 os, guint32 oe)
+static void emit_any(norm_text *n, gunichar c, gsize *cap, guint32 os, guint32 oe);
+
+/* Appends c, which came from original bytes [os, oe). Inline for а-я and
+ * ASCII, most of a letter; emit_any() for the rest. */
+static inline __attribute__((always_inline)) void emit(norm_text *n, gunichar c, gsize *cap,
+                                                       guint32 os, guint32 oe)
 {
 	gsize at = n->s->len;
-	if (c >= 0x430 && c <= 0x44F && at + 4 <= *cap) {
-		/* а-я, most of a Russian text: two bytes, a Cyrillic letter */
+	if (G_LIKELY(at + 4 <= *cap)) {
 		guchar *o = (guchar *)n->s->str + at;
-		o[0] = 0xC0 | (c >> 6);
-		o[1] = 0x80 | (c & 0x3F);
-		n->ostart[at] = n->ostart[at + 1] = os;
-		n->oend[at] = n->oend[at + 1] = oe;
-		n->s->len = at + 2;
-		n->cyr_letters++;
-		return;
+		if (c >= 0x430 && c <= 0x44F) {
+			/* а-я, most of a Russian text: two bytes, a Cyrillic letter */
+			o[0] = 0xC0 | (c >> 6);
+			o[1] = 0x80 | (c & 0x3F);
+			n->ostart[at] = n->ostart[at + 1] = os;
+			n->oend[at] = n->oend[at + 1] = oe;
+			n->s->len = at + 2;
+			n->cyr_letters++;
+			return;
+		}
+		if (c < 0x80) {
+			o[0] = (guchar)c;
+			n->ostart[at] = os;
+			n->oend[at] = oe;
+			n->s->len = at + 1;
+			n->lat_letters += c >= 'a' && c <= 'z';
+			return;
+		}
 	}
+	emit_any(n, c, cap, os, oe);
+}
+
+static void emit_any(norm_text *n, gunichar c, gsize *cap, guint32 os, guint32 oe)
+{
+	gsize at = n->s->len;
 	if (at + 4 > *cap) {
 		*cap = (at + 4) * 2;
 		n->ostart = g_renew(guint32, n->ostart, *cap);
@@ -456,7 +477,7 @@ static gboolean stem_wanted(const stemming *sm, const char *w)
 		return TRUE;
 	const char *p = w;
 	for (int k = 0; k < 2; k++) {
-		gunichar c = g_utf8_get_char(p);
+		gunichar c = norm_pair_char(p); /* ASCII and two bytes inline */
 		if (!((c >= 'a' && c <= 'z' && c != 'y') || (c >= 0x430 && c <= 0x44F)))
 			return TRUE;
 		p = g_utf8_next_char(p);
@@ -465,10 +486,89 @@ static gboolean stem_wanted(const stemming *sm, const char *w)
 	return (sm->first[b >> 3] >> (b & 7)) & 1;
 }
 
+/* Masks over а-я (bit c - 0x430) and a-z (bit c - 'a'): letters with a
+ * look-alike in the other alphabet, and vowels; made from cyr_to_lat(),
+ * lat_to_cyr() and is_vowel() so that both paths of tok_emit() agree. */
+static guint32 plain_masks[4]; /* cyr look-alike, cyr vowel, lat look-alike, lat vowel */
+
+gboolean norm_fast_paths = TRUE;
+
+static gpointer plain_masks_init(gpointer unused)
+{
+	(void)unused;
+	for (gunichar c = 0; c < 32; c++) {
+		if (cyr_to_lat(0x430 + c))
+			plain_masks[0] |= 1u << c;
+		if (is_vowel(0x430 + c))
+			plain_masks[1] |= 1u << c;
+		if (c < 26 && lat_to_cyr('a' + c))
+			plain_masks[2] |= 1u << c;
+		if (c < 26 && is_vowel('a' + c))
+			plain_masks[3] |= 1u << c;
+	}
+	return NULL;
+}
+
+/* The common word, fast: plain small letters of one alphabet (а-я or a-z)
+ * that stay in it (no leetspeak, no look-alike folding). Fills t (spans,
+ * script, flags, the folded word in the pool), *vowels_r and *maxrun_r as
+ * the general path would; FALSE (nothing written) for any other word. */
+static gboolean plain_word(norm_tokens *ts, const norm_text *n, const chars *ch, const raw_word *w,
+                           const guint32 *u, int text_dom, norm_token *t, guint *vowels_r,
+                           guint *maxrun_r)
+{
+	static GOnce once = G_ONCE_INIT;
+	guint nu = w->nu, only = 0, vowels = 0, run = 0, maxrun = 0;
+	gunichar base = ch->cp[u[0]] >= 0x430 ? 0x430 : 'a';
+	guint span = base == 0x430 ? 32 : 26;
+	const guint32 *m;
+
+	g_once(&once, plain_masks_init, NULL);
+	m = plain_masks + (base == 0x430 ? 0 : 2);
+	for (guint i = 0; i < nu; i++) {
+		guint k = ch->cp[u[i]] - base;
+		if (k >= span || ch->cls[u[i]] != C_LETTER)
+			return FALSE;
+		only += !((m[0] >> k) & 1);
+		if ((m[1] >> k) & 1) {
+			vowels++;
+			run = 0;
+		} else if (++run > maxrun) {
+			maxrun = run;
+		}
+	}
+	/* all look-alikes: the text's main script decides (see tok_emit) */
+	if (!only && text_dom == (base == 0x430 ? NORM_SCRIPT_LAT : NORM_SCRIPT_CYR))
+		return FALSE;
+	t->nstart = ch->pos[w->first];
+	t->nend = ch->pos[w->last + 1];
+	t->ostart = n->ostart[t->nstart];
+	t->oend = n->oend[t->nend - 1];
+	t->script = base == 0x430 ? NORM_SCRIPT_CYR : NORM_SCRIPT_LAT;
+	t->flags = base == 0x430 ? NORM_TOK_RAW_CYR : NORM_TOK_RAW_LATIN;
+	if (w->joined)
+		t->flags |= NORM_TOK_DISGUISED;
+	t->woff = ts->pool->len;
+	if (w->last - w->first + 1 == nu) /* no separators: the text's own bytes */
+		pool_put_bytes(ts->pool, n->s->str + t->nstart, t->nend - t->nstart);
+	else
+		for (guint i = 0; i < nu; i++)
+			pool_put(ts->pool, ch->cp[u[i]]);
+	*vowels_r = vowels;
+	*maxrun_r = maxrun;
+	return TRUE;
+}
+
 static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, const raw_word *w,
                      const guint32 *u, int text_dom, const stemming *sm)
 {
-	guint nu = w->nu;
+	norm_token t = {0};
+	guint nu = w->nu, vowels = 0, maxrun = 0;
+	int script;
+	if (norm_fast_paths && plain_word(ts, n, ch, w, u, text_dom, &t, &vowels, &maxrun)) {
+		script = t.script;
+		goto tail;
+	}
 	guint cyr = 0, lat = 0, cyr_only = 0, lat_only = 0, leet = 0;
 	gboolean digit_run = FALSE;
 	for (guint i = 0; i < nu; i++) {
@@ -516,7 +616,6 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, const
 		return;
 	}
 
-	int script;
 	if (cyr_only && !lat_only)
 		script = NORM_SCRIPT_CYR;
 	else if (lat_only && !cyr_only)
@@ -534,7 +633,6 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, const
 	else
 		script = NORM_SCRIPT_OTHER;
 
-	norm_token t = {0};
 	t.nstart = ch->pos[w->first];
 	t.nend = ch->pos[w->last + 1];
 	t.ostart = n->ostart[t.nstart];
@@ -547,7 +645,7 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, const
 	if (w->joined || leet)
 		t.flags |= NORM_TOK_DISGUISED;
 	t.woff = ts->pool->len;
-	guint run = 0, maxrun = 0, vowels = 0;
+	guint run = 0;
 	for (guint i = 0; i < nu; i++) {
 		gunichar c = ch->cp[u[i]], d = c;
 		if (ch->cls[u[i]] == C_LEET)
@@ -566,6 +664,7 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, const
 			maxrun = run;
 		}
 	}
+tail:
 	t.wlen = MIN(ts->pool->len - t.woff, G_MAXUINT16);
 	t.nchars = MIN(nu, G_MAXUINT16);
 	g_string_append_c(ts->pool, '\0');
@@ -601,7 +700,12 @@ static void tok_emit(norm_tokens *ts, const norm_text *n, const chars *ch, const
 		t.slen = t.wlen;
 	}
 	g_string_append_c(ts->pool, '\0');
-	g_array_append_val(ts->tok, t);
+	if (ts->tok->len < ts->tok_cap) { /* room reserved: no call */
+		((norm_token *)(void *)ts->tok->data)[ts->tok->len++] = t;
+	} else {
+		g_array_append_val(ts->tok, t);
+		ts->tok_cap = ts->tok->len;
+	}
 }
 
 /* Segments of a run split at separators are joined when one side is short
@@ -620,7 +724,8 @@ norm_tokens *norm_tokenize_for(const norm_text *n, const guint32 *skip, guint ns
 {
 	const stemming sm = {stem_ru, stem_en, stem_first};
 	norm_tokens *ts = g_new0(norm_tokens, 1);
-	ts->tok = g_array_sized_new(FALSE, FALSE, sizeof(norm_token), n->s->len / 6 + 4);
+	ts->tok_cap = n->s->len / 6 + 4;
+	ts->tok = g_array_sized_new(FALSE, FALSE, sizeof(norm_token), ts->tok_cap);
 	ts->pool = g_string_sized_new(n->s->len * 2 + 16);
 	int dom = NORM_SCRIPT_OTHER;
 	if (n->cyr_letters > 2 * n->lat_letters)

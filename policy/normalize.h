@@ -67,6 +67,7 @@ typedef struct norm_tokens {
 	guint lat_words; /* words of two letters or more written in Latin */
 	guint cyr_words; /* ... in Cyrillic */
 	guint nonwords;  /* tokens flagged NORM_TOK_NONWORD */
+	guint tok_cap;   /* tokens tok has room for (at least) */
 } norm_tokens;
 
 #define NORM_WORD(ts, t) ((ts)->pool->str + (t)->woff)
@@ -111,6 +112,11 @@ static inline guint norm_pair(const char *s)
 norm_tokens *norm_tokenize_for(const norm_text *n, const guint32 *skip, guint nskip, void *stem_ru,
                                void *stem_en, const guint8 *stem_first);
 void norm_tokens_free(norm_tokens **ts);
+
+/* Tests only (not thread-safe to change): FALSE sends every word through
+ * the tokenizer's general path; its fast path for plain words (small
+ * letters of one alphabet) must give the same tokens. TRUE by default. */
+extern gboolean norm_fast_paths;
 
 /* Folds one rule entry (a single word) the same way as a text word:
  * returns the folded word, or NULL when the entry is not exactly one word.

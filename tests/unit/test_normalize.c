@@ -199,11 +199,86 @@ static void test_stem_cache(void **state)
 	g_ptr_array_unref(texts);
 }
 
+/* The tokens of text with the fast paths on and off are the same. */
+static void same_tokens(const char *text, struct sb_stemmer *ru, struct sb_stemmer *en)
+{
+	norm_text *n = norm_new(text, strlen(text));
+	norm_tokens *ts[2];
+	for (int k = 0; k < 2; k++) {
+		norm_fast_paths = k == 0;
+		ts[k] = norm_tokenize(n, NULL, 0, ru, en);
+	}
+	norm_fast_paths = TRUE;
+	assert_int_equal(ts[0]->tok->len, ts[1]->tok->len);
+	assert_int_equal(ts[0]->lat_words, ts[1]->lat_words);
+	assert_int_equal(ts[0]->cyr_words, ts[1]->cyr_words);
+	assert_int_equal(ts[0]->nonwords, ts[1]->nonwords);
+	for (guint i = 0; i < ts[0]->tok->len; i++) {
+		const norm_token *a = &g_array_index(ts[0]->tok, norm_token, i);
+		const norm_token *b = &g_array_index(ts[1]->tok, norm_token, i);
+		assert_int_equal(a->nstart, b->nstart);
+		assert_int_equal(a->nend, b->nend);
+		assert_int_equal(a->ostart, b->ostart);
+		assert_int_equal(a->oend, b->oend);
+		assert_int_equal(a->wlen, b->wlen);
+		assert_int_equal(a->slen, b->slen);
+		assert_int_equal(a->nchars, b->nchars);
+		assert_int_equal(a->script, b->script);
+		assert_int_equal(a->flags, b->flags);
+		assert_string_equal(NORM_WORD(ts[0], a), NORM_WORD(ts[1], b));
+		assert_string_equal(NORM_STEM(ts[0], a), NORM_STEM(ts[1], b));
+	}
+	norm_tokens_free(&ts[0]);
+	norm_tokens_free(&ts[1]);
+	norm_free(&n);
+}
+
+/* The fast path for plain words against the general one: the corpus and
+ * rule texts, and random texts of letters of both alphabets (look-alikes
+ * among them), capitals, leetspeak digits, separators and spaces, in
+ * texts mostly Cyrillic, mostly Latin or mixed. */
+static void test_fast_paths(void **state)
+{
+	static const char *const pieces[] = {
+	    "а", "в", "с", "е", "о", "р", "х",  "у", "к", "м", "н", "т",       "б", "г", "д",
+	    "ж", "з", "и", "л", "п", "ф", "ц",  "ч", "ш", "щ", "ы", "ь",       "э", "ю", "я",
+	    "й", "ъ", "ё", "Ё", "А", "Р", "a",  "b", "c", "e", "h", "k",       "m", "n", "o",
+	    "p", "r", "t", "u", "x", "y", "d",  "f", "g", "i", "j", "l",       "q", "s", "v",
+	    "w", "z", "A", "K", "0", "1", "3",  "4", "6", "9", "@", "$",       "7", ".", "-",
+	    "_", "*", " ", " ", " ", " ", "\n", "é", "ß", "і", "ѕ", "\xc2\xad"};
+	(void)state;
+	struct sb_stemmer *ru = sb_stemmer_new("russian", "UTF_8");
+	struct sb_stemmer *en = sb_stemmer_new("english", "UTF_8");
+	GPtrArray *texts = texts_load();
+	GRand *r = g_rand_new_with_seed(20261206);
+	for (guint i = 0; i < texts->len; i++)
+		same_tokens(texts->pdata[i], ru, en);
+	for (int round = 0; round < 3000; round++) {
+		GString *g = g_string_new(NULL);
+		int len = g_rand_int_range(r, 1, 120), bias = round % 3;
+		for (int k = 0; k < len; k++) {
+			/* bias 0: Cyrillic pieces first; 1: Latin ones; 2: any */
+			int lo = bias == 1 ? 36 : 0,
+			    hi = bias == 0 ? 36 : (int)G_N_ELEMENTS(pieces);
+			if (g_rand_int_range(r, 0, 4) == 0) /* now and then anything */
+				lo = 0, hi = (int)G_N_ELEMENTS(pieces);
+			g_string_append(g, pieces[g_rand_int_range(r, lo, hi)]);
+		}
+		same_tokens(g->str, ru, en);
+		g_string_free(g, TRUE);
+	}
+	g_rand_free(r);
+	g_ptr_array_unref(texts);
+	sb_stemmer_delete(ru);
+	sb_stemmer_delete(en);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stems_keep_first_two),
 	    cmocka_unit_test(test_stem_cache),
+	    cmocka_unit_test(test_fast_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
