@@ -7,7 +7,8 @@
  *     and its combining marks), lower case, "ё" -> "е", zero-width characters
  *     and soft hyphens removed. Regular expressions run on this text.
  *     For every byte of n->s, ostart[i]/oend[i] give the byte span of the
- *     original text it came from. Invalid UTF-8 bytes become U+FFFD.
+ *     original text it came from. Invalid UTF-8 bytes become U+FFFD, NUL
+ *     bytes spaces (n->s is a C string of the whole text).
  *
  *  2. norm_tokenize(): the word layer. Words are runs of letters; inside a
  *     word, separators ("с.у.к.а", "х-у-й") and leetspeak ("3" for "з",

@@ -577,9 +577,12 @@ static rule_regex *regex_prepare(pcre2_code *re, const char *pattern)
 void rules_text_info_init(rules_text_info *ti, const char *s, gsize len)
 {
 	guint64 b[4] = {0, 0, 0, 0};
+	guint8 seen[256] = {0};
 	const guchar *p = (const guchar *)s, *end = p + len;
-	for (; p < end; p++)
-		b[*p >> 6] |= G_GUINT64_CONSTANT(1) << (*p & 63);
+	for (; p < end; p++) /* one store a byte; the bits after */
+		seen[*p] = 1;
+	for (guint c = 0; c < 256; c++)
+		b[c >> 6] |= (guint64)seen[c] << (c & 63);
 	memcpy(ti->bytes, b, sizeof b);
 	/* Non-ASCII decimal digits: none below U+0500 (lead bytes up to 0xD3)
 	 * nor in U+2000-U+2FFF (0xE2); any other lead byte might start one. */

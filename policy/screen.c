@@ -311,7 +311,8 @@ static void word_pass(run *x)
 /* Longest quoted passage: «…», "…", “…”, „…“ or consecutive "> " lines.
  * Returns its length in characters and its span in the normalised text
  * (valid UTF-8). One pass over the bytes: a character can open a quote only
- * if its first byte is one of C2 ('«'), '"', E2 ('“', '„') or '>'. An
+ * if its first byte is one of C2 ('«'), '"', E2 ('“', '„') or '>' (strcspn
+ * skips to the next such byte). An
  * opener with no closer before the end means no later opener of its kind has
  * one either, so each kind's search for a closer runs to the end at most
  * once. */
@@ -321,11 +322,11 @@ static guint longest_quote(const GString *s, guint32 *qs_r, guint32 *qe_r)
 	gboolean unclosed[4] = {FALSE, FALSE, FALSE, FALSE}; /* by kind: « " “ „ */
 	const char *p = s->str, *end = s->str + s->len;
 	while (p < end) {
-		guchar b = (guchar)*p;
-		if (b != 0xC2 && b != '"' && b != 0xE2 && b != '>') {
-			p++; /* a continuation byte, or a character that opens nothing */
-			continue;
-		}
+		/* to the next byte that may open a quote (the normalised text
+		 * holds no NUL: norm_new() makes it a space) */
+		p += strcspn(p, "\xC2\"\xE2>");
+		if (p >= end)
+			break;
 		gunichar c = g_utf8_get_char(p);
 		int kind = c == 0xAB ? 0 : c == '"' ? 1 : c == 0x201C ? 2 : c == 0x201E ? 3 : -1;
 		if (kind >= 0 && !unclosed[kind]) {
