@@ -237,14 +237,53 @@ static gboolean is_encrypted_type(GMimeObject *obj, const char *t)
 }
 
 /*
+ * The charset the message's first text part declares, when it is one that
+ * raw 8-bit header bytes are best read in: a client that writes the name
+ * and subject unencoded writes them in the charset of its text. Not the
+ * Latin ones (ISO-8859-1, -15, windows-1252, US-ASCII, UTF-8): an English
+ * text in Latin-1 says nothing about a Russian name beside it, which the
+ * guess reads better. NULL when there is none.
+ */
+static const char *header_charset_hint(GMimeMessage *gm)
+{
+	static const char *const latin[] = {"iso-8859-1", "iso-8859-15", "windows-1252",
+	                                    "us-ascii",   "utf-8",       "utf8"};
+	GMimeObject *o = g_mime_message_get_mime_part(gm);
+	const char *cs, *iconv_name;
+	char *ascii;
+	gboolean same;
+	for (int depth = 0; o && GMIME_IS_MULTIPART(o) && depth < 8; depth++)
+		o = g_mime_multipart_get_count(GMIME_MULTIPART(o)) > 0
+		        ? g_mime_multipart_get_part(GMIME_MULTIPART(o), 0)
+		        : NULL;
+	if (o == NULL || !GMIME_IS_PART(o) ||
+	    !g_mime_content_type_is_type(g_mime_object_get_content_type(o), "text", "*"))
+		return NULL;
+	cs = g_mime_object_get_content_type_parameter(o, "charset");
+	iconv_name = cs ? g_mime_charset_iconv_name(cs) : NULL;
+	if (iconv_name == NULL)
+		return NULL;
+	for (size_t i = 0; i < G_N_ELEMENTS(latin); i++)
+		if (g_ascii_strcasecmp(iconv_name, latin[i]) == 0 ||
+		    g_ascii_strcasecmp(cs, latin[i]) == 0)
+			return NULL;
+	/* ASCII must read as ASCII in it (not UTF-16, not EBCDIC) */
+	ascii = g_convert("Ab1 <@>", -1, "UTF-8", iconv_name, NULL, NULL, NULL);
+	same = ascii && strcmp(ascii, "Ab1 <@>") == 0;
+	g_free(ascii);
+	return same ? iconv_name : NULL;
+}
+
+/*
  * A header sent as raw 8-bit bytes that are not UTF-8 (old clients write the
  * writer's name and the subject unencoded in their own charset): GMime reads
  * those bytes as Latin-1, and a Russian name would be printed on the letter
- * as mojibake. Returns the unfolded value in UTF-8 by the same guess as an
- * unlabelled text part (parser/charset.h), or NULL when the header is absent
- * or GMime's reading stands.
+ * as mojibake. Returns the unfolded value in UTF-8: in `hint` (see
+ * header_charset_hint()) when every byte reads in it, else by the same
+ * guess as an unlabelled text part (parser/charset.h); NULL when the header
+ * is absent or GMime's reading stands.
  */
-static char *header_8bit_utf8(GMimeObject *obj, const char *name)
+static char *header_8bit_utf8(GMimeObject *obj, const char *name, const char *hint)
 {
 	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
 	GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, name) : NULL;
@@ -257,7 +296,11 @@ static char *header_8bit_utf8(GMimeObject *obj, const char *name)
 		high = (guchar)*c >= 0x80;
 	if (!high || g_utf8_validate(raw, -1, NULL))
 		return NULL;
-	utf8 = charset_to_utf8(raw, strlen(raw), NULL, NULL);
+	utf8 = hint ? g_convert(raw, -1, "UTF-8", hint, NULL, NULL, NULL) : NULL;
+	if (utf8 && !g_utf8_validate(utf8, -1, NULL))
+		g_clear_pointer(&utf8, g_free);
+	if (utf8 == NULL)
+		utf8 = charset_to_utf8(raw, strlen(raw), NULL, NULL);
 	unfolded = g_mime_utils_header_unfold(utf8);
 	g_free(utf8);
 	return unfolded;
@@ -272,7 +315,9 @@ static void read_headers(lg_message *m, GMimeMessage *gm)
 	const char *v;
 	int n = hl ? g_mime_header_list_get_count(hl) : 0;
 
-	raw8 = header_8bit_utf8(GMIME_OBJECT(gm), "From");
+	const char *hint = header_charset_hint(gm);
+
+	raw8 = header_8bit_utf8(GMIME_OBJECT(gm), "From", hint);
 	if (raw8) {
 		from_8bit = internet_address_list_parse(NULL, raw8);
 		if (from_8bit && internet_address_list_length(from_8bit) > 0)
@@ -298,7 +343,7 @@ static void read_headers(lg_message *m, GMimeMessage *gm)
 	}
 	if (from_8bit)
 		g_object_unref(from_8bit);
-	raw8 = header_8bit_utf8(GMIME_OBJECT(gm), "Subject");
+	raw8 = header_8bit_utf8(GMIME_OBJECT(gm), "Subject", hint);
 	if (raw8) {
 		char *dec = g_mime_utils_header_decode_text(NULL, raw8);
 		replace(&m->subject, util_utf8_repair(g_strstrip(dec), -1));

@@ -205,20 +205,37 @@ static void test_text_outside_parts(void **state)
 	message_free(&m);
 }
 
-/* The writer's name and the subject sent as raw 8-bit bytes: read by the
- * same guess as unlabelled text, not as Latin-1 (the name is printed on the
- * letter). */
+/* The writer's name and the subject sent as raw 8-bit bytes: read in the
+ * charset the text declares when it is not a Latin one and reads them, else
+ * by the same guess as unlabelled text, not as Latin-1 (the name is printed
+ * on the letter). */
 static void test_raw_8bit_headers(void **state)
 {
 	static const struct {
-		const char *from, *subject, *charset, *want_name, *want_subject;
+		const char *from, *subject, *charset, *want_name, *want_subject, *body;
 	} cases[] = {
 	    {"Ольга Смирнова", "Привет из Твери", "WINDOWS-1251", "Ольга Смирнова",
-	     "Привет из Твери"},
-	    {"Ольга Смирнова", "Привет из Твери", "KOI8-R", "Ольга Смирнова", "Привет из Твери"},
-	    {"José Müller", "Grüße aus München", "WINDOWS-1252", "José Müller",
-	     "Grüße aus München"},
-	    {"Ольга Смирнова", "Привет из Твери", "UTF-8", "Ольга Смирнова", "Привет из Твери"},
+	     "Привет из Твери", "utf-8"},
+	    {"Ольга Смирнова", "Привет из Твери", "KOI8-R", "Ольга Смирнова", "Привет из Твери",
+	     "utf-8"},
+	    {"José Müller", "Grüße aus München", "WINDOWS-1252", "José Müller", "Grüße aus München",
+	     "utf-8"},
+	    {"Ольга Смирнова", "Привет из Твери", "UTF-8", "Ольга Смирнова", "Привет из Твери",
+	     "utf-8"},
+	    /* in the charset the text declares, which the guess cannot tell */
+	    {"김민지", "서울에서 안부를 전합니다", "EUC-KR", "김민지", "서울에서 안부를 전합니다",
+	     "euc-kr"},
+	    {"山田花子", "東京からこんにちは", "SHIFT_JIS", "山田花子", "東京からこんにちは",
+	     "shift_jis"},
+	    {"王小明", "来自北京的问候", "GB2312", "王小明", "来自北京的问候", "gb2312"},
+	    {"Ελένη", "Χαιρετισμούς από την Αθήνα", "WINDOWS-1253", "Ελένη",
+	     "Χαιρετισμούς από την Αθήνα", "windows-1253"},
+	    /* a Latin-1 text says nothing about a Russian name beside it */
+	    {"Ольга Смирнова", "Привет из Твери", "WINDOWS-1251", "Ольга Смирнова",
+	     "Привет из Твери", "iso-8859-1"},
+	    /* bytes the declared charset cannot read: the guess */
+	    {"Ольга Смирнова", "Привет из Твери", "KOI8-R", "Ольга Смирнова", "Привет из Твери",
+	     "shift_jis"},
 	};
 	(void)state;
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -230,8 +247,8 @@ static void test_raw_8bit_headers(void **state)
 		                            "To: ivan.petrov@letters.example.org\r\n"
 		                            "Subject: %s =?utf-8?q?=E2=84=961?=\r\n"
 		                            "MIME-Version: 1.0\r\n"
-		                            "Content-Type: text/plain; charset=utf-8\r\n\r\nhi\r\n",
-		                            name, subj);
+		                            "Content-Type: text/plain; charset=%s\r\n\r\nhi\r\n",
+		                            name, subj, cases[i].body);
 		char *want = g_strdup_printf("%s №1", cases[i].want_subject);
 		GError *e = NULL;
 		lg_message *m = parse_str(msg, &e);
