@@ -298,7 +298,7 @@ run_one() { # NAME KIND
 
 # lettergated runs next to the do-nothing milter and MIMEDefang, the two it
 # is measured against (see the round loop below)
-configs=(postfix null-gmime mimedefang null lettergated)
+configs=(postfix null-gmime null lettergated mimedefang)
 # which libmilter lettergated (and the do-nothing milter built with it) uses
 if ldd "$LG_BIN/lettergated" | grep -q 'libmilter\.so'; then
 	LIBMILTER_KIND="Debian's shared libmilter (worker pool)"
@@ -306,7 +306,7 @@ else
 	LIBMILTER_KIND="libmilter built by scripts/libmilter.sh (thread per session, threads kept, commands read ahead)"
 	NULL_DEBIAN=$W/null_milter_debian
 	null_milter_shared "$NULL_DEBIAN" &&
-		configs=(postfix null-debian null-gmime mimedefang null lettergated)
+		configs=(postfix null-debian null-gmime null lettergated mimedefang)
 fi
 md_ok=no
 if [[ -z $ONLY || mimedefang =~ $ONLY ]]; then
@@ -315,10 +315,10 @@ fi
 for kind in a b; do
 	# the configurations take turns, REPEAT rounds: a slow spell of the
 	# machine then hits every configuration alike, and the medians are kept.
-	# Every other round runs them in reverse order (A B, then B A): the
-	# do-nothing milter and lettergated are always next to each other,
-	# and a machine that speeds up or slows down over a pair of rounds
-	# favours neither side of their ratio.
+	# Every other round runs them in reverse order (A B, then B A):
+	# lettergated always runs between the do-nothing milter and
+	# MIMEDefang, and a machine that speeds up or slows down over a pair
+	# of rounds favours neither side of their ratios.
 	for ((round = 1; round <= REPEAT; round++)); do
 		order=("${configs[@]}")
 		if ((round % 2 == 0)); then
@@ -342,7 +342,7 @@ done
 	echo "Concurrency $CONC, one SMTP session per letter, unique letters; (a) $N_A letters of about 2 KB"
 	echo "of Russian text; (b) $N_B letters: text + ${jpeg_kb} KB 1024x768 JPEG + ${pdf_kb} KB PDF (base64: about $(((jpeg_kb + pdf_kb) * 137 / 100 + 3)) KB)."
 	echo "Each configuration ran $REPEAT times, the configurations taking turns (every other round in"
-	echo "reverse order, lettergated always next to the do-nothing milter); the table gives medians."
+	echo "reverse order, lettergated always between the do-nothing milter and MIMEDefang); the table gives medians."
 	echo "libmilter: $LIBMILTER_KIND."
 	echo "Latency: client side, end of DATA to the reply. CPU: the milter's processes (utime+stime)"
 	echo "during the run; for lettergated the figure in brackets leaves out its delivery threads."
