@@ -9,7 +9,7 @@
  *    charset practically never is. Decoded as UTF-8.
  *  - No charset (or "us-ascii", or "utf-8") on 8-bit text that is not UTF-8:
  *    old Russian clients send windows-1251 or KOI8-R unlabelled, and now
- *    and then Greek, Hebrew or Arabic in their Windows code pages. When
+ *    and then Greek, Hebrew, Arabic, Chinese, Japanese or Korean. When
  *    non-ASCII bytes make at least 60% of the letters of the words holding
  *    them, the text is in one of those (parser/charset_guess.h says how
  *    one is chosen); fewer (accents in Latin words: "Grüße", "José") are

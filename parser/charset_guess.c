@@ -2,6 +2,7 @@
 #include "parser/charset_guess.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A letter and how often it occurs in running text of its language, per
@@ -58,6 +59,7 @@ typedef struct byte_info {
 } byte_info;
 
 #define W_UNDEF (-12.0f)    /* a byte the charset does not define */
+#define W_PUNCT (-2.5f)     /* «», dashes, Hebrew geresh...: as a common letter */
 #define W_SYMBOL (-3.0f)    /* box drawing, currency, №...: rarer in a letter */
 #define W_FOREIGN (-7.6f)   /* a letter outside the language's table (0.5 per mille) */
 #define W_MARK (-5.0f)      /* a combining mark (Hebrew points) */
@@ -79,6 +81,7 @@ static float letter_weight(const freq *lang, gunichar lc)
 static gpointer build_tables(gpointer unused)
 {
 	(void)unused;
+
 	for (int c = 0; c < N_CAND; c++) {
 		for (int b = 0x80; b <= 0xFF; b++) {
 			byte_info *bi = &table[c][b - 0x80];
@@ -109,12 +112,155 @@ static gpointer build_tables(gpointer unused)
 				                 (t >= G_UNICODE_CONNECT_PUNCTUATION &&
 				                  t <= G_UNICODE_OPEN_PUNCTUATION);
 				bi->kind = punct ? K_BREAK : K_SYMBOL;
-				bi->w = punct ? 0 : W_SYMBOL;
+				bi->w = punct ? W_PUNCT : W_SYMBOL;
 			}
 		}
 	}
 	return NULL;
 }
+
+/* ---- Chinese, Japanese, Korean ------------------------------------------- */
+
+/* The most frequent characters of running text: Korean syllables, Chinese
+ * in simplified and in traditional characters. A text read in the right
+ * charset is full of them; read in a wrong one, its characters are others
+ * (Korean bytes read as GBK are Chinese characters, in no order of use). */
+static const char KO_TOP[] = "이다는의에하고을가를지기한로서사리자도어수시대나일있습니요것으들해보"
+                             "주게정전되아만우성라인국그드제상내부장여적면오구께님분말세안원까생"
+                             "동중계방때러소았었했위화문미경비발모신업연개용공관학회음야거저너무"
+                             "함단없더또알씀립";
+static const char ZH_HANS[] = "的一是不了在人有我他这个们中来上大为和国地到以说时要就出会可也你对生"
+                              "能而子那得于着下自之年过发后作里用道行所然家种事成方多经么去法学如都"
+                              "同现当没动面起看定天分还进好小部其些主样理心她本前开但因只从想实问候"
+                              "京北";
+static const char ZH_HANT[] = "的一是不了在人有我他這個們中來上大為和國地到以說時要就出會可也你對生"
+                              "能而子那得於著下自之年過發後作裡用道行所然家種事成方多經麼去法學如都"
+                              "同現當沒動面起看定天分還進好小部其些主樣理心她本前開但因只從想實問候"
+                              "京北";
+
+typedef struct top_set {
+	gunichar c[160];
+	guint n;
+} top_set;
+
+static top_set top_ko, top_hans, top_hant;
+
+static gint cmp_unichar(gconstpointer a, gconstpointer b)
+{
+	gunichar x = *(const gunichar *)a, y = *(const gunichar *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void top_init(top_set *t, const char *s)
+{
+	t->n = 0;
+	for (; *s && t->n < G_N_ELEMENTS(t->c); s = g_utf8_next_char(s))
+		t->c[t->n++] = g_utf8_get_char(s);
+	qsort(t->c, t->n, sizeof t->c[0], (int (*)(const void *, const void *))cmp_unichar);
+}
+
+static gboolean top_has(const top_set *t, gunichar c)
+{
+	return bsearch(&c, t->c, t->n, sizeof c,
+	               (int (*)(const void *, const void *))cmp_unichar) != NULL;
+}
+
+enum { CJK_KO, CJK_JA, CJK_HANS, CJK_HANT };
+
+static const struct {
+	const char *charset;
+	int lang;
+} cjk_cands[] = {
+    {"EUC-KR", CJK_KO}, {"CP949", CJK_KO}, {"SHIFT_JIS", CJK_JA}, {"CP932", CJK_JA},
+    {"EUC-JP", CJK_JA}, {"GBK", CJK_HANS}, {"BIG5", CJK_HANT},
+};
+
+#define CJK_SAMPLE 65536 /* bytes tried in each charset */
+#define CJK_MIN_CHARS 6  /* non-ASCII characters */
+#define CJK_MIN_HITS 3   /* of the most frequent (Korean, Chinese) */
+
+/* How much text (valid UTF-8) reads like the language: the share of its
+ * non-ASCII characters that are the language's telling ones, or 0 when it
+ * is not the language at all. */
+static double cjk_score(const char *u, int lang)
+{
+	gsize n = 0, hangul = 0, kana = 0, han = 0, punct = 0, hits = 0;
+	for (const char *q = u; *q; q = g_utf8_next_char(q)) {
+		gunichar c = g_utf8_get_char(q);
+		if (c < 0x80)
+			continue;
+		n++;
+		if (c >= 0xAC00 && c <= 0xD7A3) {
+			hangul++;
+			hits += lang == CJK_KO && top_has(&top_ko, c);
+		} else if (c >= 0x3040 && c <= 0x30FF) {
+			kana++;
+		} else if ((c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF)) {
+			han++;
+			hits += (lang == CJK_HANS && top_has(&top_hans, c)) ||
+			        (lang == CJK_HANT && top_has(&top_hant, c));
+		} else if ((c >= 0x3000 && c <= 0x303F) || (c >= 0xFF00 && c <= 0xFFEF) ||
+		           (c >= 0x2000 && c <= 0x206F)) {
+			punct++;
+		}
+	}
+	if (n < CJK_MIN_CHARS || (lang != CJK_JA && hits < CJK_MIN_HITS))
+		return 0;
+	switch (lang) {
+	case CJK_KO: /* mostly syllables, and the common ones among them */
+		return hangul * 10 >= n * 6 && hits * 5 >= hangul ? (double)hits / (double)n : 0;
+	case CJK_JA: /* Japanese prose is full of kana */
+		return kana * 5 >= n && (kana + han + punct) * 10 >= n * 9
+		           ? (double)kana / (double)n
+		           : 0;
+	default: /* Chinese characters, the common ones among them */
+		return (han + punct) * 10 >= n * 9 && hits * 5 >= han && han > 0
+		           ? (double)hits / (double)n
+		           : 0;
+	}
+}
+
+static gpointer cjk_init(gpointer unused)
+{
+	(void)unused;
+	top_init(&top_ko, KO_TOP);
+	top_init(&top_hans, ZH_HANS);
+	top_init(&top_hant, ZH_HANT);
+	return NULL;
+}
+
+/* Unlabelled 8-bit Chinese, Japanese or Korean: the charset in which every
+ * byte of (the start of) the text reads and reads most like its language;
+ * NULL when none does. */
+static const char *cjk_of(const guchar *p, gsize len)
+{
+	static GOnce once = G_ONCE_INIT;
+	const char *best = NULL;
+	double best_score = 0;
+	gsize n = len;
+	g_once(&once, cjk_init, NULL);
+	if (n > CJK_SAMPLE) { /* cut after a line end: never inside a character */
+		const guchar *nl = NULL;
+		for (gsize i = CJK_SAMPLE; i > 0 && nl == NULL; i--)
+			if (p[i - 1] == '\n')
+				nl = p + i;
+		n = nl ? (gsize)(nl - p) : CJK_SAMPLE;
+	}
+	for (gsize k = 0; k < G_N_ELEMENTS(cjk_cands); k++) {
+		gsize out_len = 0;
+		char *u = g_convert((const char *)p, (gssize)n, "UTF-8", cjk_cands[k].charset, NULL,
+		                    &out_len, NULL);
+		double sc = u && strlen(u) == out_len ? cjk_score(u, cjk_cands[k].lang) : 0;
+		g_free(u);
+		if (sc > best_score) {
+			best_score = sc;
+			best = cjk_cands[k].charset;
+		}
+	}
+	return best;
+}
+
+/* ---- single-byte charsets -------------------------------------------------- */
 
 typedef struct cand_state {
 	float score;
@@ -172,6 +318,7 @@ const char *charset_guess_legacy(const guchar *p, gsize len)
 	gsize high = 0, letters = 0, koi_lower = 0, cp_lower = 0;
 	gsize i = 0;
 	int best = C_1253, cyr;
+	const char *cjk;
 
 	g_once(&once, build_tables, NULL);
 	memset(st, 0, sizeof st);
@@ -220,21 +367,25 @@ const char *charset_guess_legacy(const guchar *p, gsize len)
 	}
 	if (high == 0 || high * 10 < letters * 6)
 		return "WINDOWS-1252";
+	if ((cjk = cjk_of(p, len)) != NULL)
+		return cjk;
 	for (int c = C_1253; c < N_CAND; c++)
 		if (st[c].score > st[best].score)
 			best = c;
 	/* Russian is what this gateway mostly reads: another script must win
-	 * over both Cyrillic readings by a quarter of a nat a byte and more.
+	 * over both Cyrillic readings by a quarter of a nat a byte and 4 more
+	 * (a few letters stay Cyrillic).
 	 * A Russian letter is seldom all in capitals; Hebrew read as KOI8-R
 	 * always is, with plausible letters. */
 	float ru = MAX(st[C_1251].score + W_CAPS_WORD * (float)st[C_1251].caps_words,
 	               st[C_KOI8].score + W_CAPS_WORD * (float)st[C_KOI8].caps_words);
-	if (st[best].score > ru + 2.0f + (float)high / 4.0f)
+	if (st[best].score > ru + 4.0f + (float)high / 4.0f)
 		return best == C_1253 ? greek_of(p, len) : cands[best].charset;
 	cyr = koi_lower > cp_lower ? C_KOI8 : C_1251;
-	/* unless the letters read clearly better in the other (a text in
-	 * capitals, which the case rule takes for the other's small letters) */
-	if (st[C_1251 + C_KOI8 - cyr].score > st[cyr].score + 2.0f + (float)high / 8.0f)
+	/* unless the letters read clearly better in the other, by a third of
+	 * a nat a byte (a text in capitals, which the case rule takes for the
+	 * other's small letters; not a few consonant-heavy word roots) */
+	if (st[C_1251 + C_KOI8 - cyr].score > st[cyr].score + 2.0f + (float)high / 3.0f)
 		cyr = C_1251 + C_KOI8 - cyr;
 	return cands[cyr].charset;
 }

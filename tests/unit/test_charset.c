@@ -133,6 +133,23 @@ static void test_unlabelled_scripts(void **state)
 	    {"«Ёжик в тумане» — наш любимый мультфильм.", "WINDOWS-1251", "WINDOWS-1251"},
 	    {"Шлём тебе привет из Ярославля; ждём, любим, верим.", "KOI8-R", "KOI8-R"},
 	    {"Юля, Эля и Щукин: ъ, ы, ь.", "WINDOWS-1251", "WINDOWS-1251"},
+	    /* a Russian name that reads as six Chinese characters in GBK, and
+	     * KOI8-R small letters that windows-1255 reads as points and
+	     * punctuation: Russian still */
+	    {"From: Анна Смирнова <anna@example.ru>", "WINDOWS-1251", "WINDOWS-1251"},
+	    {"prefix = навальн navalny", "KOI8-R", "KOI8-R"},
+	    /* Chinese, Japanese and Korean in their multibyte charsets */
+	    {"사랑하는 이반에게, 우리는 서울에서 매일 당신을 생각합니다. 곧 다시 만나기를 "
+	     "바랍니다.",
+	     "EUC-KR", "EUC-KR"},
+	    {"親愛なるイワンへ、私たちは東京から毎日あなたのことを考えています。早く会えますように"
+	     "。",
+	     "SHIFT_JIS", "SHIFT_JIS"},
+	    {"親愛なるイワンへ、私たちは東京から毎日あなたのことを考えています。早く会えますように"
+	     "。",
+	     "EUC-JP", "EUC-JP"},
+	    {"亲爱的伊万，我们在北京每天都想着你。希望你早日回家，我们都在等你。", "GBK", "GBK"},
+	    {"親愛的伊萬，我們在台北每天都想著你。希望你早日回家，我們都在等你。", "BIG5", "BIG5"},
 	};
 	(void)state;
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
