@@ -63,6 +63,7 @@ typedef struct byte_info {
 #define W_SYMBOL (-3.0f)    /* box drawing, currency, №...: rarer in a letter */
 #define W_FOREIGN (-7.6f)   /* a letter outside the language's table (0.5 per mille) */
 #define W_MARK (-5.0f)      /* a combining mark (Hebrew points) */
+#define CYR_SWITCH_MIN 12   /* bytes: fewer keep the case rule (see below) */
 #define W_CASE (-6.0f)      /* a capital after a small letter in one word */
 #define W_CAPS_WORD (-2.0f) /* a Cyrillic word all in capitals, against other scripts */
 #define W_SIGMA_IN (-6.0f)
@@ -382,10 +383,12 @@ const char *charset_guess_legacy(const guchar *p, gsize len)
 	if (st[best].score > ru + 4.0f + (float)high / 4.0f)
 		return best == C_1253 ? greek_of(p, len) : cands[best].charset;
 	cyr = koi_lower > cp_lower ? C_KOI8 : C_1251;
-	/* unless the letters read clearly better in the other, by a third of
-	 * a nat a byte (a text in capitals, which the case rule takes for the
-	 * other's small letters; not a few consonant-heavy word roots) */
-	if (st[C_1251 + C_KOI8 - cyr].score > st[cyr].score + 2.0f + (float)high / 3.0f)
+	/* unless the letters of a dozen bytes or more read clearly better in
+	 * the other, by a third of a nat a byte (a text in capitals, which the
+	 * case rule takes for the other's small letters; not a few
+	 * consonant-heavy word roots or an abbreviation) */
+	if (high >= CYR_SWITCH_MIN &&
+	    st[C_1251 + C_KOI8 - cyr].score > st[cyr].score + 2.0f + (float)high / 3.0f)
 		cyr = C_1251 + C_KOI8 - cyr;
 	return cands[cyr].charset;
 }
