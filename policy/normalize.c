@@ -700,12 +700,7 @@ tail:
 		t.slen = t.wlen;
 	}
 	g_string_append_c(ts->pool, '\0');
-	if (ts->tok->len < ts->tok_cap) { /* room reserved: no call */
-		((norm_token *)(void *)ts->tok->data)[ts->tok->len++] = t;
-	} else {
-		g_array_append_val(ts->tok, t);
-		ts->tok_cap = ts->tok->len;
-	}
+	g_array_append_val(ts->tok, t);
 }
 
 /* Segments of a run split at separators are joined when one side is short
@@ -724,8 +719,7 @@ norm_tokens *norm_tokenize_for(const norm_text *n, const guint32 *skip, guint ns
 {
 	const stemming sm = {stem_ru, stem_en, stem_first};
 	norm_tokens *ts = g_new0(norm_tokens, 1);
-	ts->tok_cap = n->s->len / 6 + 4;
-	ts->tok = g_array_sized_new(FALSE, FALSE, sizeof(norm_token), ts->tok_cap);
+	ts->tok = g_array_sized_new(FALSE, FALSE, sizeof(norm_token), n->s->len / 6 + 4);
 	ts->pool = g_string_sized_new(n->s->len * 2 + 16);
 	int dom = NORM_SCRIPT_OTHER;
 	if (n->cyr_letters > 2 * n->lat_letters)

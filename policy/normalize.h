@@ -68,7 +68,6 @@ typedef struct norm_tokens {
 	guint lat_words; /* words of two letters or more written in Latin */
 	guint cyr_words; /* ... in Cyrillic */
 	guint nonwords;  /* tokens flagged NORM_TOK_NONWORD */
-	guint tok_cap;   /* tokens tok has room for (at least) */
 } norm_tokens;
 
 #define NORM_WORD(ts, t) ((ts)->pool->str + (t)->woff)
