@@ -14,10 +14,12 @@ ifeq ($(SAN),1)
 BUILD ?= build-san
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT = -O1
+MALLOC ?= glibc
 else
 BUILD ?= build
 SANFLAGS =
 OPT = -O2
+MALLOC ?= jemalloc
 endif
 
 PKGS = gmime-3.0 glib-2.0 gio-2.0 libcurl openssl sqlite3 json-glib-1.0 vips libjpeg \
@@ -29,6 +31,23 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 # LIBMILTER=path/to/libmilter.a chooses, LIBMILTER= forces the system's.
 LIBMILTER ?= $(wildcard .deps/libmilter/libmilter.a)
 MILTER_LIBS := $(if $(LIBMILTER),$(LIBMILTER),$(shell pkg-config --libs milter))
+
+# The daemon's allocator: jemalloc (Debian's libjemalloc) in the normal build,
+# 7% less CPU a letter and a fifth less memory than glibc's malloc under many
+# session threads (README, "Speed"); MALLOC=glibc builds without it. The
+# sanitizer build keeps glibc's, which AddressSanitizer replaces anyway.
+ifeq ($(MALLOC),jemalloc)
+MALLOC_LIBS := $(shell pkg-config --libs jemalloc 2>/dev/null)
+ifeq ($(MALLOC_LIBS),)
+$(error jemalloc not found (pkg-config jemalloc): run scripts/deps.sh, or build with MALLOC=glibc)
+endif
+MALLOC_CFLAGS = -DLG_MALLOC_JEMALLOC
+else ifeq ($(MALLOC),glibc)
+MALLOC_LIBS =
+MALLOC_CFLAGS =
+else
+$(error MALLOC must be jemalloc or glibc)
+endif
 
 CC ?= cc
 CFLAGS ?= $(OPT) -g
@@ -59,9 +78,10 @@ $(BUILD)/liblettergate.a: $(LIB_OBJ)
 # a program from its object and the library (relinked when LIBMILTER changes)
 LINK_PROGRAM = $(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/liblettergate.a $(LDLIBS)
 
+$(BUILD)/milter/lettergated.o: CFLAGS += $(MALLOC_CFLAGS)
 $(BUILD)/lettergated: $(BUILD)/milter/lettergated.o $(BUILD)/liblettergate.a $(LIBMILTER)
-	@echo "  LD $@ (libmilter: $(if $(LIBMILTER),$(LIBMILTER),system's -lmilter))"
-	@$(LINK_PROGRAM)
+	@echo "  LD $@ (libmilter: $(if $(LIBMILTER),$(LIBMILTER),system's -lmilter); malloc: $(MALLOC))"
+	@$(LINK_PROGRAM) $(MALLOC_LIBS)
 
 $(BUILD)/lettergatectl: $(BUILD)/ctl/lettergatectl.o $(BUILD)/liblettergate.a $(LIBMILTER)
 	$(LINK_PROGRAM)

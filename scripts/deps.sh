@@ -17,7 +17,7 @@ PACKAGES=(
 	libmilter-dev libgmime-3.0-dev libglib2.0-dev libcurl4-openssl-dev libssl-dev
 	libjson-glib-dev libsqlite3-dev sqlite3 libexttextcat-dev libpcre2-dev
 	libstemmer-dev libjpeg-dev libvips-dev libvips-tools libheif-examples libcmocka-dev
-	libgumbo-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core libmicrohttpd-dev
+	libgumbo-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core libmicrohttpd-dev libjemalloc-dev
 	poppler-utils
 	# real components for running and testing
 	postfix swaks miltertest apertium-apy apertium-rus-ukr apertium-bel-rus
