@@ -82,7 +82,6 @@ static float letter_weight(const freq *lang, gunichar lc)
 static gpointer build_tables(gpointer unused)
 {
 	(void)unused;
-
 	for (int c = 0; c < N_CAND; c++) {
 		for (int b = 0x80; b <= 0xFF; b++) {
 			byte_info *bi = &table[c][b - 0x80];
@@ -157,13 +156,12 @@ static void top_init(top_set *t, const char *s)
 	t->n = 0;
 	for (; *s && t->n < G_N_ELEMENTS(t->c); s = g_utf8_next_char(s))
 		t->c[t->n++] = g_utf8_get_char(s);
-	qsort(t->c, t->n, sizeof t->c[0], (int (*)(const void *, const void *))cmp_unichar);
+	qsort(t->c, t->n, sizeof t->c[0], cmp_unichar);
 }
 
 static gboolean top_has(const top_set *t, gunichar c)
 {
-	return bsearch(&c, t->c, t->n, sizeof c,
-	               (int (*)(const void *, const void *))cmp_unichar) != NULL;
+	return bsearch(&c, t->c, t->n, sizeof c, cmp_unichar) != NULL;
 }
 
 enum { CJK_KO, CJK_JA, CJK_HANS, CJK_HANT };

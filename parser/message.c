@@ -278,17 +278,19 @@ static const char *header_charset_hint(GMimeMessage *gm)
  * A header sent as raw 8-bit bytes that are not UTF-8 (old clients write the
  * writer's name and the subject unencoded in their own charset): GMime reads
  * those bytes as Latin-1, and a Russian name would be printed on the letter
- * as mojibake. Returns the unfolded value in UTF-8: in `hint` (see
- * header_charset_hint()) when every byte reads in it, else by the same
+ * as mojibake. Returns the unfolded value in UTF-8: in the charset of the
+ * message's text (header_charset_hint(), looked up only for such a header)
+ * when every byte reads in it, else by the same
  * guess as an unlabelled text part (parser/charset.h); NULL when the header
  * is absent or GMime's reading stands.
  */
-static char *header_8bit_utf8(GMimeObject *obj, const char *name, const char *hint)
+static char *header_8bit_utf8(GMimeMessage *gm, const char *name)
 {
-	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(gm));
 	GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, name) : NULL;
 	const char *raw = h ? g_mime_header_get_raw_value(h) : NULL;
 	gboolean high = FALSE;
+	const char *hint;
 	char *utf8, *unfolded;
 	if (raw == NULL)
 		return NULL;
@@ -296,6 +298,7 @@ static char *header_8bit_utf8(GMimeObject *obj, const char *name, const char *hi
 		high = (guchar)*c >= 0x80;
 	if (!high || g_utf8_validate(raw, -1, NULL))
 		return NULL;
+	hint = header_charset_hint(gm);
 	utf8 = hint ? g_convert(raw, -1, "UTF-8", hint, NULL, NULL, NULL) : NULL;
 	if (utf8 && !g_utf8_validate(utf8, -1, NULL))
 		g_clear_pointer(&utf8, g_free);
@@ -315,9 +318,7 @@ static void read_headers(lg_message *m, GMimeMessage *gm)
 	const char *v;
 	int n = hl ? g_mime_header_list_get_count(hl) : 0;
 
-	const char *hint = header_charset_hint(gm);
-
-	raw8 = header_8bit_utf8(GMIME_OBJECT(gm), "From", hint);
+	raw8 = header_8bit_utf8(gm, "From");
 	if (raw8) {
 		from_8bit = internet_address_list_parse(NULL, raw8);
 		if (from_8bit && internet_address_list_length(from_8bit) > 0)
@@ -343,7 +344,7 @@ static void read_headers(lg_message *m, GMimeMessage *gm)
 	}
 	if (from_8bit)
 		g_object_unref(from_8bit);
-	raw8 = header_8bit_utf8(GMIME_OBJECT(gm), "Subject", hint);
+	raw8 = header_8bit_utf8(gm, "Subject");
 	if (raw8) {
 		char *dec = g_mime_utils_header_decode_text(NULL, raw8);
 		replace(&m->subject, util_utf8_repair(g_strstrip(dec), -1));
